@@ -1,0 +1,105 @@
+package slots
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestCRC16(t *testing.T) {
+	tests := []struct {
+		in   string
+		want uint16
+	}{
+		{"", 0},
+		{"123456789", 0x31C3}, // the CRC16/XMODEM check value
+		{"A", 0x58E5},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, crc16(tt.in), "crc16(%q)", tt.in)
+		assert.Equal(t, tt.want, crc16([]byte(tt.in)), "crc16([]byte(%q))", tt.in)
+	}
+}
+
+func TestHashTag(t *testing.T) {
+	tests := []struct {
+		key, tag string
+	}{
+		{"", ""},
+		{"foo", "foo"},
+		{"{user1000}.following", "user1000"},
+		{"{user1000}.followers", "user1000"},
+		{"foo{}{bar}", "foo{}{bar}"},
+		{"foo{{bar}}zap", "{bar"},
+		{"foo{bar}{zap}", "bar"},
+		{"{", "{"},
+		{"}{", "}{"},
+		{"foo{bar", "foo{bar"},
+		{"a{b}", "b"},
+		{"{}", "{}"},
+		{"x{}}", "x{}}"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.tag, hashTag(tt.key), "hashTag(%q)", tt.key)
+		assert.Equal(t, tt.tag, string(hashTag([]byte(tt.key))), "hashTag([]byte(%q))", tt.key)
+	}
+}
+
+func TestSlot(t *testing.T) {
+	tests := []struct {
+		key  string
+		want uint16
+	}{
+		// Values answered by redis-server 7.0 to CLUSTER KEYSLOT.
+		{"", 0},
+		{"foo", 12182},
+		{"bar", 5061},
+		{"123456789", 12739},
+		{"{user1000}.following", 3443},
+		{"{user1000}.followers", 3443},
+		{"user1000", 3443},
+		{"foo{}{bar}", 8363},
+		{"foo{{bar}}zap", 4015},
+		{"foo{bar}{zap}", 5061},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, Slot(tt.key), "Slot(%q)", tt.key)
+		assert.Equal(t, tt.want, SlotBytes([]byte(tt.key)), "SlotBytes(%q)", tt.key)
+	}
+}
+
+func TestSlotDoesNotAllocate(t *testing.T) {
+	key := []byte("{user1000}.following")
+	allocs := testing.AllocsPerRun(100, func() {
+		_ = Slot("{user1000}.following")
+		_ = SlotBytes(key)
+	})
+	assert.Zero(t, allocs)
+}
+
+func BenchmarkSlot(b *testing.B) {
+	for _, bc := range []struct{ name, key string }{
+		{"short", "key:000042"},
+		{"tag", "{user1000}.following"},
+		{"long", "session:2f0c1a9e-8d1b-4b8e-9b7f-3c2d1e0f9a8b:profile:settings"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var sink uint16
+			for b.Loop() {
+				sink += Slot(bc.key)
+			}
+			_ = sink
+		})
+	}
+}
+
+func BenchmarkSlotBytes(b *testing.B) {
+	key := []byte("{user1000}.following")
+	b.ReportAllocs()
+	var sink uint16
+	for b.Loop() {
+		sink += SlotBytes(key)
+	}
+	_ = sink
+}
