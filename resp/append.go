@@ -212,4 +212,3 @@ func appendLine(dst []byte, kind Kind, s string) []byte {
 	}
 	return append(dst, '\r', '\n')
 }
-

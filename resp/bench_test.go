@@ -126,4 +126,3 @@ func TestAllocations(t *testing.T) {
 		t.Errorf("AppendCommand into a roomy buffer: %v allocations, want 0", got)
 	}
 }
-
