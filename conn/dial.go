@@ -1,0 +1,209 @@
+package conn
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/respwire/respwire/resp"
+)
+
+// readBufferSize is the reader's buffer: replies to a few hundred pipelined
+// small commands fit in one read.
+const readBufferSize = 16 << 10
+
+// Dial connects to the server at addr ("host:port") and performs the
+// handshake (see Options). The context bounds dialling and the handshake,
+// not the Conn's life. opts may be nil.
+func Dial(ctx context.Context, addr string, opts *Options) (*Conn, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	if opts.DialTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.DialTimeout)
+		defer cancel()
+	}
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("conn: dial %s: %w", addr, err)
+	}
+	return newConn(ctx, nc, addr, opts)
+}
+
+// NewConn performs the handshake on nc, an established connection (for
+// example one end of net.Pipe), and returns a Conn that owns it. With
+// Options.TLSConfig set, nc is wrapped in TLS first. On error nc is closed.
+// The context bounds the handshake only; Options.DialTimeout is not used.
+func NewConn(ctx context.Context, nc net.Conn, opts *Options) (*Conn, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	return newConn(ctx, nc, nc.RemoteAddr().String(), opts)
+}
+
+func newConn(ctx context.Context, nc net.Conn, addr string, opts *Options) (*Conn, error) {
+	if opts.Protocol != 0 && opts.Protocol != 2 && opts.Protocol != 3 {
+		nc.Close()
+		return nil, fmt.Errorf("conn: Options.Protocol is %d; want 2 or 3", opts.Protocol)
+	}
+	if opts.TLSConfig != nil {
+		cfg := opts.TLSConfig
+		if cfg.ServerName == "" {
+			cfg = cfg.Clone()
+			cfg.ServerName, _, _ = net.SplitHostPort(addr)
+		}
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("conn: TLS handshake with %s: %w", addr, err)
+		}
+		nc = tc
+	}
+	c := &Conn{
+		nc:         nc,
+		rd:         resp.NewReaderSize(nc, readBufferSize),
+		addr:       addr,
+		onPush:     opts.OnPush,
+		kick:       make(chan struct{}, 1),
+		stop:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+	if err := c.handshake(ctx, opts); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	c.start()
+	return c, nil
+}
+
+// handshake runs before the Conn's goroutines start, reading and writing the
+// socket directly under the context's deadline.
+func (c *Conn) handshake(ctx context.Context, opts *Options) (err error) {
+	if deadline, ok := ctx.Deadline(); ok {
+		c.nc.SetDeadline(deadline)
+	}
+	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
+	defer func() {
+		if !stop() || ctx.Err() != nil {
+			// The deadline may have been moved to the past: the
+			// socket is unusable, whatever the handshake returned.
+			err = fmt.Errorf("conn: handshake with %s: %w", c.addr, context.Cause(ctx))
+			return
+		}
+		c.nc.SetDeadline(time.Time{})
+	}()
+
+	if opts.Protocol == 2 {
+		c.proto = 2
+		return c.handshake2(opts)
+	}
+	c.proto = 3
+	hello := []string{"HELLO", "3"}
+	if opts.Password != "" {
+		user := opts.Username
+		if user == "" {
+			user = "default"
+		}
+		hello = append(hello, "AUTH", user, opts.Password)
+	}
+	if opts.ClientName != "" {
+		hello = append(hello, "SETNAME", opts.ClientName)
+	}
+	cmds := [][]string{hello}
+	if opts.DB != 0 {
+		cmds = append(cmds, selectCommand(opts.DB))
+	}
+	replies, err := c.roundTrip(cmds)
+	if err != nil {
+		return err
+	}
+	if e := replies[0].Err(); e != nil {
+		if !helloRefused(e) {
+			return fmt.Errorf("conn: handshake with %s: %w", c.addr, e)
+		}
+		c.proto = 2
+		return c.handshake2(opts)
+	}
+	for _, v := range replies[1:] {
+		if e := v.Err(); e != nil {
+			return fmt.Errorf("conn: handshake with %s: %w", c.addr, e)
+		}
+	}
+	return nil
+}
+
+// handshake2 authenticates, names and selects in RESP2, for a server that
+// refused HELLO or when Options.Protocol is 2.
+func (c *Conn) handshake2(opts *Options) error {
+	var cmds [][]string
+	switch {
+	case opts.Password != "" && opts.Username != "":
+		cmds = append(cmds, []string{"AUTH", opts.Username, opts.Password})
+	case opts.Password != "":
+		cmds = append(cmds, []string{"AUTH", opts.Password})
+	}
+	if opts.ClientName != "" {
+		cmds = append(cmds, []string{"CLIENT", "SETNAME", opts.ClientName})
+	}
+	if opts.DB != 0 {
+		cmds = append(cmds, selectCommand(opts.DB))
+	}
+	if len(cmds) == 0 {
+		return nil
+	}
+	replies, err := c.roundTrip(cmds)
+	if err != nil {
+		return err
+	}
+	for _, v := range replies {
+		if e := v.Err(); e != nil {
+			return fmt.Errorf("conn: handshake with %s: %w", c.addr, e)
+		}
+	}
+	return nil
+}
+
+// roundTrip writes cmds in one write and reads one reply for each; push
+// frames met on the way go to OnPush.
+func (c *Conn) roundTrip(cmds [][]string) ([]resp.Value, error) {
+	var buf []byte
+	for _, args := range cmds {
+		buf = resp.AppendCommand(buf, args...)
+	}
+	if _, err := c.nc.Write(buf); err != nil {
+		return nil, fmt.Errorf("conn: handshake with %s: %w", c.addr, err)
+	}
+	replies := make([]resp.Value, 0, len(cmds))
+	for len(replies) < len(cmds) {
+		v, err := c.rd.Read()
+		if err != nil {
+			return nil, fmt.Errorf("conn: handshake with %s: %w", c.addr, err)
+		}
+		if v.Kind() == resp.Push {
+			c.push(v)
+			continue
+		}
+		replies = append(replies, v)
+	}
+	return replies, nil
+}
+
+// helloRefused reports whether err is how a server without RESP3 answers
+// HELLO: NOPROTO, or an unknown-command error from a server older than 6.
+func helloRefused(err error) bool {
+	var re *resp.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	return re.Code == "NOPROTO" || (re.Code == "ERR" && strings.Contains(strings.ToLower(re.Message), "unknown command"))
+}
+
+func selectCommand(db int) []string { return []string{"SELECT", strconv.Itoa(db)} }

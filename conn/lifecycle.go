@@ -1,0 +1,121 @@
+package conn
+
+import (
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/respwire/respwire/resp"
+)
+
+// State is where a Conn is in its life. It only moves forward:
+// StateOpen → StateClosing → StateClosed.
+type State int32
+
+const (
+	// StateOpen: commands are accepted.
+	StateOpen State = iota
+	// StateClosing: Close was called or the connection broke; new commands
+	// fail with ErrClosed, pending ones are being failed.
+	StateClosing
+	// StateClosed: the socket is closed and every goroutine has exited.
+	StateClosed
+)
+
+var stateNames = [...]string{StateOpen: "open", StateClosing: "closing", StateClosed: "closed"}
+
+func (s State) String() string {
+	if s >= 0 && int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "State(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Conn is one connection to a Redis server, shared by any number of
+// goroutines: their commands are pipelined on the socket and each gets its
+// own reply. See the package documentation.
+type Conn struct {
+	nc     net.Conn
+	rd     *resp.Reader
+	addr   string
+	proto  int
+	onPush func(resp.Value)
+
+	state      atomic.Int32  // a State
+	kick       chan struct{} // capacity 1: wakes the writer
+	stop       chan struct{} // closed by the teardown: the writer exits
+	writerDone chan struct{} // closed when the writer exited
+	done       chan struct{} // closed when both goroutines exited and the state is StateClosed
+
+	mu        sync.Mutex
+	wbuf      []byte       // commands not yet handed to the writer
+	queue     requestQueue // requests in wire order; the last `unwritten` have their bytes in wbuf
+	unwritten int
+	err       error // set once, by the teardown: why commands are refused
+
+	writes atomic.Uint64 // write syscalls, for benchmarks
+}
+
+// State reports where the Conn is in its life.
+func (c *Conn) State() State { return State(c.state.Load()) }
+
+// Done is closed once the Conn is StateClosed: its socket is closed and its
+// goroutines have exited, whether Close was called or the connection broke.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Protocol is the RESP version the connection speaks: 3, or 2 when forced by
+// Options.Protocol or when the server refused HELLO.
+func (c *Conn) Protocol() int { return c.proto }
+
+// Addr is the address the Conn was dialled at (for NewConn, the peer's).
+func (c *Conn) Addr() string { return c.addr }
+
+// Close tears the connection down: it stops the writer, closes the socket,
+// fails every pending command with an error wrapping ErrClosed and waits for
+// the Conn's goroutines to exit. Only the first call does this; every other
+// call, concurrent or later, returns nil at once. Close always returns nil.
+func (c *Conn) Close() error {
+	if c.closeWith(ErrClosed) {
+		<-c.done
+	}
+	return nil
+}
+
+// closeWith moves the Conn from open to closing and, when this call won the
+// move, fails everything with cause and closes the socket, which makes the
+// reader exit; the reader then waits for the writer and closes done. It
+// reports whether this call won.
+func (c *Conn) closeWith(cause error) bool {
+	if !c.state.CompareAndSwap(int32(StateOpen), int32(StateClosing)) {
+		return false
+	}
+	c.mu.Lock()
+	c.err = cause
+	pending := c.queue.drain()
+	c.unwritten = 0
+	c.wbuf = nil
+	c.mu.Unlock()
+
+	close(c.stop)
+	c.nc.Close()
+	for _, r := range pending {
+		r.err = cause
+		r.answer()
+	}
+	return true
+}
+
+// start runs the Conn's two goroutines; the handshake is done.
+func (c *Conn) start() {
+	go c.writeLoop()
+	go c.readLoop()
+}
+
+// finish is the reader's last act: once the writer has exited too, the Conn
+// is closed.
+func (c *Conn) finish() {
+	<-c.writerDone
+	c.state.Store(int32(StateClosed))
+	close(c.done)
+}

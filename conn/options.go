@@ -1,0 +1,35 @@
+package conn
+
+import (
+	"crypto/tls"
+	"time"
+
+	"github.com/respwire/respwire/resp"
+)
+
+// Options configures a Conn. The zero value (or a nil *Options) dials plain
+// TCP, speaks RESP3 and authenticates as nobody.
+type Options struct {
+	// Username and Password authenticate the connection. With only a
+	// Password, the user is "default".
+	Username, Password string
+	// ClientName is set with the handshake (CLIENT SETNAME) when not empty.
+	ClientName string
+	// DB is selected with the handshake when not 0.
+	DB int
+	// Protocol is 3 (the default, also for 0) or 2. With 3, a server that
+	// refuses HELLO is spoken to in RESP2 instead.
+	Protocol int
+	// TLSConfig turns on TLS when not nil. An empty ServerName is taken
+	// from the address's host.
+	TLSConfig *tls.Config
+	// DialTimeout bounds dialling and the handshake together; 0 means no
+	// bound beyond the context's.
+	DialTimeout time.Duration
+	// OnPush receives push frames (RESP3 '>'), which answer no command:
+	// pub/sub messages and confirmations, client-tracking invalidations.
+	// It runs on the Conn's reader goroutine, so replies wait while it
+	// runs; it must not call the same Conn's Do, DoMulti or Send, nor block
+	// forever (Close waits for it). Nil drops push frames.
+	OnPush func(resp.Value)
+}

@@ -1,0 +1,218 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/respwire/respwire/resp"
+)
+
+// maxKeptBuffer is the largest write buffer kept for reuse after a write;
+// a bigger one (from a burst of large commands) is left to the collector so
+// an idle Conn stays small.
+const maxKeptBuffer = 64 << 10
+
+var errEmptyCommand = errors.New("conn: empty command")
+
+// Do sends one command and returns its reply. Any number of goroutines may
+// call Do at once; their commands share the socket (see Pipelining). An
+// error reply is returned as the Value and as a *resp.Error. When ctx ends
+// first, Do returns ctx.Err(): a command not yet written is not sent, a
+// written one's reply is read and discarded.
+func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
+	if err := checkCommand(args); err != nil {
+		return resp.Value{}, err
+	}
+	if ctx.Done() != nil && ctx.Err() != nil {
+		return resp.Value{}, ctx.Err()
+	}
+	r := getRequest(shapeOne)
+	if err := c.lock(r); err != nil {
+		recycle(r)
+		return resp.Value{}, err
+	}
+	c.wbuf = resp.AppendCommand(c.wbuf, args...)
+	c.unlock(r)
+	if err := c.wait(ctx, r); err != nil {
+		return resp.Value{}, err
+	}
+	v := r.val
+	recycle(r)
+	return v, v.Err()
+}
+
+// DoMulti sends several commands written back to back, with no other
+// caller's command between them (so MULTI ... EXEC is safe), and returns
+// their replies in order. Error replies stay in the values (see Value.Err);
+// the error is for the whole call: an empty command, ctx ending, or the Conn
+// closing.
+func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, error) {
+	if len(cmds) == 0 {
+		return nil, nil
+	}
+	for _, args := range cmds {
+		if err := checkCommand(args); err != nil {
+			return nil, err
+		}
+	}
+	if ctx.Done() != nil && ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	vals := make([]resp.Value, len(cmds))
+	r := getRequest(shapeMany)
+	r.vals = vals
+	if err := c.lock(r); err != nil {
+		recycle(r)
+		return nil, err
+	}
+	for _, args := range cmds {
+		c.wbuf = resp.AppendCommand(c.wbuf, args...)
+	}
+	c.unlock(r)
+	if err := c.wait(ctx, r); err != nil {
+		return nil, err
+	}
+	recycle(r)
+	return vals, nil
+}
+
+// lock takes c.mu for appending r's command bytes to c.wbuf, unless the Conn
+// is closing: then it returns why, without the lock.
+func (c *Conn) lock(r *request) error {
+	c.mu.Lock()
+	if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
+		return err
+	}
+	r.start = len(c.wbuf)
+	return nil
+}
+
+// unlock queues r behind the bytes just appended, releases c.mu, and wakes
+// the writer when the buffer was empty (otherwise a wake-up is pending).
+func (c *Conn) unlock(r *request) {
+	r.end = len(c.wbuf)
+	c.queue.push(r)
+	c.unwritten++
+	wake := r.start == 0
+	c.mu.Unlock()
+	if wake {
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// wait blocks until r is answered or ctx ends, and returns r.err. On a nil
+// error the caller owns r and recycles it; otherwise r is already disposed of.
+func (c *Conn) wait(ctx context.Context, r *request) error {
+	if ctxDone := ctx.Done(); ctxDone != nil {
+		select {
+		case <-r.done:
+		case <-ctxDone:
+			if c.withdraw(r) {
+				return ctx.Err()
+			}
+			<-r.done
+		}
+	} else {
+		<-r.done
+	}
+	if err := r.err; err != nil {
+		recycle(r)
+		return err
+	}
+	return nil
+}
+
+// withdraw takes back a request whose caller is leaving. A request not yet
+// handed to the writer is cut out of the buffer and the queue, so it is never
+// sent; a written one is marked abandoned, and the reader discards its reply.
+// withdraw reports false when the answer is already on its way.
+func (c *Conn) withdraw(r *request) bool {
+	c.mu.Lock()
+	first := c.queue.len() - c.unwritten
+	for i := c.queue.len() - 1; i >= first; i-- {
+		if c.queue.at(i) != r {
+			continue
+		}
+		size := r.end - r.start
+		c.wbuf = append(c.wbuf[:r.start], c.wbuf[r.end:]...)
+		for j := i + 1; j < c.queue.len(); j++ {
+			later := c.queue.at(j)
+			later.start -= size
+			later.end -= size
+		}
+		c.queue.remove(i)
+		c.unwritten--
+		c.mu.Unlock()
+		recycle(r)
+		return true
+	}
+	c.mu.Unlock()
+	return r.abandon()
+}
+
+// writeLoop is the writer goroutine: woken by kick, it takes the whole
+// buffer and writes it with one call.
+func (c *Conn) writeLoop() {
+	defer close(c.writerDone)
+	var spare []byte
+	for {
+		select {
+		case <-c.kick:
+		case <-c.stop:
+			return
+		}
+		c.mu.Lock()
+		buf := c.wbuf
+		c.wbuf = spare[:0]
+		c.unwritten = 0
+		c.mu.Unlock()
+		if len(buf) == 0 {
+			spare = buf
+			continue
+		}
+		c.writes.Add(1)
+		if _, err := c.nc.Write(buf); err != nil {
+			c.closeWith(connectionLost(err))
+			return
+		}
+		if cap(buf) > maxKeptBuffer {
+			buf = nil
+		}
+		spare = buf
+	}
+}
+
+// checkCommand refuses what Do and DoMulti cannot match to a reply: an empty
+// command, and the subscribe family, which is answered by push frames.
+func checkCommand(args []string) error {
+	if len(args) == 0 {
+		return errEmptyCommand
+	}
+	if isSubscribeCommand(args[0]) {
+		return errors.New("conn: " + args[0] + " is answered by push frames: use Send")
+	}
+	return nil
+}
+
+// isSubscribeCommand reports whether name is (P|S)SUBSCRIBE or
+// (P|S)UNSUBSCRIBE, in any case.
+func isSubscribeCommand(name string) bool {
+	const suffix = "subscribe"
+	if len(name) < len(suffix) || len(name) > len("punsubscribe") {
+		return false
+	}
+	if !strings.EqualFold(name[len(name)-len(suffix):], suffix) {
+		return false
+	}
+	switch strings.ToLower(name[:len(name)-len(suffix)]) {
+	case "", "p", "s", "un", "pun", "sun":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,98 @@
+package conn
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/respwire/respwire/resp"
+)
+
+// replyShape says how many replies a request takes and how they are kept.
+type replyShape uint8
+
+const (
+	shapeOne     replyShape = iota // Do: one reply, kept in val
+	shapeMany                      // DoMulti: len(vals) replies, kept in vals
+	shapeBarrier                   // Send: replies up to the barrier; the first error is kept in val
+)
+
+// A request's life, moved by compare-and-swap so that exactly one side
+// disposes of it: the caller, or whoever answers it (the reader, or the
+// teardown that fails it).
+const (
+	requestWaiting   int32 = iota // in the queue; the caller waits on done
+	requestAnswered               // val/vals/err are set; done has been signalled
+	requestAbandoned              // the caller left (its context ended); the answerer recycles it
+)
+
+// request is one caller's place in the pipeline. It comes from a pool, and
+// goes back there only when neither the caller nor the reader can touch it.
+type request struct {
+	shape replyShape
+	val   resp.Value
+	vals  []resp.Value
+	got   int   // replies taken so far (shapeMany)
+	err   error // why the request failed without its reply
+
+	// start and end delimit its command bytes in Conn.wbuf while unwritten.
+	start, end int
+
+	state atomic.Int32
+	done  chan struct{} // capacity 1: the answer never blocks
+}
+
+var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
+
+func getRequest(shape replyShape) *request {
+	r := requestPool.Get().(*request)
+	r.shape = shape
+	return r
+}
+
+// recycle returns r to the pool; the caller must be its last user.
+func recycle(r *request) {
+	r.val, r.vals, r.got, r.err = resp.Value{}, nil, 0, nil
+	r.state.Store(requestWaiting)
+	requestPool.Put(r)
+}
+
+// take gives r one reply and reports whether r is complete. It runs on the
+// reader goroutine, under Conn.mu.
+func (r *request) take(v resp.Value) bool {
+	switch r.shape {
+	case shapeOne:
+		r.val = v
+		return true
+	case shapeMany:
+		r.vals[r.got] = v
+		r.got++
+		return r.got == len(r.vals)
+	default:
+		if isBarrier(v) {
+			return true
+		}
+		if isError(v) && !isError(r.val) {
+			r.val = v
+		}
+		return false
+	}
+}
+
+// answer hands r back to its caller, or recycles it when the caller left.
+func (r *request) answer() {
+	if r.state.CompareAndSwap(requestWaiting, requestAnswered) {
+		r.done <- struct{}{}
+		return
+	}
+	recycle(r)
+}
+
+// abandon tells the answerer that the caller is leaving. When it reports
+// false, the answer is already on its way and the caller must take it.
+func (r *request) abandon() bool {
+	return r.state.CompareAndSwap(requestWaiting, requestAbandoned)
+}
+
+func isError(v resp.Value) bool {
+	return v.Kind() == resp.SimpleError || v.Kind() == resp.BulkError
+}
