@@ -232,13 +232,14 @@ func (r *Reader) readLine() ([]byte, error) {
 // readLongLine finishes a line longer than the buffer, of which first was
 // read, in memory of its own that grows with the bytes that arrive.
 func (r *Reader) readLongLine(first []byte) ([]byte, error) {
+	limit := int(r.maxBulk) + 2 // the text and its CRLF
 	line := append([]byte(nil), first...)
 	for {
-		if int64(len(line)) > r.maxBulk+2 {
+		more, err := r.br.ReadSlice('\n')
+		if len(line)+len(more) > limit {
 			return nil, tooLarge("resp: line longer than the limit of " + strconv.FormatInt(r.maxBulk, 10) + " bytes")
 		}
-		more, err := r.br.ReadSlice('\n')
-		line = append(line, more...)
+		line = append(grow(line, len(more), limit), more...)
 		switch err {
 		case nil:
 			if line[len(line)-2] != '\r' {
@@ -259,7 +260,7 @@ func (r *Reader) readLongLine(first []byte) ([]byte, error) {
 func (r *Reader) readBulk(kind Kind, header []byte) (Value, error) {
 	if len(header) == 1 && header[0] == '?' {
 		if kind != BulkString {
-			return Value{}, errorf("resp: a " + kind.String() + " cannot be streamed")
+			return Value{}, errorf("resp: " + kind.String() + " cannot be streamed")
 		}
 		return r.readStreamedString()
 	}
@@ -323,11 +324,7 @@ func (r *Reader) readBody(n int, kind Kind) (string, error) {
 func (r *Reader) appendBody(buf []byte, n, capLimit int, kind Kind) ([]byte, error) {
 	for n > 0 {
 		step := min(n, bodyStep)
-		if cap(buf)-len(buf) < step {
-			grown := make([]byte, len(buf), max(len(buf)+step, min(2*cap(buf), capLimit)))
-			copy(grown, buf)
-			buf = grown
-		}
+		buf = grow(buf, step, capLimit)
 		k, err := io.ReadFull(r.br, buf[len(buf):len(buf)+step])
 		buf = buf[:len(buf)+k]
 		if err != nil {
@@ -346,9 +343,20 @@ func (r *Reader) appendBody(buf []byte, n, capLimit int, kind Kind) ([]byte, err
 	return buf, nil
 }
 
+// grow makes room in buf for n more bytes, at least doubling its capacity
+// but not past capLimit unless n needs it.
+func grow(buf []byte, n, capLimit int) []byte {
+	if cap(buf)-len(buf) >= n {
+		return buf
+	}
+	grown := make([]byte, len(buf), max(len(buf)+n, min(2*cap(buf), capLimit)))
+	copy(grown, buf)
+	return grown
+}
+
 func (r *Reader) bodyError(err error, kind Kind) error {
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return truncated("a " + kind.String())
+		return truncated(kind.String())
 	}
 	return err
 }
@@ -360,7 +368,7 @@ func (r *Reader) readStreamedString() (Value, error) {
 	for {
 		line, err := r.readLine()
 		if err == io.EOF {
-			err = truncated("a streamed string")
+			err = truncated("streamed string")
 		}
 		if err != nil {
 			return Value{}, err
@@ -407,7 +415,7 @@ func (r *Reader) readAggregate(line []byte, depth int) (Value, error) {
 	case n > math.MaxInt32:
 		return Value{}, tooLarge("resp: " + kind.String() + " length " + strconv.FormatInt(n, 10) + " is beyond any reply")
 	}
-	count := int(n)
+	count := n // values to read: int64, as twice a map's pairs may not fit an int32
 	if kind == Map || kind == Attribute {
 		count *= 2
 	}
@@ -415,11 +423,11 @@ func (r *Reader) readAggregate(line []byte, depth int) (Value, error) {
 		return Value{kind: kind}, nil
 	}
 	elems := make([]Value, 0, r.reserve(count))
-	for len(elems) < count {
+	for int64(len(elems)) < count {
 		v, err := r.readValue(depth+1, false)
 		if err != nil {
 			if err == io.EOF {
-				err = truncated("a " + kind.String() + " of " + strconv.Itoa(count) + " values after " + strconv.Itoa(len(elems)))
+				err = truncated(kind.String() + " of " + strconv.FormatInt(count, 10) + " values after " + strconv.Itoa(len(elems)))
 			}
 			return Value{}, err
 		}
@@ -431,16 +439,16 @@ func (r *Reader) readAggregate(line []byte, depth int) (Value, error) {
 // reserve returns the capacity to allocate for an aggregate of count values:
 // all of it when the bytes already buffered could hold them (within this
 // frame's budget), else a small start that grows as elements arrive.
-func (r *Reader) reserve(count int) int {
+func (r *Reader) reserve(count int64) int {
 	if count <= smallAggregate {
-		return count
+		return int(count)
 	}
 	if r.budget < 0 {
 		r.budget = r.br.Buffered() / minValueLen
 	}
-	if count <= r.budget {
-		r.budget -= count
-		return count
+	if count <= int64(r.budget) {
+		r.budget -= int(count)
+		return int(count)
 	}
 	return smallAggregate
 }
@@ -449,7 +457,7 @@ func (r *Reader) reserve(count int) int {
 // marker ".".
 func (r *Reader) readStreamedAggregate(kind Kind, depth int) (Value, error) {
 	if kind != Array && kind != Map && kind != Set {
-		return Value{}, errorf("resp: a " + kind.String() + " cannot be streamed")
+		return Value{}, errorf("resp: " + kind.String() + " cannot be streamed")
 	}
 	var elems []Value
 	for {
@@ -460,7 +468,7 @@ func (r *Reader) readStreamedAggregate(kind Kind, depth int) (Value, error) {
 			continue
 		case errStreamEnd:
 		case io.EOF:
-			return Value{}, truncated("a streamed " + kind.String() + " after " + strconv.Itoa(len(elems)) + " values")
+			return Value{}, truncated("streamed " + kind.String() + " after " + strconv.Itoa(len(elems)) + " values")
 		default:
 			return Value{}, err
 		}

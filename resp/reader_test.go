@@ -147,7 +147,7 @@ var badFrames = []struct {
 	{"verbatim too short", "=3\r\ntxt\r\n", "no room for its format"},
 	{"verbatim without colon", "=6\r\ntxtabc\r\n", "lacks the ':'"},
 	{"end marker outside stream", ".\r\n", "end marker '.' outside a streamed aggregate"},
-	{"streamed push", ">?\r\n.\r\n", "push cannot be streamed"},
+	{"streamed push", ">?\r\n.\r\n", "resp: push cannot be streamed"},
 	{"streamed bulk error", "!?\r\n", "bulk error cannot be streamed"},
 	{"streamed chunk without semicolon", "$?\r\n4\r\n", "does not start with ';'"},
 	{"streamed chunk length negative", "$?\r\n;-1\r\n", "bad streamed string chunk length"},
