@@ -1,3 +1,63 @@
 // Package pubsub subscribes to channels, patterns and shard channels on one
 // server or across a cluster, with one race-free connection per node.
+//
+// # Subscribing
+//
+// A Subscriber is made for one server with New, or for a cluster with
+// NewCluster. Subscribe, PSubscribe and SSubscribe return once the server
+// confirmed every name: a message published after that is delivered.
+// Messages arrive on Messages(), in the order each connection received them.
+//
+//	s, err := pubsub.New(ctx, "127.0.0.1:6379", nil)
+//	if err != nil {
+//		return err
+//	}
+//	defer s.Close()
+//	if err := s.SSubscribe(ctx, "orders:{eu}", "orders:{us}"); err != nil {
+//		return err
+//	}
+//	for m := range s.Messages() {
+//		fmt.Println(m.Channel, m.Payload)
+//	}
+//
+// # Connections
+//
+// Channels and patterns share one connection (in a cluster, any node
+// delivers every PUBLISH). Shard channels live on the master that owns their
+// slot, so a Subscriber keeps one connection per node that holds shard
+// channels: it is opened with the node's first one and closed when the last
+// one is unsubscribed. SSubscribe takes channels in any slots: it sends one
+// SSUBSCRIBE per slot (the server refuses channels of several slots in one)
+// to the node that owns it. Connections speak RESP3; the server's pushes are
+// read on each connection's reader goroutine.
+//
+// # Concurrency
+//
+// Every method is safe from many goroutines. Which subscription lives on
+// which connection is decided under one mutex, which nothing holds while it
+// waits for the network. Unsubscribing a node's last shard channel detaches
+// that node's connection, so no subscribe can reach it any more, and closes
+// it; exactly one goroutine does so, and every unsubscribe returns nil. A
+// subscribe that comes a moment later opens a fresh connection, and its
+// channel is live when it returns. Close may race anything and returns nil.
+//
+// # Following the cluster
+//
+// The Subscriber keeps what the user wants subscribed apart from what the
+// servers confirmed, and reconciles the two; confirmations are matched by
+// name, never by position. When a slot migrates or a master is demoted, the
+// server unsubscribes its shard channels by itself: the Subscriber re-reads
+// the topology and subscribes them at the new owner. A lost connection is
+// dialled again with backoff and every subscription on it restored. This
+// runs on one background goroutine, until Close.
+//
+// # Backpressure
+//
+// Nothing is dropped: while Messages() is full, the connections stop
+// reading, and the servers buffer (up to their client-output-buffer-limit
+// for pubsub clients, after which Redis disconnects the client and the
+// Subscriber reconnects). Subscribe and Unsubscribe wait for confirmations
+// that queue behind messages, so a goroutine that reads Messages() should not
+// call them while the buffer is full unless its context bounds the wait.
+// Close never waits for a reader.
 package pubsub

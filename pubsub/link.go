@@ -1,0 +1,197 @@
+package pubsub
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/respwire/respwire/conn"
+	"github.com/respwire/respwire/resp"
+)
+
+// A link is one connection of the Subscriber: the one for channels and
+// patterns, or the one to a node for that node's shard channels.
+//
+// Its membership is decided under Subscriber.mu and nowhere else. A link is
+// attached (reachable from Subscriber.global or Subscriber.nodes) until it is
+// detached, once, under that mutex: when a shard link loses its last member,
+// when its connection is lost, when its dial fails, or at Close. A detached
+// link never gains a member again; a subscribe that needs one for the same
+// node creates a fresh link. Whoever detaches a link also takes the job of
+// closing its connection (closeTaken), unless it is still being dialled, in
+// which case the dialler closes it when the dial returns. Either way exactly
+// one goroutine closes each connection.
+type link struct {
+	addr  string
+	shard bool // holds shard channels, and is closed when the last one leaves
+
+	ready chan struct{} // closed once the dial has finished
+	conn  *conn.Conn    // valid after ready; nil if the dial failed
+	err   error         // the dial's error, valid after ready
+
+	dying chan struct{} // closed on detach: messages read from now on are dropped
+
+	// Guarded by Subscriber.mu.
+	members    map[subKey]struct{} // the subscriptions routed here
+	detached   bool
+	closeTaken bool // some goroutine has taken the job of closing conn
+}
+
+func newLink(addr string, shard bool) *link {
+	return &link{
+		addr:    addr,
+		shard:   shard,
+		ready:   make(chan struct{}),
+		dying:   make(chan struct{}),
+		members: make(map[subKey]struct{}),
+	}
+}
+
+// wait returns the link's connection once its dial has finished.
+func (l *link) wait(ctx context.Context) (*conn.Conn, error) {
+	select {
+	case <-l.ready:
+		return l.conn, l.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// dial connects l. Only the goroutine that created l calls it, once; everyone
+// else waits for l.ready.
+func (s *Subscriber) dial(ctx context.Context, l *link) {
+	opts := s.opts
+	opts.OnPush = func(v resp.Value) { s.onPush(l, v) }
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(s.life, cancel) // Close cuts a dial short
+	c, err := s.dialConn(ctx, l.addr, &opts)
+	stop()
+	cancel()
+	if err == nil && c.Protocol() != 3 {
+		c.Close()
+		c, err = nil, fmt.Errorf("pubsub: %s answered in RESP2; the Subscriber needs RESP3 push frames", l.addr)
+	}
+	if err != nil {
+		err = fmt.Errorf("pubsub: connect to %s: %w", l.addr, err)
+	}
+
+	s.mu.Lock()
+	l.conn, l.err = c, err
+	var closeNow *conn.Conn
+	switch {
+	case err != nil:
+		// Every member belongs to a call waiting on ready, which settles
+		// it; the link must not be found by anyone else.
+		s.detachLocked(l)
+		s.orphanLocked(l, keysOf(l.members), false)
+		if s.global == nil && !l.shard {
+			s.globalTurn++ // try another node next time
+		}
+	case l.detached:
+		// Emptied or Close while dialling: the job of closing fell to us.
+		if !l.closeTaken {
+			l.closeTaken = true
+			closeNow = c
+		}
+	default:
+		s.wg.Add(1)
+		go s.watch(l)
+	}
+	close(l.ready)
+	s.mu.Unlock()
+	if closeNow != nil {
+		closeNow.Close()
+	}
+}
+
+// watch waits for l's connection to end. If nobody meant to close it, the
+// connection was lost: its subscriptions are handed to the repair worker,
+// which subscribes them again on a fresh connection.
+func (s *Subscriber) watch(l *link) {
+	defer s.wg.Done()
+	<-l.conn.Done()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l.closeTaken {
+		return // closed on purpose
+	}
+	l.closeTaken = true
+	s.detachLocked(l)
+	if !l.shard {
+		s.globalTurn++
+	}
+	s.orphanLocked(l, keysOf(l.members), true)
+}
+
+// onPush is Options.OnPush of every link's connection: it runs on the
+// connection's reader goroutine. It delivers messages, blocking while
+// Messages() is full (backpressure) but never past Close or past the link's
+// detach, and reconciles confirmations with what the user wants.
+func (s *Subscriber) onPush(l *link, v resp.Value) {
+	p := decodePush(v)
+	switch p.kind {
+	case pushMessage:
+		s.deliver(l, p.message)
+	case pushSubscribed:
+		s.mu.Lock()
+		s.confirmedLocked(l, p.sub)
+		s.mu.Unlock()
+	case pushUnsubscribe:
+		if p.null {
+			return
+		}
+		s.mu.Lock()
+		s.droppedLocked(l, p.sub)
+		s.mu.Unlock()
+	}
+}
+
+// deliver hands m to the reader of Messages().
+func (s *Subscriber) deliver(l *link, m Message) {
+	s.delivery.RLock()
+	defer s.delivery.RUnlock()
+	if s.messagesClosed {
+		return
+	}
+	select {
+	case s.messages <- m:
+	case <-s.done:
+	case <-l.dying: // every channel of a detached link was unsubscribed
+	}
+}
+
+// confirmedLocked handles a subscribe confirmation for key on l. Usually key
+// is wanted on l and there is nothing to do. Otherwise the server holds a
+// subscription the user does not want (a subscribe and an unsubscribe of the
+// same name crossed on the wire): the repair worker unsubscribes it.
+func (s *Subscriber) confirmedLocked(l *link, key subKey) {
+	if l.detached {
+		return
+	}
+	owner, wanted := s.want[key]
+	switch {
+	case wanted && owner == l:
+	case wanted && owner == nil:
+		// Waiting to be subscribed again, and it just was, here.
+		delete(s.orphans, key)
+		s.want[key] = l
+		l.members[key] = struct{}{}
+	default:
+		s.strays = append(s.strays, stray{link: l, key: key})
+		s.wakeRepair()
+	}
+}
+
+// droppedLocked handles an unsubscribe frame for key on l. If the user still
+// wants key there, the server dropped it on its own (a slot migrated, a
+// master was demoted) or an unsubscribe crossed a newer subscribe on the
+// wire: the repair worker re-reads the topology and subscribes it again. If
+// the user does not want it, this is the answer to their unsubscribe.
+func (s *Subscriber) droppedLocked(l *link, key subKey) {
+	if l.detached || s.want[key] != l {
+		return
+	}
+	if c := s.orphanLocked(l, []subKey{key}, true); c != nil {
+		// This is c's reader goroutine, and closing c waits for it.
+		s.retire = append(s.retire, c)
+	}
+}

@@ -1,0 +1,148 @@
+package pubsub
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/respwire/respwire/conn"
+	"github.com/respwire/respwire/internal/redistest"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMain(m *testing.M) {
+	redistest.Main(m, redistest.NeedServer|redistest.NeedCluster)
+}
+
+// testTimeout bounds every wait of a test on a real server.
+const testTimeout = 30 * time.Second
+
+func testContext(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+var nameSeq atomic.Int64
+
+// uniqueName returns a name no other test uses: channels and client names
+// of one test never see another's.
+func uniqueName(prefix string) string {
+	return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano()%1e6, nameSeq.Add(1))
+}
+
+// newServerSubscriber returns a Subscriber on the standalone server whose
+// connections are named name, closed when the test ends.
+func newServerSubscriber(t testing.TB, name string) *Subscriber {
+	t.Helper()
+	s, err := New(testContext(t), redistest.Server().Addr, &conn.Options{ClientName: name})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// publisher is a connection to publish from.
+func publisher(t testing.TB, addr string) *conn.Conn {
+	t.Helper()
+	c, err := conn.Dial(testContext(t), addr, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// publishUntil publishes payload with cmd (PUBLISH or SPUBLISH) every so often
+// until a message carrying it arrives on s, and returns it. Messages that
+// carry other payloads are skipped.
+func publishUntil(t testing.TB, s *Subscriber, pub *conn.Conn, cmd, channel, payload string) Message {
+	t.Helper()
+	ctx := testContext(t)
+	retry := time.NewTicker(50 * time.Millisecond)
+	defer retry.Stop()
+	for {
+		_, err := pub.Do(ctx, cmd, channel, payload)
+		require.NoError(t, err)
+		for waiting := true; waiting; {
+			select {
+			case m, ok := <-s.Messages():
+				require.True(t, ok, "Messages() closed")
+				if m.Payload == payload {
+					return m
+				}
+			case <-retry.C:
+				waiting = false
+			case <-ctx.Done():
+				t.Fatalf("no message %q on %q: %v", payload, channel, ctx.Err())
+			}
+		}
+	}
+}
+
+// receive returns the next message on s.
+func receive(t testing.TB, s *Subscriber) Message {
+	t.Helper()
+	ctx := testContext(t)
+	select {
+	case m, ok := <-s.Messages():
+		require.True(t, ok, "Messages() closed")
+		return m
+	case <-ctx.Done():
+		t.Fatalf("no message: %v", ctx.Err())
+		return Message{}
+	}
+}
+
+// clientsNamed counts the connections named name on the node at addr.
+func clientsNamed(t testing.TB, node *redistest.Node, name string) int {
+	t.Helper()
+	clients, err := node.Clients(testContext(t))
+	require.NoError(t, err)
+	n := 0
+	for _, c := range clients {
+		if c.Name == name {
+			n++
+		}
+	}
+	return n
+}
+
+// numsub returns what PUBSUB <sub> (NUMSUB or SHARDNUMSUB) says of channels
+// on node, summed.
+func numsub(t testing.TB, node *redistest.Node, sub string, channels ...string) int64 {
+	t.Helper()
+	v, err := node.Do(testContext(t), append([]string{"PUBSUB", sub}, channels...)...)
+	require.NoError(t, err)
+	elems := v.Elems()
+	var total int64
+	for i := 1; i < len(elems); i += 2 {
+		n, err := elems[i].Int()
+		require.NoError(t, err)
+		total += n
+	}
+	return total
+}
+
+func numpat(t testing.TB, node *redistest.Node) int64 {
+	t.Helper()
+	v, err := node.Do(testContext(t), "PUBSUB", "NUMPAT")
+	require.NoError(t, err)
+	n, err := v.Int()
+	require.NoError(t, err)
+	return n
+}
+
+// names returns n channel names starting with prefix.
+func names(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s:%d", prefix, i)
+	}
+	return out
+}
+
+// eventually polls cond until it holds or the test's deadline passes.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	require.Eventually(t, cond, testTimeout, 10*time.Millisecond, what)
+}

@@ -1,0 +1,167 @@
+package pubsub
+
+import (
+	"github.com/respwire/respwire/conn"
+)
+
+// This file holds the membership decisions: which subscription lives on which
+// link. Every function here runs with Subscriber.mu held and never blocks, so
+// the reader goroutines (onPush) can take the mutex at any time.
+//
+// The invariants:
+//   - want[key] is the link key is subscribed on, or nil while key waits in
+//     orphans for the repair worker, or is held by a subscribe call that will
+//     route it again, drop it or queue it in orphans before it returns.
+//   - key ∈ l.members exactly when want[key] == l.
+//   - an attached shard link has at least one member, or is being set up by
+//     the call that created it.
+
+// linkLocked returns the attached link that sp's subscriptions at addr go
+// to, creating it if there is none. created says the caller must dial it.
+func (s *Subscriber) linkLocked(sp space, addr string) (l *link, created bool) {
+	if sp != spaceShard {
+		if s.global != nil {
+			return s.global, false
+		}
+		s.global = newLink(addr, false)
+		return s.global, true
+	}
+	if l := s.nodes[addr]; l != nil {
+		return l, false
+	}
+	l = newLink(addr, true)
+	s.nodes[addr] = l
+	return l, true
+}
+
+// attachLocked routes keys to l and returns the ones to send a subscribe for.
+// A user's call wants every key; added reports the keys that were not wanted
+// before it, so a failed call can take them back. A retry takes the keys that
+// are still wanted, and a repair only those waiting in orphans: anything the
+// user unsubscribed meanwhile stays unsubscribed. A key wanted on another
+// link moves here; if that empties a shard link, its connection comes back in
+// closeNow for the caller to close.
+func (s *Subscriber) attachLocked(l *link, keys []subKey, mode attachMode) (send, added []subKey, closeNow []*conn.Conn) {
+	for _, key := range keys {
+		owner, wanted := s.want[key]
+		_, orphaned := s.orphans[key]
+		switch {
+		case mode == attachRetry && !wanted, mode == attachRepair && !orphaned:
+			continue
+		case !wanted:
+			added = append(added, key)
+		case owner == nil:
+			delete(s.orphans, key)
+		case owner != l:
+			delete(owner.members, key)
+			if c := s.retireIfEmptyLocked(owner); c != nil {
+				closeNow = append(closeNow, c)
+			}
+		}
+		s.want[key] = l
+		l.members[key] = struct{}{}
+		send = append(send, key)
+	}
+	return send, added, closeNow
+}
+
+// orphanLocked takes the keys still wanted on l off it. With queue they wait
+// in orphans for the repair worker; without, the calling subscribe holds them
+// (to route again, or settle). If that empties an attached shard link, it is
+// detached and its connection returned for the caller to close.
+func (s *Subscriber) orphanLocked(l *link, keys []subKey, queue bool) *conn.Conn {
+	for _, key := range keys {
+		if owner, wanted := s.want[key]; wanted && owner == l {
+			s.want[key] = nil
+			if queue {
+				s.orphans[key] = struct{}{}
+				s.wakeRepair()
+			}
+		}
+		delete(l.members, key)
+	}
+	return s.retireIfEmptyLocked(l)
+}
+
+// unwantLocked records that the user no longer wants keys, and groups the
+// ones subscribed somewhere by link. Links left without members are not in
+// the result: their connections, returned in closeNow, are closed instead,
+// which unsubscribes everything on them at once.
+func (s *Subscriber) unwantLocked(keys []subKey) (send map[*link][]subKey, closeNow []*conn.Conn) {
+	send = make(map[*link][]subKey)
+	for _, key := range keys {
+		owner, wanted := s.want[key]
+		if !wanted {
+			continue
+		}
+		delete(s.want, key)
+		if owner == nil {
+			delete(s.orphans, key)
+			continue
+		}
+		delete(owner.members, key)
+		send[owner] = append(send[owner], key)
+	}
+	for l := range send {
+		if c := s.retireIfEmptyLocked(l); l.detached {
+			delete(send, l)
+			if c != nil {
+				closeNow = append(closeNow, c)
+			}
+		}
+	}
+	return send, closeNow
+}
+
+// retireIfEmptyLocked detaches l if it is a shard link without members.
+func (s *Subscriber) retireIfEmptyLocked(l *link) *conn.Conn {
+	if !l.shard || len(l.members) > 0 {
+		return nil
+	}
+	return s.detachLocked(l)
+}
+
+// detachLocked makes l unreachable, so no subscription is ever added to it
+// again, and hands its connection to the caller to close, unless someone
+// already took that job or the dial has not returned yet (the dialler then
+// closes it). It returns nil if l was already detached.
+func (s *Subscriber) detachLocked(l *link) *conn.Conn {
+	if l.detached {
+		return nil
+	}
+	l.detached = true
+	close(l.dying)
+	if s.global == l {
+		s.global = nil
+	}
+	if s.nodes[l.addr] == l {
+		delete(s.nodes, l.addr)
+	}
+	if l.conn == nil || l.closeTaken {
+		return nil
+	}
+	l.closeTaken = true
+	return l.conn
+}
+
+// wakeRepair tells the repair worker there is work, without blocking.
+func (s *Subscriber) wakeRepair() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func keysOf(set map[subKey]struct{}) []subKey {
+	keys := make([]subKey, 0, len(set))
+	for key := range set {
+		keys = append(keys, key)
+	}
+	return keys
+}
+
+func closeAll(conns []*conn.Conn) {
+	for _, c := range conns {
+		c.Close()
+	}
+}

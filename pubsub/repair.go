@@ -1,0 +1,103 @@
+package pubsub
+
+import "context"
+
+// stray is a subscription a server confirmed on a link without the user
+// wanting it there: a subscribe crossed an unsubscribe of the same name.
+type stray struct {
+	link *link
+	key  subKey
+}
+
+// repairLoop is the Subscriber's one background goroutine (besides one
+// watcher per connection). It brings the servers back in line with what the
+// user wants: it subscribes orphans again (after a lost connection, or a
+// subscription the server dropped on its own), unsubscribes strays, and
+// closes links that emptied on a reader goroutine. Failures are retried with
+// backoff until they succeed or Close.
+func (s *Subscriber) repairLoop() {
+	defer s.wg.Done()
+	failures := 0
+	for {
+		if failures == 0 {
+			select {
+			case <-s.wake:
+			case <-s.done:
+				s.closeRetired()
+				return
+			}
+		} else if s.sleep(s.life, backoff(failures)) != nil {
+			s.closeRetired()
+			return
+		}
+		if s.repair(s.life) {
+			failures = 0
+		} else {
+			failures++
+		}
+	}
+}
+
+// repair does one round of repairs and reports whether all of it succeeded.
+func (s *Subscriber) repair(ctx context.Context) bool {
+	s.closeRetired()
+
+	s.mu.Lock()
+	strays := s.strays
+	s.strays = nil
+	var orphans [3][]string
+	for key := range s.orphans {
+		orphans[key.space] = append(orphans[key.space], key.name)
+	}
+	s.mu.Unlock()
+
+	ok := true
+	for _, st := range strays {
+		if !s.unsubscribeStray(ctx, st) {
+			ok = false
+		}
+	}
+	if orphans[spaceShard] != nil && s.cluster != nil {
+		// Whatever dropped them (a moved slot, a demoted or lost master)
+		// changed the topology.
+		if _, err := s.cluster.Refresh(ctx); err != nil {
+			return false
+		}
+	}
+	for sp, names := range orphans {
+		if names != nil && s.subscribe(ctx, space(sp), names, attachRepair) != nil {
+			ok = false
+		}
+	}
+	return ok
+}
+
+// unsubscribeStray unsubscribes st's key from its link unless the user wants
+// it there by now. A failure is queued again.
+func (s *Subscriber) unsubscribeStray(ctx context.Context, st stray) bool {
+	s.mu.Lock()
+	skip := st.link.detached || s.want[st.key] == st.link
+	s.mu.Unlock()
+	if skip {
+		return true
+	}
+	err := st.link.conn.Send(ctx, spaceCommands[st.key.space].unsubscribe, st.key.name)
+	if err == nil || isRedirect(err) {
+		return true
+	}
+	s.mu.Lock()
+	if !st.link.detached {
+		s.strays = append(s.strays, st)
+	}
+	s.mu.Unlock()
+	return false
+}
+
+// closeRetired closes the connections of links detached on a reader goroutine.
+func (s *Subscriber) closeRetired() {
+	s.mu.Lock()
+	conns := s.retire
+	s.retire = nil
+	s.mu.Unlock()
+	closeAll(conns)
+}

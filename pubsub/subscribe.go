@@ -1,0 +1,326 @@
+package pubsub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/respwire/respwire/conn"
+	"github.com/respwire/respwire/resp"
+	"github.com/respwire/respwire/slots"
+)
+
+// maxAttempts bounds how often one call routes its subscriptions again after
+// a redirect or a lost connection.
+const maxAttempts = 16
+
+// group is the subscriptions one command carries: for shard channels, the
+// ones of one slot (SSUBSCRIBE refuses channels of several slots).
+type group struct {
+	addr string
+	keys []subKey
+}
+
+// attachMode says which keys a subscribe attempt takes.
+type attachMode uint8
+
+const (
+	attachUser   attachMode = iota // a user's call: every key becomes wanted
+	attachRetry                    // the same call, again: keys still wanted
+	attachRepair                   // the repair worker: keys waiting in orphans
+)
+
+// subscribe subscribes keys, all of space sp, and returns once the servers
+// confirmed them. When a server redirects (the slot moved) or a connection
+// goes away mid-call, the keys still wanted are routed again, against a fresh
+// topology in a cluster. If it fails, the keys this call added and could not
+// confirm are wanted no more; keys wanted before are left to the repair
+// worker.
+func (s *Subscriber) subscribe(ctx context.Context, sp space, names []string, mode attachMode) error {
+	pending := make([]subKey, 0, len(names))
+	for _, name := range names {
+		pending = append(pending, subKey{space: sp, name: name})
+	}
+	var added []subKey
+	for attempt := 0; len(pending) > 0; attempt++ {
+		var err error
+		if attempt == maxAttempts {
+			err = fmt.Errorf("pubsub: %s: still redirected after %d attempts", spaceCommands[sp].subscribe, maxAttempts)
+		} else if attempt > 0 {
+			err = s.reroutePause(ctx, attempt)
+		}
+		var groups []group
+		if err == nil {
+			groups, err = s.route(sp, pending)
+		}
+		var again []subKey
+		for _, g := range groups {
+			var retry, newKeys []subKey
+			retry, newKeys, err = s.subscribeGroup(ctx, sp, g, mode)
+			added = append(added, newKeys...)
+			again = append(again, retry...)
+			if err != nil {
+				break
+			}
+		}
+		if err != nil {
+			s.settle(added, pending)
+			return err
+		}
+		pending = again
+		mode = attachRetry // the keys held now are this call's, wherever they came from
+	}
+	return nil
+}
+
+// subscribeGroup sends one subscribe command for g. It returns the keys to
+// route again (redirected, or their connection went away, or the call
+// failed), and the keys it newly made wanted.
+func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode attachMode) (retry, added []subKey, err error) {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil, nil, ErrClosed
+	}
+	l, created := s.linkLocked(sp, g.addr)
+	send, added, closeNow := s.attachLocked(l, g.keys, mode)
+	if created && len(send) == 0 {
+		s.detachLocked(l) // not dialled: nothing to close
+		created = false
+	}
+	s.mu.Unlock()
+	closeAll(closeNow)
+	if len(send) == 0 {
+		return nil, added, nil
+	}
+	if created {
+		s.dial(ctx, l)
+	}
+
+	c, err := l.wait(ctx)
+	if err == nil {
+		err = c.Send(ctx, command(spaceCommands[sp].subscribe, send)...)
+	}
+	if err == nil {
+		return nil, added, nil
+	}
+	// The keys are the caller's to route again or to settle.
+	s.mu.Lock()
+	c = s.orphanLocked(l, send, false)
+	closing := s.closing
+	s.mu.Unlock()
+	if c != nil {
+		c.Close()
+	}
+	switch {
+	case closing:
+		return send, added, ErrClosed
+	case isRedirect(err) || errors.Is(err, conn.ErrClosed):
+		// The slot lives elsewhere now, or the connection was lost or
+		// retired under us: route these keys again.
+		return send, added, nil
+	default:
+		return send, added, fmt.Errorf("pubsub: %s: %w", spaceCommands[sp].subscribe, err)
+	}
+}
+
+// unsubscribe drops keys of space sp, or every key of sp if names is empty,
+// and returns once the servers confirmed it. A shard link left without
+// channels is closed instead of sent SUNSUBSCRIBE. Unsubscribing something
+// not subscribed, or from a connection that is going away, is not an error.
+func (s *Subscriber) unsubscribe(ctx context.Context, sp space, names []string) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil
+	}
+	var keys []subKey
+	if len(names) == 0 {
+		for key := range s.want {
+			if key.space == sp {
+				keys = append(keys, key)
+			}
+		}
+	} else {
+		for _, name := range names {
+			keys = append(keys, subKey{space: sp, name: name})
+		}
+	}
+	send, closeNow := s.unwantLocked(keys)
+	s.mu.Unlock()
+	closeAll(closeNow)
+
+	for l, keys := range send {
+		c, err := l.wait(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			continue // the dial failed: nothing was subscribed there
+		}
+		for _, g := range groupBySlot(l.addr, keys) {
+			err := c.Send(ctx, command(spaceCommands[sp].unsubscribe, g.keys)...)
+			if err != nil && !isRedirect(err) && !errors.Is(err, conn.ErrClosed) {
+				// A redirect means the node owns the slot no more and
+				// has dropped its channels already; a closed connection
+				// holds no subscription.
+				return fmt.Errorf("pubsub: %s: %w", spaceCommands[sp].unsubscribe, err)
+			}
+		}
+	}
+	return nil
+}
+
+// route splits keys into the groups to send: one for channels or patterns,
+// one per slot for shard channels, each with the address it goes to.
+func (s *Subscriber) route(sp space, keys []subKey) ([]group, error) {
+	if sp != spaceShard {
+		return []group{{addr: s.globalAddr(), keys: keys}}, nil
+	}
+	if s.cluster == nil {
+		return groupBySlot(s.addr, keys), nil
+	}
+	topo := s.cluster.Topology()
+	groups := groupBySlot("", keys)
+	for i := range groups {
+		slot := slots.Slot(groups[i].keys[0].name)
+		shard, ok := topo.ShardFor(slot)
+		if !ok {
+			return nil, fmt.Errorf("pubsub: no node serves slot %d", slot)
+		}
+		groups[i].addr = shard.Master.Addr
+	}
+	return groups, nil
+}
+
+// globalAddr picks the node for the channel and pattern connection. Any node
+// of a cluster delivers every PUBLISH; after a failure the next one is tried.
+func (s *Subscriber) globalAddr() string {
+	if s.cluster == nil {
+		return s.addr
+	}
+	s.mu.Lock()
+	if s.global != nil {
+		s.mu.Unlock()
+		return s.global.addr
+	}
+	turn := s.globalTurn
+	s.mu.Unlock()
+	addrs := s.cluster.Topology().Addrs()
+	if len(addrs) == 0 {
+		return ""
+	}
+	return addrs[turn%len(addrs)]
+}
+
+// groupBySlot splits keys into one group per slot, in slot order, all for addr.
+func groupBySlot(addr string, keys []subKey) []group {
+	if len(keys) == 0 {
+		return nil
+	}
+	if keys[0].space != spaceShard {
+		return []group{{addr: addr, keys: keys}}
+	}
+	bySlot := make(map[uint16][]subKey)
+	for _, key := range keys {
+		slot := slots.Slot(key.name)
+		bySlot[slot] = append(bySlot[slot], key)
+	}
+	order := make([]uint16, 0, len(bySlot))
+	for slot := range bySlot {
+		order = append(order, slot)
+	}
+	slices.Sort(order)
+	groups := make([]group, 0, len(order))
+	for _, slot := range order {
+		groups = append(groups, group{addr: addr, keys: bySlot[slot]})
+	}
+	return groups
+}
+
+// reroutePause waits a little before routing again, and re-reads a cluster's
+// topology, since a redirect or a lost node means it changed.
+func (s *Subscriber) reroutePause(ctx context.Context, attempt int) error {
+	if err := s.sleep(ctx, backoff(attempt)); err != nil {
+		return err
+	}
+	if s.cluster == nil {
+		return nil
+	}
+	if _, err := s.cluster.Refresh(ctx); err != nil && ctx.Err() != nil {
+		return err
+	}
+	return nil // a failed refresh leaves the old topology; the next attempt tells
+}
+
+// sleep waits for d, or until ctx ends or the Subscriber closes.
+func (s *Subscriber) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.done:
+		return ErrClosed
+	}
+}
+
+// settle ends a failed subscribe: of the keys the call still holds, the ones
+// it added are wanted no more and the others go to the repair worker.
+func (s *Subscriber) settle(added, held []subKey) {
+	isAdded := make(map[subKey]bool, len(added))
+	for _, key := range added {
+		isAdded[key] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, key := range held {
+		owner, wanted := s.want[key]
+		switch {
+		case !wanted || owner != nil:
+		case isAdded[key]:
+			delete(s.want, key)
+			delete(s.orphans, key)
+		default:
+			s.orphans[key] = struct{}{}
+			s.wakeRepair()
+		}
+	}
+}
+
+// command returns the arguments of cmd followed by the names of keys.
+func command(cmd string, keys []subKey) []string {
+	args := make([]string, 0, 1+len(keys))
+	args = append(args, cmd)
+	for _, key := range keys {
+		args = append(args, key.name)
+	}
+	return args
+}
+
+// isRedirect reports whether err is a cluster's answer that the slot is
+// served elsewhere or is moving: the command is worth routing again.
+func isRedirect(err error) bool {
+	var re *resp.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	switch re.Code {
+	case "MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN":
+		return true
+	}
+	return false
+}
+
+// backoff is the pause before retry number attempt: 10ms doubling to 1s.
+func backoff(attempt int) time.Duration {
+	d := 10 * time.Millisecond
+	for i := 1; i < attempt && d < time.Second; i++ {
+		d *= 2
+	}
+	return min(d, time.Second)
+}

@@ -1,0 +1,212 @@
+package pubsub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/respwire/respwire/cluster"
+	"github.com/respwire/respwire/conn"
+)
+
+// ErrClosed is returned by a subscribe after Close. It wraps conn.ErrClosed.
+var ErrClosed = fmt.Errorf("pubsub: subscriber closed: %w", conn.ErrClosed)
+
+// messageBuffer is how many messages wait in Messages() before the
+// connections stop reading.
+const messageBuffer = 256
+
+// Subscriber listens to channels, patterns and shard channels, on one server
+// or across a cluster, and delivers what is published to them on Messages().
+// Its methods are safe to call from many goroutines at once.
+type Subscriber struct {
+	cluster *cluster.Client // nil for a single server
+	addr    string          // the single server
+	opts    conn.Options    // of every connection; OnPush is the Subscriber's
+
+	// dialConn is conn.Dial; tests swap it for connections to a fake server.
+	dialConn func(ctx context.Context, addr string, opts *conn.Options) (*conn.Conn, error)
+
+	messages       chan Message
+	delivery       sync.RWMutex // readers hand messages over; Close takes it to close messages
+	messagesClosed bool         // guarded by delivery
+
+	done chan struct{}   // closed when Close starts
+	life context.Context // ends when Close starts: bounds dials and repairs
+	stop context.CancelFunc
+	wake chan struct{}  // tells the repair worker there is work
+	wg   sync.WaitGroup // the repair worker and one watcher per connection
+
+	mu         sync.Mutex
+	closing    bool
+	want       map[subKey]*link    // what the user wants, and where it is subscribed
+	orphans    map[subKey]struct{} // wanted and subscribed nowhere: the repair worker's job
+	strays     []stray             // subscribed without being wanted: the repair worker's job
+	retire     []*conn.Conn        // detached on a reader goroutine: the repair worker closes them
+	global     *link               // channels and patterns
+	globalTurn int                 // which node of a cluster the next global link goes to
+	nodes      map[string]*link    // shard channels, by node address
+}
+
+// New returns a Subscriber for the server at addr. It connects at once, so a
+// wrong address or password is reported here. opts may be nil; its OnPush is
+// ignored, and Protocol must be 3 or 0 (the default, 3).
+func New(ctx context.Context, addr string, opts *conn.Options) (*Subscriber, error) {
+	var o conn.Options
+	if opts != nil {
+		o = *opts
+	}
+	s, err := newSubscriber(o)
+	if err != nil {
+		return nil, err
+	}
+	s.addr = addr
+	s.mu.Lock()
+	l, _ := s.linkLocked(spaceChannel, addr)
+	s.mu.Unlock()
+	s.dial(ctx, l)
+	if l.err != nil {
+		s.Close()
+		return nil, l.err
+	}
+	return s, nil
+}
+
+// NewCluster returns a Subscriber for the cluster c talks to. Channels and
+// patterns share one connection to any node; shard channels get one
+// connection per master that owns their slots. The connections use
+// c.ConnOptions(). It does not connect until the first subscribe, and does
+// not close c.
+func NewCluster(ctx context.Context, c *cluster.Client) (*Subscriber, error) {
+	if c == nil {
+		return nil, errors.New("pubsub: NewCluster: nil cluster client")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s, err := newSubscriber(c.ConnOptions())
+	if err != nil {
+		return nil, err
+	}
+	s.cluster = c
+	return s, nil
+}
+
+func newSubscriber(opts conn.Options) (*Subscriber, error) {
+	switch opts.Protocol {
+	case 0:
+		opts.Protocol = 3
+	case 3:
+	default:
+		return nil, fmt.Errorf("pubsub: protocol %d: the Subscriber needs RESP3 (3)", opts.Protocol)
+	}
+	opts.OnPush = nil
+	life, stop := context.WithCancel(context.Background())
+	s := &Subscriber{
+		opts:     opts,
+		dialConn: conn.Dial,
+		messages: make(chan Message, messageBuffer),
+		done:     make(chan struct{}),
+		life:     life,
+		stop:     stop,
+		wake:     make(chan struct{}, 1),
+		want:     make(map[subKey]*link),
+		orphans:  make(map[subKey]struct{}),
+		nodes:    make(map[string]*link),
+	}
+	s.wg.Add(1)
+	go s.repairLoop()
+	return s, nil
+}
+
+// Subscribe subscribes to channels and returns once the server confirmed
+// every one. In a cluster, any node delivers every PUBLISH.
+func (s *Subscriber) Subscribe(ctx context.Context, channels ...string) error {
+	return s.subscribeUser(ctx, spaceChannel, channels)
+}
+
+// PSubscribe subscribes to glob-style patterns and returns once the server
+// confirmed every one.
+func (s *Subscriber) PSubscribe(ctx context.Context, patterns ...string) error {
+	return s.subscribeUser(ctx, spacePattern, patterns)
+}
+
+// SSubscribe subscribes to shard channels, in any slots: they are grouped by
+// slot, and each group is sent to the master that owns the slot. It returns
+// once every channel is confirmed. If a slot later moves, or its master is
+// demoted or lost, the Subscriber follows it to the new owner by itself.
+func (s *Subscriber) SSubscribe(ctx context.Context, channels ...string) error {
+	return s.subscribeUser(ctx, spaceShard, channels)
+}
+
+// Unsubscribe unsubscribes from channels, or from every channel if none is
+// named, and returns once the server confirmed it. Messages of a channel may
+// still be waiting in Messages() after it returns.
+func (s *Subscriber) Unsubscribe(ctx context.Context, channels ...string) error {
+	return s.unsubscribe(ctx, spaceChannel, channels)
+}
+
+// PUnsubscribe unsubscribes from patterns, or from every pattern if none is
+// named.
+func (s *Subscriber) PUnsubscribe(ctx context.Context, patterns ...string) error {
+	return s.unsubscribe(ctx, spacePattern, patterns)
+}
+
+// SUnsubscribe unsubscribes from shard channels, or from every shard channel
+// if none is named. The connection to a node whose last shard channel this
+// was is closed.
+func (s *Subscriber) SUnsubscribe(ctx context.Context, channels ...string) error {
+	return s.unsubscribe(ctx, spaceShard, channels)
+}
+
+func (s *Subscriber) subscribeUser(ctx context.Context, sp space, names []string) error {
+	if len(names) == 0 {
+		return fmt.Errorf("pubsub: %s needs at least one name", spaceCommands[sp].subscribe)
+	}
+	return s.subscribe(ctx, sp, names, attachUser)
+}
+
+// Messages returns the channel messages are delivered on, in the order each
+// connection received them. Nothing is dropped: while it is full, the
+// connections stop reading. It is closed after Close.
+func (s *Subscriber) Messages() <-chan Message {
+	return s.messages
+}
+
+// Close closes every connection and stops delivery; Messages() is closed once
+// all of them have stopped. Subscribes after Close fail with ErrClosed.
+// Close is idempotent and safe from many goroutines: the first call tears
+// down, every other returns nil at once.
+func (s *Subscriber) Close() error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closing = true
+	close(s.done)
+	s.stop()
+	conns := s.retire
+	s.retire = nil
+	if s.global != nil {
+		if c := s.detachLocked(s.global); c != nil {
+			conns = append(conns, c)
+		}
+	}
+	for _, l := range s.nodes {
+		if c := s.detachLocked(l); c != nil {
+			conns = append(conns, c)
+		}
+	}
+	s.mu.Unlock()
+
+	closeAll(conns)
+	s.wg.Wait() // the repair worker, and every watcher: each connection is closed
+
+	s.delivery.Lock()
+	s.messagesClosed = true
+	close(s.messages)
+	s.delivery.Unlock()
+	return nil
+}
