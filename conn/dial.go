@@ -92,10 +92,17 @@ func (c *Conn) handshake(ctx context.Context, opts *Options) (err error) {
 	}
 	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
 	defer func() {
-		if !stop() || ctx.Err() != nil {
+		// The socket's deadline can fire a moment before the context
+		// notices its own; either way the context is what ended it.
+		expired := err != nil && pastDeadline(ctx)
+		if !stop() || ctx.Err() != nil || expired {
 			// The deadline may have been moved to the past: the
 			// socket is unusable, whatever the handshake returned.
-			err = fmt.Errorf("conn: handshake with %s: %w", c.addr, context.Cause(ctx))
+			cause := context.Cause(ctx)
+			if cause == nil {
+				cause = context.DeadlineExceeded
+			}
+			err = fmt.Errorf("conn: handshake with %s: %w", c.addr, cause)
 			return
 		}
 		c.nc.SetDeadline(time.Time{})
@@ -103,7 +110,7 @@ func (c *Conn) handshake(ctx context.Context, opts *Options) (err error) {
 
 	if opts.Protocol == 2 {
 		c.proto = 2
-		return c.handshake2(opts)
+		return c.handshake2(opts, true)
 	}
 	c.proto = 3
 	hello := []string{"HELLO", "3"}
@@ -129,8 +136,11 @@ func (c *Conn) handshake(ctx context.Context, opts *Options) (err error) {
 		if !helloRefused(e) {
 			return fmt.Errorf("conn: handshake with %s: %w", c.addr, e)
 		}
+		// A server older than 6: carry on in RESP2. The SELECT went
+		// through unless the server wants a password first.
 		c.proto = 2
-		return c.handshake2(opts)
+		selected := len(replies) > 1 && replies[1].Err() == nil
+		return c.handshake2(opts, !selected)
 	}
 	for _, v := range replies[1:] {
 		if e := v.Err(); e != nil {
@@ -140,9 +150,9 @@ func (c *Conn) handshake(ctx context.Context, opts *Options) (err error) {
 	return nil
 }
 
-// handshake2 authenticates, names and selects in RESP2, for a server that
-// refused HELLO or when Options.Protocol is 2.
-func (c *Conn) handshake2(opts *Options) error {
+// handshake2 authenticates, names and (when needSelect) selects in RESP2, for
+// a server that refused HELLO or when Options.Protocol is 2.
+func (c *Conn) handshake2(opts *Options, needSelect bool) error {
 	var cmds [][]string
 	switch {
 	case opts.Password != "" && opts.Username != "":
@@ -153,7 +163,7 @@ func (c *Conn) handshake2(opts *Options) error {
 	if opts.ClientName != "" {
 		cmds = append(cmds, []string{"CLIENT", "SETNAME", opts.ClientName})
 	}
-	if opts.DB != 0 {
+	if opts.DB != 0 && needSelect {
 		cmds = append(cmds, selectCommand(opts.DB))
 	}
 	if len(cmds) == 0 {
@@ -207,3 +217,8 @@ func helloRefused(err error) bool {
 }
 
 func selectCommand(db int) []string { return []string{"SELECT", strconv.Itoa(db)} }
+
+func pastDeadline(ctx context.Context) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && !time.Now().Before(deadline)
+}

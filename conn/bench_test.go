@@ -1,0 +1,125 @@
+package conn
+
+import (
+	"context"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/respwire/respwire/internal/redistest"
+)
+
+const benchValue = "0123456789abcdef" // 16 bytes, as in the design's targets
+
+// benchConn dials the package's server for a benchmark.
+func benchConn(b *testing.B) *Conn {
+	b.Helper()
+	c, err := Dial(context.Background(), redistest.Server().Addr, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	return c
+}
+
+// reportWrites adds the write syscalls per operation since w0.
+func reportWrites(b *testing.B, c *Conn, w0 uint64) {
+	b.ReportMetric(float64(c.writes.Load()-w0)/float64(b.N), "writes/op")
+}
+
+// benchDo runs args serially or from 128 goroutines (64 per core on the
+// 2-core machine the targets are set for).
+func benchDo(b *testing.B, args ...string) {
+	ctx := context.Background()
+	b.Run("serial", func(b *testing.B) {
+		c := benchConn(b)
+		b.ReportAllocs()
+		w0 := c.writes.Load()
+		for b.Loop() {
+			if _, err := c.Do(ctx, args...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportWrites(b, c, w0)
+	})
+	b.Run("parallel", func(b *testing.B) {
+		c := benchConn(b)
+		b.ReportAllocs()
+		b.SetParallelism(128 / runtime.GOMAXPROCS(0))
+		w0 := c.writes.Load()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := c.Do(ctx, args...); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		reportWrites(b, c, w0)
+	})
+}
+
+func BenchmarkGet(b *testing.B) {
+	if _, err := redistest.Server().Do(context.Background(), "SET", "bench:get", benchValue); err != nil {
+		b.Fatal(err)
+	}
+	benchDo(b, "GET", "bench:get")
+}
+
+func BenchmarkSet(b *testing.B) {
+	benchDo(b, "SET", "bench:set", benchValue)
+}
+
+func BenchmarkDoMulti(b *testing.B) {
+	b.Run("100", func(b *testing.B) {
+		c := benchConn(b)
+		ctx := context.Background()
+		cmds := make([][]string, 100)
+		for i := range cmds {
+			cmds[i] = []string{"SET", "bench:multi:" + strconv.Itoa(i), benchValue}
+		}
+		b.ReportAllocs()
+		w0 := c.writes.Load()
+		for b.Loop() {
+			if _, err := c.DoMulti(ctx, cmds...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportWrites(b, c, w0)
+	})
+}
+
+// BenchmarkIdleConn reports the memory an idle Conn holds: the growth of the
+// heap and goroutine stacks in use after dialling N connections, per
+// connection, measured after a garbage collection.
+func BenchmarkIdleConn(b *testing.B) {
+	const n = 200
+	ctx := context.Background()
+	addr := redistest.Server().Addr
+	var perConn float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		conns := make([]*Conn, n)
+		for i := range conns {
+			c, err := Dial(ctx, addr, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			// One round trip, so the buffers a used Conn keeps are counted.
+			if _, err := c.Do(ctx, "PING"); err != nil {
+				b.Fatal(err)
+			}
+			conns[i] = c
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		used := int64(after.HeapInuse+after.StackInuse) - int64(before.HeapInuse+before.StackInuse)
+		perConn = float64(used) / n
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+	b.ReportMetric(perConn, "B/conn")
+}

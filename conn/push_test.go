@@ -1,0 +1,164 @@
+package conn
+
+import (
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/respwire/respwire/internal/redistest"
+	"github.com/respwire/respwire/resp"
+)
+
+// pushLog collects the push frames a Conn's OnPush receives.
+type pushLog struct {
+	mu     sync.Mutex
+	frames [][]string
+}
+
+func (l *pushLog) onPush(v resp.Value) {
+	var frame []string
+	for _, e := range v.Elems() {
+		s, _ := e.Text()
+		if n, err := e.Int(); err == nil && e.Kind() == resp.Integer {
+			s = strconv.FormatInt(n, 10)
+		}
+		frame = append(frame, s)
+	}
+	l.mu.Lock()
+	l.frames = append(l.frames, frame)
+	l.mu.Unlock()
+}
+
+func (l *pushLog) all() [][]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([][]string(nil), l.frames...)
+}
+
+// count returns how many frames start with kind.
+func (l *pushLog) count(kind string) int {
+	n := 0
+	for _, f := range l.all() {
+		if len(f) > 0 && f[0] == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func TestSendReturnsAfterItsPushes(t *testing.T) {
+	var log pushLog
+	c := dialTest(t, &Options{OnPush: log.onPush})
+	ctx := testContext(t)
+
+	require.NoError(t, c.Send(ctx, "SUBSCRIBE", "conn:push:a", "conn:push:b"))
+	assert.Equal(t, [][]string{
+		{"subscribe", "conn:push:a", "1"},
+		{"subscribe", "conn:push:b", "2"},
+	}, log.all(), "both confirmations reached OnPush before Send returned")
+
+	require.NoError(t, c.Send(ctx, "UNSUBSCRIBE", "conn:push:a"))
+	assert.Equal(t, []string{"unsubscribe", "conn:push:a", "1"}, log.all()[2])
+
+	// An in-band error reply to the command is Send's error, and the
+	// connection stays in step.
+	err := c.Send(ctx, "SUBSCRIBE")
+	var re *resp.Error
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "ERR", re.Code)
+	v, err := c.Do(ctx, "ECHO", "still in step")
+	require.NoError(t, err)
+	assert.Equal(t, "still in step", text(t, v))
+}
+
+func TestSendNeedsRESP3(t *testing.T) {
+	c := dialTest(t, &Options{Protocol: 2})
+	assert.ErrorIs(t, c.Send(testContext(t), "SUBSCRIBE", "x"), errSendNeedsRESP3)
+	_, err := c.Do(testContext(t), "PING")
+	assert.NoError(t, err, "nothing was sent")
+	assert.ErrorIs(t, c.Send(testContext(t)), errEmptyCommand)
+}
+
+// TestPushesBetweenRepliesKeepMatching subscribes a Conn, then runs GETs of
+// distinct keys on it while another connection publishes: the messages, which
+// arrive between replies, go to OnPush and every GET gets its own value.
+func TestPushesBetweenRepliesKeepMatching(t *testing.T) {
+	var log pushLog
+	c := dialTest(t, &Options{OnPush: log.onPush})
+	publisher := dialTest(t, nil)
+	ctx := testContext(t)
+	require.NoError(t, c.Send(ctx, "SUBSCRIBE", "conn:push:news"))
+
+	const (
+		getters   = 16
+		rounds    = 200
+		published = 500
+	)
+	for i := range getters {
+		_, err := c.Do(ctx, "SET", "conn:push:key:"+strconv.Itoa(i), "value-"+strconv.Itoa(i))
+		require.NoError(t, err)
+	}
+	var wg sync.WaitGroup
+	for i := range getters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			key, want := "conn:push:key:"+strconv.Itoa(i), "value-"+strconv.Itoa(i)
+			for range rounds {
+				v, err := c.Do(ctx, "GET", key)
+				if !assert.NoError(t, err) || !assert.Equal(t, want, text(t, v)) {
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range published {
+			_, err := publisher.Do(ctx, "PUBLISH", "conn:push:news", "m"+strconv.Itoa(i))
+			if !assert.NoError(t, err) {
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	require.NoError(t, c.Send(ctx, "UNSUBSCRIBE", "conn:push:news"))
+	assert.Equal(t, published, log.count("message"), "every message reached OnPush before the UNSUBSCRIBE returned")
+	var n int
+	for _, f := range log.all() {
+		if f[0] == "message" {
+			assert.Equal(t, []string{"message", "conn:push:news", "m" + strconv.Itoa(n)}, f)
+			n++
+		}
+	}
+}
+
+// TestTrackingInvalidation: with client tracking, a write from another
+// connection makes the server push an invalidation between replies.
+func TestTrackingInvalidation(t *testing.T) {
+	var log pushLog
+	c := dialTest(t, &Options{OnPush: log.onPush})
+	ctx := testContext(t)
+	_, err := c.Do(ctx, "CLIENT", "TRACKING", "ON")
+	require.NoError(t, err)
+	_, err = c.Do(ctx, "SET", "conn:tracked", "1")
+	require.NoError(t, err)
+	_, err = c.Do(ctx, "GET", "conn:tracked")
+	require.NoError(t, err)
+
+	_, err = redistest.Server().Do(ctx, "SET", "conn:tracked", "2")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		// Each round trip gives the reader a chance to pass the push on.
+		v, err := c.Do(ctx, "ECHO", "x")
+		return err == nil && text(t, v) == "x" && log.count("invalidate") == 1
+	}, 10*time.Second, time.Millisecond)
+	v, err := c.Do(ctx, "GET", "conn:tracked")
+	require.NoError(t, err)
+	assert.Equal(t, "2", text(t, v))
+}
