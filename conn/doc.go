@@ -1,3 +1,77 @@
 // Package conn is one auto-pipelined connection to a Redis server, with an
 // atomic open → closing → closed lifecycle, and a Client that redials it.
+//
+// A Conn is safe for any number of goroutines. It is the layer that cluster
+// and pubsub build on; most programs use Client (one server, redialled on
+// failure) or the cluster package rather than a bare Conn.
+//
+// # Handshake
+//
+// Dial (or NewConn, on a net.Conn you made) opens the connection with one
+// round trip: HELLO 3, with AUTH and SETNAME when Options ask for them, and
+// SELECT pipelined behind it when Options.DB is not 0. With only a Password
+// the user is "default". A server that refuses HELLO (older than Redis 6, or
+// NOPROTO) is spoken to in RESP2 instead: AUTH, CLIENT SETNAME and SELECT.
+// Options.Protocol = 2 asks for RESP2 from the start. A refused password is a
+// *resp.Error (WRONGPASS); the password never appears in an error.
+//
+// # Pipelining
+//
+// Do, DoMulti and Send append the encoded command to a shared write buffer
+// and take a place in a FIFO of pending requests, in one short critical
+// section, so wire order and FIFO order agree. The first caller to make the
+// buffer non-empty wakes the Conn's writer goroutine, which takes the whole
+// buffer and writes it with one system call; callers that arrive meanwhile
+// ride along in the same write. The Conn's reader goroutine decodes replies
+// and hands each to the request at the head of the FIFO. So under load many
+// commands share each write and each read, and a call costs no allocation of
+// its own: a GET allocates only the value's string, a SET nothing.
+//
+// DoMulti writes its commands back to back with no other caller's command in
+// between, so MULTI ... EXEC in one DoMulti is a transaction. It returns one
+// value per command; error replies stay in the values (see resp.Value.Err).
+//
+// # Contexts
+//
+// Every call takes a context and returns ctx.Err() promptly when it ends. A
+// command still in the write buffer is cut out of it and never sent. A
+// command already written keeps its place: its late reply is read and
+// discarded, so the connection stays in step and usable. A context bounds a
+// call, never the Conn; for Dial it bounds dialling and the handshake.
+//
+// # Push frames
+//
+// RESP3 push frames ('>') answer no command: pub/sub messages and
+// confirmations, client-tracking invalidations. The reader hands each to
+// Options.OnPush, on the reader goroutine, and never takes one for a reply,
+// so a push arriving between replies does not shift matching. Subscribe
+// commands are answered by push frames only, so Do refuses them: use Send,
+// which writes the command with a PING behind it and returns once the PING
+// is answered, that is, after every push frame the command caused has been
+// handed to OnPush. Send needs RESP3.
+//
+// # Lifecycle
+//
+// State moves only forward, by compare-and-swap: StateOpen, StateClosing,
+// StateClosed. The Close that wins the swap from open stops the writer,
+// closes the socket, fails every pending call with an error wrapping
+// ErrClosed, waits for both goroutines and closes Done. Every other Close,
+// concurrent or later, returns nil at once. When the connection breaks (a
+// read or write error, EOF, a malformed reply) the Conn closes itself the
+// same way; pending calls fail with an error that says why and wraps both
+// ErrClosed and the cause ("conn: connection lost: read tcp ...: EOF"). A
+// closed Conn stays closed: dial a new one, or let Client do it.
+//
+// # Example
+//
+//	c, err := conn.Dial(ctx, "127.0.0.1:6379", &conn.Options{ClientName: "worker"})
+//	if err != nil {
+//		return err
+//	}
+//	defer c.Close()
+//	v, err := c.Do(ctx, "GET", "greeting")
+//	if err != nil {
+//		return err
+//	}
+//	s, _ := v.Text()
 package conn
