@@ -55,6 +55,8 @@ type Conn struct {
 	err       error // set once, by the teardown: why commands are refused
 
 	writes atomic.Uint64 // write syscalls, for benchmarks
+
+	spares sync.Pool // requests for reuse; see getRequest
 }
 
 // State reports where the Conn is in its life.

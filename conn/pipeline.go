@@ -27,7 +27,7 @@ func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	if ctx.Done() != nil && ctx.Err() != nil {
 		return resp.Value{}, ctx.Err()
 	}
-	r := getRequest(shapeOne)
+	r := c.getRequest(shapeOne)
 	if err := c.lock(r); err != nil {
 		recycle(r)
 		return resp.Value{}, err
@@ -60,7 +60,7 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 		return nil, ctx.Err()
 	}
 	vals := make([]resp.Value, len(cmds))
-	r := getRequest(shapeMany)
+	r := c.getRequest(shapeMany)
 	r.vals = vals
 	if err := c.lock(r); err != nil {
 		recycle(r)

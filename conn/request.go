@@ -39,12 +39,17 @@ type request struct {
 
 	state atomic.Int32
 	done  chan struct{} // capacity 1: the answer never blocks
+	home  *sync.Pool    // its Conn's spares, where recycle puts it
 }
 
-var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
-
-func getRequest(shape replyShape) *request {
-	r := requestPool.Get().(*request)
+// getRequest takes a spare request of c's, or makes one. Spares are kept per
+// Conn, not in one global pool: a request's done channel belongs to the
+// testing/synctest bubble it was made in, and a Conn lives in one bubble.
+func (c *Conn) getRequest(shape replyShape) *request {
+	r, _ := c.spares.Get().(*request)
+	if r == nil {
+		r = &request{done: make(chan struct{}, 1), home: &c.spares}
+	}
 	r.shape = shape
 	return r
 }
@@ -53,7 +58,7 @@ func getRequest(shape replyShape) *request {
 func recycle(r *request) {
 	r.val, r.vals, r.got, r.err = resp.Value{}, nil, 0, nil
 	r.state.Store(requestWaiting)
-	requestPool.Put(r)
+	r.home.Put(r)
 }
 
 // take gives r one reply and reports whether r is complete. It runs on the

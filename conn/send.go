@@ -32,7 +32,7 @@ func (c *Conn) Send(ctx context.Context, args ...string) error {
 	if ctx.Done() != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
-	r := getRequest(shapeBarrier)
+	r := c.getRequest(shapeBarrier)
 	if err := c.lock(r); err != nil {
 		recycle(r)
 		return err
