@@ -3,8 +3,10 @@ package redistest
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -64,8 +66,13 @@ func (n *Node) Do(ctx context.Context, args ...string) (resp.Value, error) {
 }
 
 func (n *Node) ioError(ctx context.Context, cmd string, err error) error {
-	if ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		err = ctx.Err()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The socket's deadline is the context's: it may fire a moment
+		// before the context notices.
+		err = context.DeadlineExceeded
 	}
 	return fmt.Errorf("redistest: %s %s: %w", n.Addr, cmd, err)
 }

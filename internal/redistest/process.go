@@ -14,15 +14,17 @@ import (
 	"time"
 )
 
-// serverBinary finds redis-server on PATH.
-var serverBinary = sync.OnceValues(func() (string, error) {
+// serverBinary finds redis-server on PATH, once.
+var serverBinary = sync.OnceValues(lookupServer)
+
+func lookupServer() (string, error) {
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
 		return "", errors.New("redistest: redis-server not found on PATH: install the Debian/Ubuntu package " +
 			"redis-server (apt-get install redis-server), or point REDIS_ADDR / REDIS_CLUSTER_ADDRS at running servers")
 	}
 	return path, nil
-})
+}
 
 // errPortInUse means the server could not bind its port (or cluster bus port).
 var errPortInUse = errors.New("redistest: port already in use")
