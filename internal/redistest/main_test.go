@@ -1,9 +1,44 @@
 package redistest
 
 import (
+	"fmt"
+	"io"
+	"os"
 	"testing"
 )
 
+// childEnv makes the test binary a child process for TestServersDieWithBinary
+// instead of running the tests.
+const childEnv = "REDISTEST_CHILD"
+
 func TestMain(m *testing.M) {
+	if mode := os.Getenv(childEnv); mode != "" {
+		runChild(mode)
+		return
+	}
 	Main(m, NeedServer|NeedCluster)
+}
+
+// runChild starts a server, prints its PID and then dies the way mode says:
+// "panic" panics on another goroutine, as a failing test does; "wait" waits
+// for the parent to kill it.
+func runChild(mode string) {
+	n, err := StartNode(NodeOptions{})
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("pid %d\n", n.PID())
+	switch mode {
+	case "panic":
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			panic("redistest child: a test panics")
+		}()
+		<-done
+	case "wait":
+		io.Copy(io.Discard, os.Stdin)
+	}
+	os.Exit(3)
 }

@@ -1,0 +1,64 @@
+package redistest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestServersDieWithBinary runs this test binary as a child that starts a
+// server and then panics or is killed with SIGKILL: in neither case does
+// teardown run, and the server must still die (Pdeathsig).
+func TestServersDieWithBinary(t *testing.T) {
+	for _, mode := range []string{"panic", "wait"} {
+		t.Run(mode, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), childEnv+"="+mode, "TMPDIR="+t.TempDir())
+			stdin, err := cmd.StdinPipe()
+			require.NoError(t, err)
+			defer stdin.Close()
+			stdout, err := cmd.StdoutPipe()
+			require.NoError(t, err)
+			require.NoError(t, cmd.Start())
+
+			line, err := bufio.NewReader(stdout).ReadString('\n')
+			require.NoError(t, err)
+			var pid int
+			_, err = fmt.Sscanf(line, "pid %d", &pid)
+			require.NoError(t, err, "child said %q", line)
+			require.NotZero(t, pid)
+			if mode == "wait" {
+				require.NoError(t, cmd.Process.Kill())
+			}
+			err = cmd.Wait()
+			var exitErr *exec.ExitError
+			require.ErrorAs(t, err, &exitErr, "the child must die abnormally")
+			assert.Eventually(t, func() bool { return processGone(pid) }, 5*time.Second, 10*time.Millisecond,
+				"redis-server %d outlived the test binary", pid)
+		})
+	}
+}
+
+// processGone reports whether pid no longer runs (a zombie waiting for its
+// new parent to reap it counts as gone).
+func processGone(pid int) bool {
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return true
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	s := string(stat)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(fields) > 0 && fields[0] == "Z"
+}
