@@ -49,7 +49,9 @@ type Conn struct {
 	done       chan struct{} // closed when both goroutines exited and the state is StateClosed
 
 	mu        sync.Mutex
-	wbuf      []byte       // commands not yet handed to the writer
+	wbuf      []byte       // commands not yet taken for writing
+	spare     []byte       // the other buffer, nil while a write holds it
+	writing   bool         // a taken buffer is being written (by the writer or a caller)
 	queue     requestQueue // requests in wire order; the last `unwritten` have their bytes in wbuf
 	unwritten int
 	err       error // set once, by the teardown: why commands are refused

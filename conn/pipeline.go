@@ -8,11 +8,6 @@ import (
 	"github.com/respwire/respwire/resp"
 )
 
-// maxKeptBuffer is the largest write buffer kept for reuse after a write;
-// a bigger one (from a burst of large commands) is left to the collector so
-// an idle Conn stays small.
-const maxKeptBuffer = 64 << 10
-
 var errEmptyCommand = errors.New("conn: empty command")
 
 // Do sends one command and returns its reply. Any number of goroutines may
@@ -90,20 +85,29 @@ func (c *Conn) lock(r *request) error {
 	return nil
 }
 
-// unlock queues r behind the bytes just appended, releases c.mu, and wakes
-// the writer when the buffer was empty (otherwise a wake-up is pending).
+// unlock queues r behind the bytes just appended and releases c.mu. When
+// the buffer was empty, it starts a write: from this goroutine when nothing
+// else is in flight (the serial case, which saves waking the writer), else
+// by waking the writer. When the buffer was not empty, a write is already
+// due.
 func (c *Conn) unlock(r *request) {
 	r.end = len(c.wbuf)
 	c.queue.push(r)
 	c.unwritten++
-	wake := r.start == 0
-	c.mu.Unlock()
-	if wake {
-		select {
-		case c.kick <- struct{}{}:
-		default:
-		}
+	if r.start != 0 {
+		c.mu.Unlock()
+		return
 	}
+	if !c.writing && c.queue.len() == c.unwritten && r.end <= maxDirectWrite {
+		buf := c.takeBuffer()
+		c.mu.Unlock()
+		if more, _ := c.flush(buf); more {
+			c.wakeWriter()
+		}
+		return
+	}
+	c.mu.Unlock()
+	c.wakeWriter()
 }
 
 // wait blocks until r is answered or ctx ends, and returns r.err. On a nil
@@ -154,38 +158,6 @@ func (c *Conn) withdraw(r *request) bool {
 	}
 	c.mu.Unlock()
 	return r.abandon()
-}
-
-// writeLoop is the writer goroutine: woken by kick, it takes the whole
-// buffer and writes it with one call.
-func (c *Conn) writeLoop() {
-	defer close(c.writerDone)
-	var spare []byte
-	for {
-		select {
-		case <-c.kick:
-		case <-c.stop:
-			return
-		}
-		c.mu.Lock()
-		buf := c.wbuf
-		c.wbuf = spare[:0]
-		c.unwritten = 0
-		c.mu.Unlock()
-		if len(buf) == 0 {
-			spare = buf
-			continue
-		}
-		c.writes.Add(1)
-		if _, err := c.nc.Write(buf); err != nil {
-			c.closeWith(connectionLost(err))
-			return
-		}
-		if cap(buf) > maxKeptBuffer {
-			buf = nil
-		}
-		spare = buf
-	}
 }
 
 // checkCommand refuses what Do and DoMulti cannot match to a reply: an empty
