@@ -3,9 +3,11 @@ package slots
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/respwire/respwire/internal/redistest"
 )
 
+// TestMain starts the harness's 3-master, 3-replica cluster for the live
+// tests and checks for leaked goroutines.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	redistest.Main(m, redistest.NeedCluster)
 }
