@@ -240,4 +240,3 @@ func TestLiveKeySlotsMatchServer(t *testing.T) {
 		assert.Equal(t, uint16(want), SlotBytes([]byte(k)), "key %q", k)
 	}
 }
-
