@@ -1,0 +1,251 @@
+package conn
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/respwire/respwire/resp"
+)
+
+// Redial backoff: the first redial is immediate, later ones wait from
+// minBackoff doubling up to maxBackoff, each with random jitter.
+const (
+	minBackoff = 10 * time.Millisecond
+	maxBackoff = time.Second
+
+	// defaultDialTimeout bounds one dial and handshake of a Client when
+	// Options.DialTimeout is zero, so that a server that accepts and then
+	// says nothing cannot hold the redial loop forever.
+	defaultDialTimeout = 10 * time.Second
+)
+
+// Client is one server, always there: it keeps one auto-pipelined Conn to
+// the server and redials it, with backoff, whenever it dies. Commands from
+// every goroutine share that Conn, except blocking commands (BLPOP, WAIT,
+// XREAD ... BLOCK and the like) and Dedicated calls, which get a Conn of
+// their own from a small pool.
+//
+// A command goes to the next Conn only when the current one had closed
+// before the command could be written to it. A command that may have
+// reached the server is never sent twice: when the Conn breaks under it, its
+// caller gets the error (it wraps ErrClosed) and decides, since only the
+// caller knows whether the command is safe to repeat.
+type Client struct {
+	// current is the shared Conn. It may have died; the redial goroutine
+	// then replaces it, and calls that meet the dead one wait for that.
+	current atomic.Pointer[Conn]
+	state   atomic.Int32 // a State: open, then closing, then closed
+	dial    func(ctx context.Context) (*Conn, error)
+	pool    *connPool
+
+	mu       sync.Mutex
+	replaced chan struct{} // closed when current changes or the Client closes
+
+	stopRedial context.CancelFunc // ends the redial goroutine and its dials
+	redialDone chan struct{}      // closed when the redial goroutine exits
+}
+
+// NewClient dials addr and returns a Client that keeps a Conn to it. opts
+// may be nil; the Client keeps a copy. The first dial uses ctx and its
+// failure is returned; later redials happen in the background, until Close.
+func NewClient(ctx context.Context, addr string, opts *Options) (*Client, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	return newClient(ctx, func(ctx context.Context) (*Conn, error) {
+		return Dial(ctx, addr, &o)
+	}, o.DialTimeout)
+}
+
+// newClient is NewClient with any way of making a Conn, such as over
+// net.Pipe in tests.
+func newClient(ctx context.Context, dial func(context.Context) (*Conn, error), dialTimeout time.Duration) (*Client, error) {
+	if dialTimeout <= 0 {
+		dialTimeout = defaultDialTimeout
+	}
+	boundedDial := func(ctx context.Context) (*Conn, error) {
+		ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+		defer cancel()
+		return dial(ctx)
+	}
+	cn, err := boundedDial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	life, stop := context.WithCancel(context.Background())
+	c := &Client{
+		dial:       boundedDial,
+		pool:       newConnPool(boundedDial, defaultMaxIdle),
+		replaced:   make(chan struct{}),
+		stopRedial: stop,
+		redialDone: make(chan struct{}),
+	}
+	c.current.Store(cn)
+	go c.redialLoop(life)
+	return c, nil
+}
+
+// Do sends one command and returns its reply, as Conn.Do does: on the
+// shared Conn, or on a dedicated one for a blocking command. A call made
+// while the shared Conn is being redialled waits for the new one, within
+// ctx. After Close it returns ErrClosed.
+func (c *Client) Do(ctx context.Context, args ...string) (resp.Value, error) {
+	if isBlocking(args) {
+		return c.doBlocking(ctx, args)
+	}
+	cn, err := c.open(ctx)
+	if err != nil {
+		return resp.Value{}, err
+	}
+	return cn.Do(ctx, args...)
+}
+
+// DoMulti sends cmds written contiguously and returns their replies in
+// order, as Conn.DoMulti does. If any of them is blocking, all of them run
+// on a dedicated Conn.
+func (c *Client) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, error) {
+	if anyBlocking(cmds) {
+		return c.doMultiBlocking(ctx, cmds)
+	}
+	cn, err := c.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return cn.DoMulti(ctx, cmds...)
+}
+
+// open returns the shared Conn if it is open, else waits for its successor.
+// A command given to a Conn that is no longer open is refused without being
+// written, so sending it to the successor instead is always safe: this is
+// the retry the Client promises. A Conn that closes after open returned it
+// fails the command with an ErrClosed error, which goes to the caller, since
+// the command may have been written.
+func (c *Client) open(ctx context.Context) (*Conn, error) {
+	cn := c.current.Load()
+	for cn.State() != StateOpen {
+		var err error
+		if cn, err = c.next(ctx, cn); err != nil {
+			return nil, err
+		}
+	}
+	return cn, nil
+}
+
+// next waits until the shared Conn is no longer old and returns the new one.
+func (c *Client) next(ctx context.Context, old *Conn) (*Conn, error) {
+	for {
+		c.mu.Lock()
+		replaced := c.replaced
+		c.mu.Unlock()
+		if State(c.state.Load()) != StateOpen {
+			return nil, ErrClosed
+		}
+		if cn := c.current.Load(); cn != old {
+			return cn, nil
+		}
+		select {
+		case <-replaced:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// redialLoop replaces the shared Conn each time it dies, until life ends.
+func (c *Client) redialLoop(life context.Context) {
+	defer close(c.redialDone)
+	for {
+		select {
+		case <-c.current.Load().Done():
+		case <-life.Done():
+			return
+		}
+		cn, ok := c.redial(life)
+		if !ok || !c.install(cn) {
+			return
+		}
+	}
+}
+
+// redial dials until it succeeds or life ends: at once, then with backoff.
+func (c *Client) redial(life context.Context) (*Conn, bool) {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			wait := backoff(attempt)
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			} else {
+				timer.Reset(wait)
+			}
+			select {
+			case <-timer.C:
+			case <-life.Done():
+				return nil, false
+			}
+		}
+		cn, err := c.dial(life)
+		if err == nil {
+			return cn, true
+		}
+		if life.Err() != nil {
+			return nil, false
+		}
+	}
+}
+
+// backoff is how long to wait before redial attempt n (n ≥ 1): minBackoff
+// doubled n-1 times, capped at maxBackoff, of which a random half is jitter
+// so that many clients do not redial in step.
+func backoff(attempt int) time.Duration {
+	d := maxBackoff
+	if attempt < 8 {
+		d = min(minBackoff<<(attempt-1), maxBackoff)
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// install makes cn the shared Conn and wakes the calls waiting for one. It
+// closes cn instead if the Client is closing.
+func (c *Client) install(cn *Conn) bool {
+	c.mu.Lock()
+	if State(c.state.Load()) != StateOpen {
+		c.mu.Unlock()
+		_ = cn.Close()
+		return false
+	}
+	c.current.Store(cn)
+	close(c.replaced)
+	c.replaced = make(chan struct{})
+	c.mu.Unlock()
+	return true
+}
+
+// Close closes the shared Conn and every dedicated one, stops redialling
+// and waits for the redial goroutine to exit. Calls in flight on the shared
+// Conn fail with an error that wraps ErrClosed, as do calls made after Close.
+// Only the first call does this; every other call, concurrent or later,
+// returns nil at once.
+func (c *Client) Close() error {
+	if !c.state.CompareAndSwap(int32(StateOpen), int32(StateClosing)) {
+		return nil
+	}
+	c.mu.Lock()
+	close(c.replaced) // wake the waiters; they see the state and give up
+	c.mu.Unlock()
+	c.stopRedial()
+	<-c.redialDone
+	_ = c.current.Load().Close()
+	c.pool.close()
+	c.state.Store(int32(StateClosed))
+	return nil
+}

@@ -1,0 +1,72 @@
+package conn
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestIsBlocking(t *testing.T) {
+	tests := []struct {
+		cmd  string
+		want bool
+	}{
+		{"BLPOP l 0", true},
+		{"blpop l 0", true},
+		{"BRPOP l 1.5", true},
+		{"BRPOPLPUSH a b 0", true},
+		{"BLMOVE a b LEFT RIGHT 0", true},
+		{"BLMPOP 0 1 l LEFT", true},
+		{"BZPOPMIN z 0", true},
+		{"bzPopMax z 0", true},
+		{"BZMPOP 0 1 z MIN", true},
+		{"WAIT 1 0", true},
+		{"WAITAOF 1 0 0", true},
+		{"XREAD BLOCK 0 STREAMS s $", true},
+		{"XREAD COUNT 1 block 100 STREAMS s $", true},
+		{"XREADGROUP GROUP g c BLOCK 0 STREAMS s >", true},
+		{"XREAD STREAMS s $", false},
+		{"XREAD STREAMS block 0", false}, // a stream named "block"
+		{"XREADGROUP GROUP g c COUNT 1 STREAMS s >", false},
+		{"GET BLPOP", false},
+		{"LPOP l", false},
+		{"LMOVE a b LEFT RIGHT", false},
+		{"ZPOPMIN z", false},
+		{"WAITX", false},
+		{"BLPOPX l 0", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cmd, func(t *testing.T) {
+			assert.Equal(t, tt.want, isBlocking(strings.Fields(tt.cmd)))
+		})
+	}
+	assert.True(t, anyBlocking([][]string{{"GET", "k"}, {"BLPOP", "l", "0"}}))
+	assert.False(t, anyBlocking([][]string{{"GET", "k"}, {"SET", "k", "v"}}))
+}
+
+func TestIsBlockingDoesNotAllocate(t *testing.T) {
+	cmds := [][]string{{"GET", "k"}, {"blpop", "l", "0"}, {"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"}}
+	allocs := testing.AllocsPerRun(100, func() {
+		for _, cmd := range cmds {
+			isBlocking(cmd)
+		}
+	})
+	assert.Zero(t, allocs)
+}
+
+func TestBackoff(t *testing.T) {
+	for attempt := 1; attempt <= 20; attempt++ {
+		ceiling := maxBackoff
+		if attempt < 8 {
+			ceiling = min(minBackoff<<(attempt-1), maxBackoff)
+		}
+		for range 50 {
+			d := backoff(attempt)
+			assert.GreaterOrEqual(t, d, ceiling/2, "attempt %d", attempt)
+			assert.LessOrEqual(t, d, ceiling, "attempt %d", attempt)
+		}
+	}
+	assert.Equal(t, maxBackoff, min(minBackoff<<7, maxBackoff), "the cap is reached before the shift stops")
+}

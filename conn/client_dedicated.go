@@ -1,0 +1,91 @@
+package conn
+
+import (
+	"context"
+	"errors"
+
+	"github.com/respwire/respwire/resp"
+)
+
+// Dedicated runs fn with a Conn of its own, on which no other goroutine's
+// commands are interleaved: for WATCH, MULTI and EXEC, and for anything else
+// that keeps state on the connection. fn must not close the Conn or keep it
+// after it returns, and should leave it as it found it apart from WATCH and
+// MULTI (no SELECT, CLIENT REPLY or SUBSCRIBE).
+//
+// After fn, the Conn goes back to the Client's pool if it is healthy: still
+// open, ctx not ended (a reply could still be on its way), and DISCARD and
+// UNWATCH, sent to drop whatever transaction fn left, answered in time.
+// Otherwise it is closed. Dedicated returns fn's error, or the error of
+// getting a Conn (ErrClosed after Close).
+func (c *Client) Dedicated(ctx context.Context, fn func(*Conn) error) error {
+	cn, err := c.lend(ctx)
+	if err != nil {
+		return err
+	}
+	reuse := false
+	defer func() { c.pool.put(cn, reuse) }() // closes cn if fn panics
+	err = fn(cn)
+	reuse = resetDedicated(ctx, cn)
+	return err
+}
+
+// resetDedicated drops what fn may have left on cn (a MULTI without EXEC,
+// watched keys) and reports whether cn is fit for another caller.
+func resetDedicated(ctx context.Context, cn *Conn) bool {
+	if ctx.Err() != nil || cn.State() != StateOpen {
+		return false
+	}
+	// DISCARD fails harmlessly outside MULTI; UNWATCH answers OK, unless
+	// fn left the connection in a state no other caller should inherit.
+	replies, err := cn.DoMulti(ctx, []string{"DISCARD"}, []string{"UNWATCH"})
+	if err != nil || len(replies) != 2 {
+		return false
+	}
+	ok, err := replies[1].Text()
+	return err == nil && ok == "OK"
+}
+
+// lend takes a Conn from the pool, or returns ErrClosed after Close.
+func (c *Client) lend(ctx context.Context) (*Conn, error) {
+	if State(c.state.Load()) != StateOpen {
+		return nil, ErrClosed
+	}
+	return c.pool.get(ctx)
+}
+
+// doBlocking runs a blocking command on a dedicated Conn.
+func (c *Client) doBlocking(ctx context.Context, args []string) (resp.Value, error) {
+	var v resp.Value
+	err := c.onDedicated(ctx, func(cn *Conn) (err error) {
+		v, err = cn.Do(ctx, args...)
+		return err
+	})
+	return v, err
+}
+
+// doMultiBlocking runs commands, one of them at least blocking, on a
+// dedicated Conn.
+func (c *Client) doMultiBlocking(ctx context.Context, cmds [][]string) ([]resp.Value, error) {
+	var vs []resp.Value
+	err := c.onDedicated(ctx, func(cn *Conn) (err error) {
+		vs, err = cn.DoMulti(ctx, cmds...)
+		return err
+	})
+	return vs, err
+}
+
+// onDedicated runs call on a pooled Conn. The Conn goes back to the pool
+// only if call got its reply: one that ended by ctx still has a reply
+// pending, which a blocking command may not send for a long time, so it is
+// closed.
+func (c *Client) onDedicated(ctx context.Context, call func(*Conn) error) error {
+	cn, err := c.lend(ctx)
+	if err != nil {
+		return err
+	}
+	err = call(cn)
+	var serverErr *resp.Error
+	c.pool.put(cn, err == nil || errors.As(err, &serverErr))
+	return err
+}
