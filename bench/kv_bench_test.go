@@ -1,0 +1,215 @@
+package bench
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const (
+	// parallelism is the b.SetParallelism factor of the parallel workloads:
+	// 64 goroutines per GOMAXPROCS, 128 on 2 cores.
+	parallelism = 64
+	valueSize   = 16
+	pipelineLen = 100
+	setupTime   = 30 * time.Second
+)
+
+// BenchmarkGet reads 16-byte values of keys written beforehand: one
+// goroutine (latency) and 64×GOMAXPROCS goroutines (throughput).
+func BenchmarkGet(b *testing.B) {
+	addr := standaloneAddr(b)
+	b.Run("serial", func(b *testing.B) {
+		eachKind(b, standaloneAt(addr), func(b *testing.B, c kvClient) { serialGet(b, c, getKeys, valueSize) })
+	})
+	b.Run("parallel", func(b *testing.B) {
+		eachKind(b, standaloneAt(addr), func(b *testing.B, c kvClient) { parallelGet(b, c, getKeys) })
+	})
+}
+
+// BenchmarkSet writes 16-byte values, serially and from 64×GOMAXPROCS goroutines.
+func BenchmarkSet(b *testing.B) {
+	addr := standaloneAddr(b)
+	b.Run("serial", func(b *testing.B) {
+		eachKind(b, standaloneAt(addr), func(b *testing.B, c kvClient) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if err := c.set(ctx, setKeys[i%len(setKeys)], value16); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	b.Run("parallel", func(b *testing.B) {
+		eachKind(b, standaloneAt(addr), func(b *testing.B, c kvClient) {
+			runParallel(b, func(ctx context.Context, i int) error {
+				return c.set(ctx, setKeys[i%len(setKeys)], value16)
+			})
+		})
+	})
+}
+
+// BenchmarkDoMulti sends one pipeline of 100 GETs per op, from one goroutine.
+func BenchmarkDoMulti(b *testing.B) {
+	addr := standaloneAddr(b)
+	pipelines := func(k clientKind) dialFunc {
+		if k.noPipeline {
+			return nil
+		}
+		return standaloneAt(addr)(k)
+	}
+	b.Run("100", func(b *testing.B) {
+		eachKind(b, pipelines, func(b *testing.B, c kvClient) {
+			send := c.pipeline(getKeys[:pipelineLen])
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := send(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+}
+
+// BenchmarkClusterGet reads keys that cover every slot of the 3+3 cluster,
+// from 64×GOMAXPROCS goroutines.
+func BenchmarkClusterGet(b *testing.B) {
+	addrs := clusterAddrs(b)
+	b.Run("parallel", func(b *testing.B) {
+		eachKind(b, clusterAt(addrs), func(b *testing.B, c kvClient) { parallelGet(b, c, clusterKeys) })
+	})
+}
+
+// BenchmarkGet1MiB reads one 1 MiB value per op, from one goroutine.
+func BenchmarkGet1MiB(b *testing.B) {
+	addr := standaloneAddr(b)
+	b.Run("serial", func(b *testing.B) {
+		eachKind(b, standaloneAt(addr), func(b *testing.B, c kvClient) {
+			b.SetBytes(bigValueSize)
+			serialGet(b, c, []string{bigKey}, bigValueSize)
+		})
+	})
+}
+
+// dialFunc makes one client; a nil dialFunc means the workload does not
+// apply to that kind.
+type dialFunc func(ctx context.Context) (kvClient, error)
+
+func standaloneAt(addr string) func(k clientKind) dialFunc {
+	return func(k clientKind) dialFunc {
+		if k.standalone == nil {
+			return nil
+		}
+		return func(ctx context.Context) (kvClient, error) { return k.standalone(ctx, addr) }
+	}
+}
+
+func clusterAt(addrs []string) func(k clientKind) dialFunc {
+	return func(k clientKind) dialFunc {
+		if k.cluster == nil {
+			return nil
+		}
+		return func(ctx context.Context) (kvClient, error) { return k.cluster(ctx, addrs) }
+	}
+}
+
+// eachKind runs the workload as one sub-benchmark per client kind.
+func eachKind(b *testing.B, dialer func(k clientKind) dialFunc, run func(b *testing.B, c kvClient)) {
+	for _, k := range clientKinds() {
+		if dial := dialer(k); dial != nil {
+			b.Run(k.name, func(b *testing.B) { withClient(b, dial, run) })
+		}
+	}
+}
+
+// withClient makes a client, runs the workload and closes the client; making
+// and closing are not timed.
+func withClient(b *testing.B, dial dialFunc, run func(b *testing.B, c kvClient)) {
+	ctx, cancel := context.WithTimeout(context.Background(), setupTime)
+	defer cancel()
+	c, err := dial(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		b.StopTimer()
+		if err := c.close(); err != nil {
+			b.Error(err)
+		}
+	}()
+	run(b, c)
+}
+
+func serialGet(b *testing.B, c kvClient, keys []string, wantLen int) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		v, err := c.get(ctx, keys[i%len(keys)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := checkValue(v, wantLen); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func parallelGet(b *testing.B, c kvClient, keys []string) {
+	runParallel(b, func(ctx context.Context, i int) error {
+		v, err := c.get(ctx, keys[i%len(keys)])
+		if err != nil {
+			return err
+		}
+		return checkValue(v, valueSize)
+	})
+}
+
+// runParallel runs op from 64×GOMAXPROCS goroutines, each walking the keys
+// from its own starting point. Before the timer starts, every goroutine's
+// worth of concurrent calls has been made once, so pooled clients have
+// dialled their connections.
+func runParallel(b *testing.B, op func(ctx context.Context, i int) error) {
+	ctx := context.Background()
+	warm(b, op)
+	var goroutines atomic.Int64
+	b.SetParallelism(parallelism)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(goroutines.Add(1)) * 7919
+		for pb.Next() {
+			if err := op(ctx, i); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+}
+
+func warm(b *testing.B, op func(ctx context.Context, i int) error) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 1)
+	for i := range parallelism * runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			if err := op(ctx, i); err != nil {
+				select {
+				case errs <- err:
+				default:
+				}
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+}
