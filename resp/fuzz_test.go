@@ -15,7 +15,8 @@ import (
 // and decode again to an equal value, byte for byte stable.
 //
 // Seeds: the test tables here, plus the files in testdata/fuzz/FuzzReader.
-// Run locally with: go test -run '^$' -fuzz FuzzReader -fuzztime 60s ./resp/
+// Run locally with: go test -run '^$' -fuzz FuzzReader -fuzztime 60s -fuzzminimizetime 3s ./resp/
+// (the short minimize time keeps the fuzzer from pausing a minute per new input).
 func FuzzReader(f *testing.F) {
 	for _, tc := range goodFrames {
 		f.Add([]byte(tc.frame))

@@ -3,9 +3,11 @@ package resp_test
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/respwire/respwire/internal/redistest"
 )
 
+// TestMain starts one redis-server for the live tests and checks for leaked
+// goroutines (redistest.Main runs goleak.VerifyTestMain).
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	redistest.Main(m, redistest.NeedServer)
 }
