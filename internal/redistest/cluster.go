@@ -244,16 +244,54 @@ func (c *TestCluster) MasterOf(ctx context.Context, slot int) (*Node, error) {
 	return nil, fmt.Errorf("redistest: slot %d has no known owner (%q)", slot, id)
 }
 
-// ReplicaOf returns a replica of master (the first, by node ID).
+// ReplicaOf returns a replica of master: the first running one by node ID
+// (the one Failover promotes), else the first.
 func (c *TestCluster) ReplicaOf(ctx context.Context, master *Node) (*Node, error) {
 	v, err := c.anyView(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return c.replicaIn(v, master)
+}
+
+func (c *TestCluster) replicaIn(v *clusterView, master *Node) (*Node, error) {
+	var first *Node
 	for _, id := range v.replicasOf(master.ID) {
-		if n := c.node(id); n != nil {
+		n := c.node(id)
+		if n == nil {
+			continue
+		}
+		if n.Running() {
 			return n, nil
 		}
+		if first == nil {
+			first = n
+		}
 	}
-	return nil, fmt.Errorf("redistest: %s has no replica", master)
+	if first == nil {
+		return nil, fmt.Errorf("redistest: %s has no replica", master)
+	}
+	return first, nil
+}
+
+// NodeByAddr returns the node with that address (as in a MOVED reply), or
+// nil.
+func (c *TestCluster) NodeByAddr(addr string) *Node {
+	for _, n := range c.nodes {
+		if n.Addr == addr {
+			return n
+		}
+	}
+	return nil
+}
+
+// FlushAll empties every running master (FLUSHALL SYNC); replicas follow.
+func (c *TestCluster) FlushAll(ctx context.Context) error {
+	return eachNode(c.Masters(), func(_ int, n *Node) error {
+		if !n.Running() {
+			return nil
+		}
+		_, err := n.Do(ctx, "FLUSHALL", "SYNC")
+		return err
+	})
 }

@@ -219,3 +219,40 @@ func TestExternalCluster(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want.Addr, owner.Addr)
 }
+
+func TestClusterHelpersRefuseBadInput(t *testing.T) {
+	ctx := faultContext(t)
+	c := Cluster()
+	_, err := c.MasterOf(ctx, -1)
+	assert.Error(t, err)
+	_, err = c.MasterOf(ctx, numSlots)
+	assert.Error(t, err)
+
+	owner, err := c.MasterOf(ctx, 42)
+	require.NoError(t, err)
+	_, err = c.StartMigration(ctx, 42, owner)
+	assert.ErrorContains(t, err, "already belongs")
+	replica, err := c.ReplicaOf(ctx, owner)
+	require.NoError(t, err)
+	_, err = c.StartMigration(ctx, 42, replica)
+	assert.ErrorContains(t, err, "not a master")
+	assert.ErrorContains(t, c.Failover(ctx, replica), "no replica")
+
+	assert.Equal(t, owner, c.NodeByAddr(owner.Addr))
+	assert.Nil(t, c.NodeByAddr("127.0.0.1:1"))
+	require.NoError(t, c.WaitHealthy(ctx))
+}
+
+func TestFlushAll(t *testing.T) {
+	ctx := faultContext(t)
+	c := Cluster()
+	slot := keySlot(t, ctx, c.Masters()[0], "flushed")
+	owner, err := c.MasterOf(ctx, slot)
+	require.NoError(t, err)
+	_, err = owner.Do(ctx, "SET", "flushed", "1")
+	require.NoError(t, err)
+	require.NoError(t, c.FlushAll(ctx))
+	v, err := owner.Do(ctx, "DBSIZE")
+	require.NoError(t, err)
+	assert.Zero(t, must(v.Int()))
+}

@@ -25,14 +25,11 @@ func (c *TestCluster) Failover(ctx context.Context, master *Node) error {
 	if err != nil {
 		return err
 	}
-	var replica *Node
-	for _, id := range v.replicasOf(master.ID) {
-		if n := c.node(id); n != nil && n.Running() {
-			replica = n
-			break
-		}
+	replica, err := c.replicaIn(v, master)
+	if err != nil {
+		return err
 	}
-	if replica == nil {
+	if !replica.Running() {
 		return fmt.Errorf("redistest: failover of %s: no running replica", master)
 	}
 	var slots []int

@@ -2,11 +2,13 @@ package redistest
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,8 +20,10 @@ import (
 type Need int
 
 const (
-	NeedServer  Need = 1 << iota // a standalone server: Server()
-	NeedCluster                  // a 3-master, 3-replica cluster: Cluster()
+	NeedServer     Need = 1 << iota // a standalone server: Server()
+	NeedCluster                     // a 3-master, 3-replica cluster: Cluster()
+	NeedTLSServer                   // a standalone server speaking only TLS: TLSServer()
+	NeedTLSCluster                  // a 3+3 cluster speaking only TLS (bus and replication too): TLSCluster()
 )
 
 // Environment variables naming existing servers to use instead of starting
@@ -33,8 +37,8 @@ const (
 const mainStartTimeout = 2 * time.Minute
 
 var shared struct {
-	server  *Node
-	cluster *TestCluster
+	server, tlsServer   *Node
+	cluster, tlsCluster *TestCluster
 }
 
 // Main is the body of a package's TestMain. It starts what need names (or
@@ -69,42 +73,60 @@ func (r runner) Run() (code int) {
 	return r.m.Run()
 }
 
+// startShared starts what need names, all at once.
 func startShared(need Need) error {
 	ctx, cancel := context.WithTimeout(context.Background(), mainStartTimeout)
 	defer cancel()
+	var wg sync.WaitGroup
+	var errs [4]error
 	if need&NeedServer != 0 {
-		start := time.Now()
-		n, err := sharedServer(ctx)
-		if err != nil {
-			return err
-		}
-		shared.server = n
-		logf("standalone server %s ready in %v", n.Addr, time.Since(start).Round(time.Millisecond))
+		wg.Go(func() { shared.server, errs[0] = startSharedServer(ctx, NodeOptions{}, EnvAddr) })
+	}
+	if need&NeedTLSServer != 0 {
+		wg.Go(func() { shared.tlsServer, errs[1] = startSharedServer(ctx, NodeOptions{TLS: true}, "") })
 	}
 	if need&NeedCluster != 0 {
-		start := time.Now()
-		c, err := sharedCluster(ctx)
-		if err != nil {
-			return err
-		}
-		shared.cluster = c
-		logf("cluster %s ready in %v", strings.Join(c.Addrs(), ","), time.Since(start).Round(time.Millisecond))
+		wg.Go(func() { shared.cluster, errs[2] = startSharedCluster(ctx, ClusterOptions{}, EnvClusterAddrs) })
 	}
-	return nil
+	if need&NeedTLSCluster != 0 {
+		wg.Go(func() { shared.tlsCluster, errs[3] = startSharedCluster(ctx, ClusterOptions{TLS: true}, "") })
+	}
+	wg.Wait()
+	return errors.Join(errs[:]...)
 }
 
-func sharedServer(ctx context.Context) (*Node, error) {
-	if addr := os.Getenv(EnvAddr); addr != "" {
-		return externalNode(ctx, addr)
+// startSharedServer starts a node, or wraps the server that env names.
+func startSharedServer(ctx context.Context, opts NodeOptions, env string) (*Node, error) {
+	start := time.Now()
+	var n *Node
+	var err error
+	if addr := os.Getenv(env); env != "" && addr != "" {
+		n, err = externalNode(ctx, addr)
+	} else {
+		n, err = startNode(ctx, opts)
 	}
-	return startNode(ctx, NodeOptions{})
+	if err != nil {
+		return nil, err
+	}
+	logf("server %s (TLS %v) ready in %v", n.Addr, opts.TLS, time.Since(start).Round(time.Millisecond))
+	return n, nil
 }
 
-func sharedCluster(ctx context.Context) (*TestCluster, error) {
-	if addrs := os.Getenv(EnvClusterAddrs); addrs != "" {
-		return externalCluster(ctx, strings.Split(addrs, ","))
+// startSharedCluster starts a cluster, or wraps the one env names.
+func startSharedCluster(ctx context.Context, opts ClusterOptions, env string) (*TestCluster, error) {
+	start := time.Now()
+	var c *TestCluster
+	var err error
+	if addrs := os.Getenv(env); env != "" && addrs != "" {
+		c, err = externalCluster(ctx, strings.Split(addrs, ","))
+	} else {
+		c, err = StartCluster(ctx, opts)
 	}
-	return StartCluster(ctx, ClusterOptions{})
+	if err != nil {
+		return nil, err
+	}
+	logf("cluster %s (TLS %v) ready in %v", strings.Join(c.Addrs(), ","), opts.TLS, time.Since(start).Round(time.Millisecond))
+	return c, nil
 }
 
 // teardown stops every server and checks that none survived; it returns the
@@ -123,7 +145,7 @@ func teardown() int {
 		}
 		code = 1
 	}
-	shared.server, shared.cluster = nil, nil
+	shared.server, shared.tlsServer, shared.cluster, shared.tlsCluster = nil, nil, nil, nil
 	return code
 }
 
@@ -171,6 +193,26 @@ func Cluster() *TestCluster {
 		panic("redistest: Cluster() needs redistest.Main(m, redistest.NeedCluster) in TestMain")
 	}
 	return shared.cluster
+}
+
+// TLSServer is the package's TLS-only standalone server; connect with its
+// TLSConfig. It panics unless Main was given NeedTLSServer. REDIS_ADDR does
+// not replace it.
+func TLSServer() *Node {
+	if shared.tlsServer == nil {
+		panic("redistest: TLSServer() needs redistest.Main(m, redistest.NeedTLSServer) in TestMain")
+	}
+	return shared.tlsServer
+}
+
+// TLSCluster is the package's TLS-only cluster; connect with
+// ClientTLSConfig. It panics unless Main was given NeedTLSCluster.
+// REDIS_CLUSTER_ADDRS does not replace it.
+func TLSCluster() *TestCluster {
+	if shared.tlsCluster == nil {
+		panic("redistest: TLSCluster() needs redistest.Main(m, redistest.NeedTLSCluster) in TestMain")
+	}
+	return shared.tlsCluster
 }
 
 // logf prints harness progress when the tests run with -v.

@@ -13,16 +13,20 @@ const childEnv = "REDISTEST_CHILD"
 
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(childEnv); mode != "" {
-		runChild(mode)
+		runChild(m, mode)
 		return
 	}
-	Main(m, NeedServer|NeedCluster)
+	Main(m, NeedServer|NeedCluster|NeedTLSServer)
 }
 
 // runChild starts a server, prints its PID and then dies the way mode says:
 // "panic" panics on another goroutine, as a failing test does; "wait" waits
-// for the parent to kill it.
-func runChild(mode string) {
+// for the parent to kill it. Mode "main" just runs Main with NeedServer.
+func runChild(m *testing.M, mode string) {
+	if mode == "main" {
+		Main(m, NeedServer)
+		return
+	}
 	n, err := StartNode(NodeOptions{})
 	if err != nil {
 		fmt.Println("error:", err)

@@ -89,7 +89,8 @@ func TestPauseResume(t *testing.T) {
 
 func TestPassword(t *testing.T) {
 	ctx := context.Background()
-	n := NewNode(t, NodeOptions{Password: "s3cret pass"})
+	const password = `s3cret "pass" \ é`
+	n := NewNode(t, NodeOptions{Password: password})
 	_, err := n.Do(ctx, "PING")
 	require.NoError(t, err, "Do authenticates")
 
@@ -98,7 +99,7 @@ func TestPassword(t *testing.T) {
 	assert.ErrorContains(t, err, "NOAUTH")
 	_, err = c.do("AUTH", "wrong")
 	assert.Error(t, err)
-	_, err = c.do("AUTH", "s3cret pass")
+	_, err = c.do("AUTH", password)
 	assert.NoError(t, err)
 }
 
@@ -151,9 +152,10 @@ func TestClients(t *testing.T) {
 
 func TestTLSNode(t *testing.T) {
 	ctx := context.Background()
-	n := NewNode(t, NodeOptions{TLS: true})
+	n := TLSServer()
 	_, err := n.Do(ctx, "PING")
 	require.NoError(t, err, "Do speaks TLS to a TLS node")
+	assert.Nil(t, Server().TLSConfig(), "a plain node has no TLS configuration")
 
 	cfg := n.TLSConfig()
 	require.NotNil(t, cfg)

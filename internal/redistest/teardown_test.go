@@ -62,3 +62,17 @@ func processGone(pid int) bool {
 	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	return len(fields) > 0 && fields[0] == "Z"
 }
+
+// TestMainFailsWithoutServer runs Main in a child whose PATH has no
+// redis-server: it must run no test and exit 1, naming the package to
+// install.
+func TestMainFailsWithoutServer(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=.")
+	cmd.Env = append(os.Environ(), childEnv+"=main", "PATH="+t.TempDir(), EnvAddr+"=", "TMPDIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	var exitErr *exec.ExitError
+	require.ErrorAs(t, err, &exitErr, "output: %s", out)
+	assert.Equal(t, 1, exitErr.ExitCode())
+	assert.Contains(t, string(out), "apt-get install redis-server")
+	assert.NotContains(t, string(out), "PASS")
+}
