@@ -14,8 +14,9 @@ import (
 //
 // CLUSTER SLOTS lists, per slot range, the master and then the replicas:
 // each node as [endpoint, port, id, metadata]. The metadata (Redis 7) is a
-// map, or a flat array in RESP2, that may hold "hostname" and "ip". Failed
-// replicas are left out by the server, so every node is HealthOnline.
+// map, or a flat array in RESP2, that may hold "hostname" and "ip". The
+// server leaves out replicas it deems unavailable (failed, or with a zero
+// replication offset), so every node is HealthOnline.
 func ParseClusterSlots(v resp.Value, askedAddr string) (*Topology, error) {
 	ranges, err := list(v, "CLUSTER SLOTS reply")
 	if err != nil {
