@@ -1,5 +1,3 @@
-//go:build respwire_conn
-
 package bench
 
 import (
