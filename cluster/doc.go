@@ -1,3 +1,78 @@
 // Package cluster is a Redis Cluster client: it routes each command by hash
 // slot, follows MOVED and ASK redirects and refreshes the topology.
+//
+// A Client is safe for any number of goroutines. It keeps one conn.Client
+// (an auto-pipelined, redialled connection) per node, made on first use, so
+// commands from many goroutines to one node share that node's writes.
+//
+// # Start-up
+//
+// New asks the seed nodes for the topology, several at once; the first good
+// answer wins. It reads CLUSTER SHARDS, or CLUSTER SLOTS on servers older
+// than 7.0. From the node that answered it also reads the command table
+// (COMMAND), once per Client: that is where key positions come from.
+//
+// # Routing
+//
+// A command's keys are found from the server's own metadata: the key
+// specifications Redis 7 reports (a fixed position, or after a keyword such
+// as STREAMS; a range, or a count such as EVAL's numkeys), subcommands such
+// as OBJECT ENCODING, and first/last/step on older servers. A command the
+// table lacks (a module loaded later) is looked up once with COMMAND INFO.
+// Finding the keys and the node takes no lock and no allocation: the
+// command name is matched without regard to case in a precomputed map, and
+// the slot indexes an immutable 16384-entry table behind an atomic pointer.
+//
+// A command whose keys hash to different slots is refused before it is sent,
+// with an error wrapping ErrCrossSlot; use {hash tags} to keep related keys
+// in one slot. A command without keys goes to a random master: commands that
+// should reach every node (KEYS, SCAN, FLUSHALL, DBSIZE, ...) must be sent to
+// each master by the caller. With Options.ReadReplicas, read-only commands
+// go to a random replica of their slot's shard (each connection sends
+// READONLY); a replica still loading sends the read to the master. Blocking
+// commands go to masters; conn.Client runs them on connections of their own.
+//
+// # Redirects and failures
+//
+// MOVED updates the slot in the table at once and triggers a refresh of the
+// whole topology; refreshes are coalesced and spaced at least 100 ms apart,
+// so a burst of MOVED replies costs one. ASK sends ASKING and the command to
+// the target in one write and leaves the table alone. TRYAGAIN, CLUSTERDOWN
+// and LOADING are retried with a backoff (1 ms doubling to 200 ms) while the
+// context lasts. A command takes at most Options.MaxRedirects hops (16 by
+// default). A node that refuses connections or whose connection breaks
+// triggers a refresh too; a command is sent again after a connection error
+// only when it surely never left, so a write never runs twice. Topology
+// refreshes also run on demand (Refresh), for example after a node pushed an
+// unsubscribe.
+//
+// # Batches and transactions
+//
+// DoMulti groups commands by node, writes each node's group at once (the
+// groups of different nodes concurrently), follows each command's redirects
+// and returns the replies in the caller's order. A transaction must stay in
+// one slot: a batch holding MULTI goes, whole, to the node of its first key,
+// and moves to the new owner when that slot was MOVED. ASK inside a
+// transaction is not followed; the caller sees the replies.
+//
+// # Lifecycle
+//
+// Close closes every node connection and stops the background refresh,
+// waiting for it. The first call does the work; every other call,
+// concurrent or later, returns nil at once. Calls after Close fail with an
+// error wrapping conn.ErrClosed.
+//
+// # Example
+//
+//	c, err := cluster.New(ctx, &cluster.Options{
+//		Addrs: []string{"10.0.0.1:7000", "10.0.0.2:7000"},
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	defer c.Close()
+//	if _, err := c.Do(ctx, "SET", "{user:42}:name", "Ada"); err != nil {
+//		return err
+//	}
+//	v, err := c.Do(ctx, "GET", "{user:42}:name")
 package cluster

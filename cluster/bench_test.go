@@ -1,0 +1,93 @@
+package cluster
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// benchKeys are keys spread over every slot range, each holding a 16-byte
+// value.
+func benchKeys(b *testing.B, c *Client) []string {
+	b.Helper()
+	keys := make([]string, 1024)
+	cmds := make([][]string, len(keys))
+	for i := range keys {
+		keys[i] = "bench:" + strconv.Itoa(i)
+		cmds[i] = []string{"SET", keys[i], "0123456789abcdef"}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := c.DoMulti(ctx, cmds...)
+	require.NoError(b, err)
+	return keys
+}
+
+// BenchmarkGet measures GET through the cluster client over keys in all
+// slots. Routing adds no allocation: the one left is the reply's value.
+func BenchmarkGet(b *testing.B) {
+	c := newTestClient(b, nil)
+	keys := benchKeys(b, c)
+	ctx := context.Background()
+
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, err := c.Do(ctx, "GET", keys[i%len(keys)]); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetParallelism(64) // 128 goroutines on 2 CPUs
+		var next atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			i := int(next.Add(1) * 7919)
+			for pb.Next() {
+				if _, err := c.Do(ctx, "GET", keys[i%len(keys)]); err != nil {
+					b.Error(err)
+					return
+				}
+				i++
+			}
+		})
+	})
+}
+
+// BenchmarkDoMulti measures a batch of 100 GETs spread over every node.
+func BenchmarkDoMulti(b *testing.B) {
+	c := newTestClient(b, nil)
+	keys := benchKeys(b, c)
+	cmds := make([][]string, 100)
+	for i := range cmds {
+		cmds[i] = []string{"GET", keys[i*7%len(keys)]}
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.DoMulti(ctx, cmds...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRoute measures finding a command's node: lookup, key slot, table.
+func BenchmarkRoute(b *testing.B) {
+	c := newTestClient(b, nil)
+	args := []string{"GET", "bench:42"}
+	b.ReportAllocs()
+	for b.Loop() {
+		info, _ := c.commands.lookup(args[0])
+		slot, _ := info.keySlot(args)
+		if c.table.Load().pick(slot, false) == nil {
+			b.Fatal("no node")
+		}
+	}
+}

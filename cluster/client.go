@@ -1,0 +1,138 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/respwire/respwire/conn"
+	"github.com/respwire/respwire/slots"
+)
+
+// DefaultMaxRedirects is the number of MOVED and ASK hops a command may take
+// when Options.MaxRedirects is 0.
+const DefaultMaxRedirects = 16
+
+// Options configure a Client.
+type Options struct {
+	Addrs        []string     // seed nodes
+	Conn         conn.Options // applied to every node connection
+	ReadReplicas bool         // route read-only commands to replicas
+	MaxRedirects int          // MOVED/ASK hops per command; 0 means the default (16)
+}
+
+// ErrCrossSlot is returned for a multi-key command whose keys hash to
+// different slots. Such a command is refused before it is sent.
+var ErrCrossSlot = errors.New("cluster: keys in request don't hash to the same slot")
+
+// errClosed is what calls on a closed Client return.
+var errClosed = fmt.Errorf("cluster: client closed: %w", conn.ErrClosed)
+
+// Client is a Redis Cluster client. It keeps one conn.Client per node and
+// routes every command to the node that serves its keys' slot. It is safe for
+// concurrent use.
+type Client struct {
+	opts         Options
+	connOpts     conn.Options // what every node connection uses
+	maxRedirects int
+
+	commands *commandTable
+	nodes    nodeSet
+	table    atomic.Pointer[routeTable] // read without a lock on every command
+	tableMu  sync.Mutex                 // serializes writers of table
+	noShards atomic.Bool                // the server doesn't know CLUSTER SHARDS
+
+	suspects suspects // nodes that stopped answering
+
+	flightMu    sync.Mutex
+	flight      *flight       // the running refresh, if any
+	refreshKick chan struct{} // one pending trigger at most
+
+	lifetime   context.Context // ends when Close starts
+	stop       context.CancelFunc
+	closed     atomic.Bool    // set by the first Close
+	goroutines sync.WaitGroup // the refresh loop and running refreshes
+}
+
+// New connects to the cluster: it asks the seed nodes for the topology
+// (several at once; the first good answer wins), reads the command table
+// (COMMAND) from the node that answered, and returns a Client that routes by
+// slot. Node connections are made on first use.
+func New(ctx context.Context, opts *Options) (*Client, error) {
+	if opts == nil || len(opts.Addrs) == 0 {
+		return nil, errors.New("cluster: no seed address")
+	}
+	c := &Client{
+		opts:         *opts,
+		connOpts:     opts.Conn,
+		maxRedirects: opts.MaxRedirects,
+		refreshKick:  make(chan struct{}, 1),
+	}
+	c.opts.Addrs = append([]string(nil), opts.Addrs...)
+	if c.maxRedirects <= 0 {
+		c.maxRedirects = DefaultMaxRedirects
+	}
+	c.nodes.opts = &c.connOpts
+	c.nodes.readonly = opts.ReadReplicas
+	c.lifetime, c.stop = context.WithCancel(context.Background())
+
+	topo, seed, err := c.fetchTopology(ctx, c.refreshAddrs())
+	if err == nil {
+		err = c.loadCommands(ctx, seed)
+	}
+	if err != nil {
+		c.stop()
+		c.nodes.closeAll()
+		return nil, err
+	}
+	c.install(topo)
+	c.goroutines.Go(c.refreshLoop)
+	return c, nil
+}
+
+// loadCommands reads the command table from n.
+func (c *Client) loadCommands(ctx context.Context, n *node) error {
+	cl, err := n.get(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := cl.Do(ctx, "COMMAND")
+	if err != nil {
+		return fmt.Errorf("cluster: COMMAND on %s: %w", n.addr, err)
+	}
+	commands, err := parseCommands(v)
+	if err != nil {
+		return fmt.Errorf("cluster: COMMAND on %s: %w", n.addr, err)
+	}
+	c.commands = newCommandTable(commands)
+	return nil
+}
+
+// Topology returns the topology the Client routes by, as last read. It is
+// never nil after New. MOVED replies patch the routing at once but show
+// here only after the refresh they trigger.
+func (c *Client) Topology() *slots.Topology {
+	return c.table.Load().topo
+}
+
+// ConnOptions returns the options every node connection uses.
+func (c *Client) ConnOptions() conn.Options {
+	return c.connOpts
+}
+
+// Close closes every node connection and stops the background refresh,
+// waiting for it. The first call does the work; every other call, concurrent
+// or later, returns nil at once. Calls in flight fail with an error wrapping
+// conn.ErrClosed.
+func (c *Client) Close() error {
+	if !c.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	c.stop()
+	c.flightMu.Lock() // no refresh starts after this
+	c.flightMu.Unlock()
+	c.goroutines.Wait()
+	return c.nodes.closeAll()
+}

@@ -1,0 +1,167 @@
+package cluster
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/respwire/respwire/internal/redistest"
+	"github.com/respwire/respwire/slots"
+)
+
+// otherMaster returns a master that isn't n.
+func otherMaster(t *testing.T, n *redistest.Node) *redistest.Node {
+	t.Helper()
+	for _, m := range redistest.Cluster().Masters() {
+		if m != n {
+			return m
+		}
+	}
+	t.Fatal("the cluster has a single master")
+	return nil
+}
+
+// moveSlotBack puts slot back on its owner when the test ends.
+func moveSlotBack(t *testing.T, slot int, owner *redistest.Node) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		require.NoError(t, redistest.Cluster().MigrateSlot(ctx, slot, owner))
+	})
+}
+
+func TestMovedUpdatesRouting(t *testing.T) {
+	c := newTestClient(t, nil)
+	ctx := testContext(t, 30*time.Second)
+	key := uniqueKey(t, "k")
+	slot := int(slots.Slot(key))
+	_, err := c.Do(ctx, "SET", key, "v")
+	require.NoError(t, err)
+
+	cl := redistest.Cluster()
+	from, err := cl.MasterOf(ctx, slot)
+	require.NoError(t, err)
+	to := otherMaster(t, from)
+	moveSlotBack(t, slot, from)
+	require.NoError(t, cl.MigrateSlot(ctx, slot, to))
+
+	require.Equal(t, from.Addr, c.table.Load().pick(slot, false).addr, "the client can't know yet")
+	v, err := c.Do(ctx, "GET", key)
+	require.NoError(t, err)
+	s, _ := v.Text()
+	assert.Equal(t, "v", s)
+	assert.Equal(t, to.Addr, c.table.Load().pick(slot, false).addr, "MOVED updated the slot at once")
+
+	// The refresh the MOVED triggered brings the topology up to date too.
+	require.Eventually(t, func() bool {
+		sh, ok := c.Topology().ShardFor(uint16(slot))
+		return ok && sh.Master.Addr == to.Addr
+	}, 10*time.Second, 10*time.Millisecond)
+}
+
+func TestAskDuringMigration(t *testing.T) {
+	c := newTestClient(t, nil)
+	ctx := testContext(t, 30*time.Second)
+	tag := "{" + uniqueKey(t, "") + "}"
+	moving, staying := tag+"moving", tag+"staying"
+	slot := int(slots.Slot(tag))
+	for _, k := range []string{moving, staying} {
+		_, err := c.Do(ctx, "SET", k, k)
+		require.NoError(t, err)
+	}
+
+	cl := redistest.Cluster()
+	from, err := cl.MasterOf(ctx, slot)
+	require.NoError(t, err)
+	to := otherMaster(t, from)
+	m, err := cl.StartMigration(ctx, slot, to)
+	require.NoError(t, err)
+	moveSlotBack(t, slot, from)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		require.NoError(t, m.Finish(ctx))
+	})
+	require.NoError(t, m.MoveKeys(ctx, moving))
+
+	// The source no longer has the key: it answers ASK, the client follows.
+	for _, k := range []string{moving, staying, moving} {
+		v, err := c.Do(ctx, "GET", k)
+		require.NoError(t, err, k)
+		s, _ := v.Text()
+		assert.Equal(t, k, s)
+	}
+	// So does a batch, each command on its own path.
+	replies, err := c.DoMulti(ctx, []string{"GET", moving}, []string{"GET", staying})
+	require.NoError(t, err)
+	for i, k := range []string{moving, staying} {
+		s, err := replies[i].Text()
+		require.NoError(t, err)
+		assert.Equal(t, k, s)
+	}
+	// ASK never changes the table: the slot is still the source's.
+	assert.Equal(t, from.Addr, c.table.Load().pick(slot, false).addr)
+	// The target really holds the moved key.
+	_, err = to.Do(ctx, "GET", moving)
+	require.ErrorContains(t, err, "MOVED", "the target serves it only after ASKING")
+}
+
+// commandCalls reads how many times a node ran cmd, from INFO commandstats.
+func commandCalls(t *testing.T, ctx context.Context, n *redistest.Node, cmd string) int {
+	t.Helper()
+	stats, err := n.Info(ctx, "commandstats")
+	require.NoError(t, err)
+	line, ok := stats["cmdstat_"+cmd]
+	if !ok {
+		return 0
+	}
+	calls, _, _ := strings.Cut(strings.TrimPrefix(line, "calls="), ",")
+	k, err := strconv.Atoi(calls)
+	require.NoError(t, err, line)
+	return k
+}
+
+func TestReadReplicas(t *testing.T) {
+	c := newTestClient(t, &Options{ReadReplicas: true})
+	ctx := testContext(t, 30*time.Second)
+	cl := redistest.Cluster()
+	key := uniqueKey(t, "k")
+	slot := int(slots.Slot(key))
+	master, err := cl.MasterOf(ctx, slot)
+	require.NoError(t, err)
+	replica, err := cl.ReplicaOf(ctx, master)
+	require.NoError(t, err)
+
+	_, err = c.Do(ctx, "SET", key, "v")
+	require.NoError(t, err)
+	_, err = master.Do(ctx, "WAIT", "1", "5000")
+	require.NoError(t, err)
+
+	// strlen is a read nobody else sends to this cluster's nodes.
+	masterBefore := commandCalls(t, ctx, master, "strlen")
+	replicaBefore := commandCalls(t, ctx, replica, "strlen")
+	const reads = 50
+	for range reads {
+		v, err := c.Do(ctx, "STRLEN", key)
+		require.NoError(t, err)
+		n, _ := v.Int()
+		require.Equal(t, int64(1), n)
+	}
+	assert.Equal(t, masterBefore, commandCalls(t, ctx, master, "strlen"), "no read went to the master")
+	assert.Equal(t, replicaBefore+reads, commandCalls(t, ctx, replica, "strlen"), "every read went to the replica")
+
+	// Writes still go to the master.
+	_, err = c.Do(ctx, "SET", key, "w")
+	require.NoError(t, err)
+	_, err = master.Do(ctx, "WAIT", "1", "5000")
+	require.NoError(t, err)
+	v, err := c.Do(ctx, "GET", key)
+	require.NoError(t, err)
+	s, _ := v.Text()
+	assert.Equal(t, "w", s)
+}

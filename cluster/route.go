@@ -1,0 +1,100 @@
+package cluster
+
+import (
+	"math/rand/v2"
+
+	"github.com/respwire/respwire/slots"
+)
+
+// shard is where one slot's commands go: its master, and the replicas that
+// may serve reads.
+type shard struct {
+	master   *node
+	replicas []*node
+}
+
+// routeTable is an immutable snapshot of the routing: the Client holds it
+// behind an atomic pointer, so a command finds its node without a lock or an
+// allocation. A change (a refresh, a MOVED) builds a new table and swaps it in.
+type routeTable struct {
+	topo   *slots.Topology
+	slots  [slots.NumSlots]*shard // nil: no known owner
+	shards []*shard               // one per master; keyless commands go to any
+}
+
+// newRouteTable builds the table for topo, taking nodes from ns.
+func newRouteTable(topo *slots.Topology, ns *nodeSet) *routeTable {
+	t := &routeTable{topo: topo}
+	for i := range topo.Shards {
+		s := &topo.Shards[i]
+		if s.Master.Addr == "" {
+			continue
+		}
+		sh := &shard{master: ns.get(s.Master.Addr)}
+		for _, r := range s.Replicas {
+			// Loading replicas stay: Redis 7.0 reports replicas as loading
+			// until its gossip carries a replication offset, which can take
+			// long after they serve. One that really is loading answers
+			// LOADING, and the read goes to the master.
+			if r.Addr != "" && r.Health != slots.HealthFailed {
+				sh.replicas = append(sh.replicas, ns.get(r.Addr))
+			}
+		}
+		t.shards = append(t.shards, sh)
+		for _, rg := range s.Ranges {
+			for slot := int(rg[0]); slot <= int(rg[1]) && slot < slots.NumSlots; slot++ {
+				t.slots[slot] = sh
+			}
+		}
+	}
+	return t
+}
+
+// withSlot returns a copy of t in which slot belongs to the master at addr.
+// Replicas come along when addr already masters another shard.
+func (t *routeTable) withSlot(slot int, addr string, ns *nodeSet) *routeTable {
+	next := &routeTable{topo: t.topo, shards: t.shards}
+	next.slots = t.slots
+	var sh *shard
+	for _, s := range t.shards {
+		if s.master.addr == addr {
+			sh = s
+			break
+		}
+	}
+	if sh == nil {
+		sh = &shard{master: ns.get(addr)}
+		next.shards = append(append([]*shard(nil), t.shards...), sh)
+	}
+	next.slots[slot] = sh
+	return next
+}
+
+// addrs returns every address the table routes to.
+func (t *routeTable) addrs() map[string]bool {
+	m := make(map[string]bool)
+	for _, s := range t.shards {
+		m[s.master.addr] = true
+		for _, r := range s.replicas {
+			m[r.addr] = true
+		}
+	}
+	return m
+}
+
+// pick returns the node for a command on slot (noSlot: any master). A
+// read-only command goes to a random replica of its shard when replicas
+// serve reads, else to the master. nil means no node is known.
+func (t *routeTable) pick(slot int, toReplica bool) *node {
+	if slot == noSlot || t.slots[slot] == nil {
+		if len(t.shards) == 0 {
+			return nil
+		}
+		return t.shards[rand.IntN(len(t.shards))].master
+	}
+	s := t.slots[slot]
+	if toReplica && len(s.replicas) > 0 {
+		return s.replicas[rand.IntN(len(s.replicas))]
+	}
+	return s.master
+}

@@ -1,0 +1,85 @@
+package cluster
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+const (
+	// suspectInterval is how often the topology is read again while some
+	// node is suspect, so that a failover is noticed even when no command
+	// gets an answer that says so (calls to a dead node just wait).
+	suspectInterval = 250 * time.Millisecond
+	// probeTimeout bounds the PING that clears a suspect node.
+	probeTimeout = 250 * time.Millisecond
+)
+
+// suspects are nodes whose connection broke or whose calls ran out of time.
+// While there are any, the refresh loop reads the topology every
+// suspectInterval and PINGs them; a node leaves the set when it answers or
+// when the topology no longer routes to it.
+type suspects struct {
+	mu    sync.Mutex
+	nodes map[*node]bool
+}
+
+// suspect adds n to the suspects and asks for a refresh now.
+func (c *Client) suspect(n *node) {
+	if n == nil {
+		return
+	}
+	c.suspects.mu.Lock()
+	if c.suspects.nodes == nil {
+		c.suspects.nodes = make(map[*node]bool)
+	}
+	c.suspects.nodes[n] = true
+	c.suspects.mu.Unlock()
+	c.triggerRefresh()
+}
+
+func (c *Client) hasSuspects() bool {
+	c.suspects.mu.Lock()
+	defer c.suspects.mu.Unlock()
+	return len(c.suspects.nodes) > 0
+}
+
+// checkSuspects PINGs every suspect the table still routes to, all at once,
+// and clears those that answer or that the table dropped.
+func (c *Client) checkSuspects() {
+	c.suspects.mu.Lock()
+	list := make([]*node, 0, len(c.suspects.nodes))
+	for n := range c.suspects.nodes {
+		list = append(list, n)
+	}
+	c.suspects.mu.Unlock()
+	if len(list) == 0 {
+		return
+	}
+	routed := c.table.Load().addrs()
+	cleared := make([]bool, len(list))
+	var wg sync.WaitGroup
+	for i, n := range list {
+		if !routed[n.addr] {
+			cleared[i] = true
+			continue
+		}
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(c.lifetime, probeTimeout)
+			defer cancel()
+			cl, err := n.get(ctx)
+			if err == nil {
+				_, err = cl.Do(ctx, "PING")
+			}
+			cleared[i] = err == nil
+		})
+	}
+	wg.Wait()
+	c.suspects.mu.Lock()
+	for i, n := range list {
+		if cleared[i] {
+			delete(c.suspects.nodes, n)
+		}
+	}
+	c.suspects.mu.Unlock()
+}

@@ -1,0 +1,263 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/respwire/respwire/resp"
+	"github.com/respwire/respwire/slots"
+)
+
+const (
+	// askAtOnce is how many nodes are asked for the topology at the same time.
+	askAtOnce = 3
+	// refreshTimeout bounds one topology refresh started in the background.
+	refreshTimeout = 10 * time.Second
+	// minRefreshInterval spaces the refreshes that redirects and broken
+	// connections trigger: a burst of MOVED replies costs one refresh.
+	minRefreshInterval = 100 * time.Millisecond
+)
+
+// errNoSlots is returned for a node that answers but serves no slot yet
+// (a node that hasn't joined the cluster).
+var errNoSlots = errors.New("cluster: node knows no slot owner")
+
+// askTopology reads the topology from one node: CLUSTER SHARDS (Redis 7.0),
+// or CLUSTER SLOTS on servers that don't know it.
+func (c *Client) askTopology(ctx context.Context, n *node) (*slots.Topology, error) {
+	cl, err := n.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var topo *slots.Topology
+	if !c.noShards.Load() {
+		v, err := cl.Do(ctx, "CLUSTER", "SHARDS")
+		var re *resp.Error
+		switch {
+		case errors.As(err, &re) && re.Code == "ERR":
+			c.noShards.Store(true) // "unknown subcommand": an older server
+		case err != nil:
+			return nil, fmt.Errorf("cluster: CLUSTER SHARDS on %s: %w", n.addr, err)
+		default:
+			if topo, err = slots.ParseClusterShards(v, n.addr); err != nil {
+				return nil, fmt.Errorf("cluster: CLUSTER SHARDS on %s: %w", n.addr, err)
+			}
+		}
+	}
+	if topo == nil {
+		v, err := cl.Do(ctx, "CLUSTER", "SLOTS")
+		if err != nil {
+			return nil, fmt.Errorf("cluster: CLUSTER SLOTS on %s: %w", n.addr, err)
+		}
+		if topo, err = slots.ParseClusterSlots(v, n.addr); err != nil {
+			return nil, fmt.Errorf("cluster: CLUSTER SLOTS on %s: %w", n.addr, err)
+		}
+	}
+	if topo.Covered() == 0 {
+		return nil, fmt.Errorf("%w (%s)", errNoSlots, n.addr)
+	}
+	return topo, nil
+}
+
+// fetchTopology asks the given addresses, askAtOnce at a time, and returns
+// the first good answer and the node that gave it. It waits for every
+// question it started before returning.
+func (c *Client) fetchTopology(ctx context.Context, addrs []string) (*slots.Topology, *node, error) {
+	type answer struct {
+		topo *slots.Topology
+		n    *node
+		err  error
+	}
+	var errs []error
+	for len(addrs) > 0 {
+		wave := addrs[:min(askAtOnce, len(addrs))]
+		addrs = addrs[len(wave):]
+		waveCtx, cancel := context.WithCancel(ctx)
+		answers := make(chan answer, len(wave))
+		var wg sync.WaitGroup
+		for _, addr := range wave {
+			n := c.nodes.get(addr)
+			wg.Go(func() {
+				topo, err := c.askTopology(waveCtx, n)
+				answers <- answer{topo, n, err}
+			})
+		}
+		var won *answer
+		for range wave {
+			a := <-answers
+			if a.err == nil {
+				won = &a
+				cancel()
+				break
+			}
+			errs = append(errs, a.err)
+		}
+		cancel()
+		wg.Wait()
+		if won != nil {
+			return won.topo, won.n, nil
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		errs = append(errs, err)
+	}
+	return nil, nil, fmt.Errorf("cluster: no node answered with the topology: %w", errors.Join(errs...))
+}
+
+// refreshAddrs lists whom to ask: the known nodes in random order, masters
+// first, then the seeds.
+func (c *Client) refreshAddrs() []string {
+	var addrs []string
+	seen := make(map[string]bool)
+	add := func(list []string) {
+		rand.Shuffle(len(list), func(i, j int) { list[i], list[j] = list[j], list[i] })
+		for _, a := range list {
+			if !seen[a] {
+				seen[a] = true
+				addrs = append(addrs, a)
+			}
+		}
+	}
+	if t := c.table.Load(); t != nil {
+		var masters, replicas []string
+		for _, s := range t.shards {
+			masters = append(masters, s.master.addr)
+			for _, r := range s.replicas {
+				replicas = append(replicas, r.addr)
+			}
+		}
+		add(masters)
+		add(replicas)
+	}
+	add(append([]string(nil), c.opts.Addrs...))
+	return addrs
+}
+
+// install makes topo the routing table and closes the nodes it dropped.
+func (c *Client) install(topo *slots.Topology) {
+	c.tableMu.Lock()
+	t := newRouteTable(topo, &c.nodes)
+	c.table.Store(t)
+	c.tableMu.Unlock()
+	c.nodes.retain(t.addrs())
+}
+
+// moved records that slot now belongs to the master at addr, at once; the
+// refresh it triggers fills in the rest.
+func (c *Client) moved(slot int, addr string) {
+	c.tableMu.Lock()
+	t := c.table.Load()
+	if s := t.slots[slot]; s == nil || s.master.addr != addr {
+		c.table.Store(t.withSlot(slot, addr, &c.nodes))
+	}
+	c.tableMu.Unlock()
+	c.triggerRefresh()
+}
+
+// flight is one topology refresh; everyone who asks while it runs shares it.
+type flight struct {
+	done chan struct{}
+	topo *slots.Topology
+	err  error
+}
+
+// Refresh reads the topology again now and routes by it. Calls made while a
+// refresh is running share its result.
+func (c *Client) Refresh(ctx context.Context) (*slots.Topology, error) {
+	f, err := c.startRefresh()
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-f.done:
+		return f.topo, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// startRefresh joins the running refresh or starts one, owned by the Client.
+func (c *Client) startRefresh() (*flight, error) {
+	c.flightMu.Lock()
+	defer c.flightMu.Unlock()
+	if c.flight != nil {
+		return c.flight, nil
+	}
+	if c.closed.Load() {
+		return nil, errClosed
+	}
+	f := &flight{done: make(chan struct{})}
+	c.flight = f
+	c.goroutines.Go(func() {
+		ctx, cancel := context.WithTimeout(c.lifetime, refreshTimeout)
+		defer cancel()
+		f.topo, _, f.err = c.fetchTopology(ctx, c.refreshAddrs())
+		if f.err == nil {
+			c.install(f.topo)
+		}
+		c.flightMu.Lock()
+		c.flight = nil
+		c.flightMu.Unlock()
+		close(f.done)
+	})
+	return f, nil
+}
+
+// triggerRefresh asks the refresh loop for a refresh, without waiting; many
+// triggers while one is pending make one refresh.
+func (c *Client) triggerRefresh() {
+	select {
+	case c.refreshKick <- struct{}{}:
+	default:
+	}
+}
+
+// refreshLoop serves triggerRefresh, at most once per minRefreshInterval,
+// and refreshes every suspectInterval while some node is suspect, until the
+// Client closes.
+func (c *Client) refreshLoop() {
+	timer := time.NewTimer(minRefreshInterval)
+	defer timer.Stop()
+	wait := func() bool { // false: the Client is closing
+		select {
+		case <-timer.C:
+			return true
+		case <-c.lifetime.Done():
+			return false
+		}
+	}
+	for {
+		var poll <-chan time.Time
+		if c.hasSuspects() {
+			timer.Reset(suspectInterval)
+			poll = timer.C
+		}
+		select {
+		case <-c.refreshKick:
+		case <-poll:
+		case <-c.lifetime.Done():
+			return
+		}
+		f, err := c.startRefresh()
+		if err != nil {
+			return
+		}
+		select {
+		case <-f.done:
+		case <-c.lifetime.Done():
+			return
+		}
+		c.checkSuspects()
+		timer.Reset(minRefreshInterval)
+		if !wait() {
+			return
+		}
+	}
+}
