@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"strconv"
-	"unsafe"
 )
 
 // Limits a Reader applies unless told otherwise.
@@ -18,24 +17,11 @@ const (
 
 	// DefaultMaxDepth is how deeply aggregates (arrays, maps, sets, pushes,
 	// attributes) may nest. Redis's own replies nest a few levels (CLUSTER
-	// SHARDS, XINFO STREAM FULL); scripts and modules can go deeper, but 128
-	// is far past any real reply while keeping the decoder's recursion (and
-	// so its goroutine stack) small against a peer that opens a million
-	// arrays.
+	// SHARDS and XINFO STREAM FULL about five), so 128 is far past any of
+	// them, while it keeps the decoder's recursion, and so its goroutine
+	// stack, to tens of KiB against a peer that opens a million arrays. A
+	// script returning more deeply nested tables needs SetMaxDepth.
 	DefaultMaxDepth = 128
-)
-
-const (
-	// minValueLen is the fewest bytes a value takes on the wire ("_\r\n"): a
-	// peer that declares count elements must send at least count*minValueLen
-	// bytes, which bounds how much the Reader reserves ahead of them.
-	minValueLen = 3
-	// smallAggregate is the capacity reserved for an aggregate whose declared
-	// count is not yet backed by buffered bytes; it then grows by appending.
-	smallAggregate = 16
-	// bodyStep is how much of a large bulk string is allocated ahead of the
-	// bytes that have arrived.
-	bodyStep = 64 << 10
 )
 
 // errStreamEnd is how readValue reports the "." that closes a streamed
@@ -130,7 +116,10 @@ func (r *Reader) readValue(depth int, inStream bool) (Value, error) {
 			}
 			continue
 		}
-		if line[0] == '.' && len(line) == 1 && inStream && attrs == nil {
+		if line[0] == '.' && len(line) == 1 && inStream {
+			if attrs != nil {
+				return Value{}, errorf("resp: attribute before the end marker '.' of a streamed aggregate")
+			}
 			return Value{}, errStreamEnd
 		}
 		v, err := r.readAfterLine(line, depth)
@@ -190,7 +179,7 @@ func (r *Reader) readAfterLine(line []byte, depth int) (Value, error) {
 	case '.':
 		return Value{}, errorf("resp: end marker '.' outside a streamed aggregate")
 	}
-	return Value{}, errorf("resp: unknown type byte " + strconv.QuoteRune(rune(line[0])))
+	return Value{}, errorf("resp: unknown type byte " + quoteByte(line[0]))
 }
 
 // simpleText returns the text of a simple string, sharing the common ones.
@@ -255,228 +244,12 @@ func (r *Reader) readLongLine(first []byte) ([]byte, error) {
 	}
 }
 
-// readBulk reads the body of a bulk string, bulk error or verbatim string
-// whose header (after the type byte) is header.
-func (r *Reader) readBulk(kind Kind, header []byte) (Value, error) {
-	if len(header) == 1 && header[0] == '?' {
-		if kind != BulkString {
-			return Value{}, errorf("resp: " + kind.String() + " cannot be streamed")
-		}
-		return r.readStreamedString()
+// quoteByte renders one wire byte for an error message: '@' or 0xff.
+func quoteByte(c byte) string {
+	if c > ' ' && c <= '~' {
+		return "'" + string(rune(c)) + "'"
 	}
-	n, ok := parseInt(header)
-	switch {
-	case !ok:
-		return Value{}, errorf("resp: bad " + kind.String() + " length " + quote(header))
-	case n == -1 && kind == BulkString:
-		return Value{kind: Null, shape: BulkString}, nil
-	case n < 0:
-		return Value{}, errorf("resp: negative " + kind.String() + " length " + strconv.FormatInt(n, 10))
-	case n > r.maxBulk:
-		return Value{}, r.bulkTooLarge(kind, n)
-	case kind == Verbatim && n < 4:
-		return Value{}, errorf("resp: verbatim string of " + strconv.FormatInt(n, 10) + " bytes has no room for its format")
-	}
-	text, err := r.readBody(int(n), kind)
-	if err != nil {
-		return Value{}, err
-	}
-	v := Value{kind: kind, str: text}
-	if kind == Verbatim {
-		if text[3] != ':' {
-			return Value{}, errorf("resp: verbatim string " + quote([]byte(text)) + " lacks the ':' after its format")
-		}
-		v.num = 3
-	}
-	return v, nil
-}
-
-func (r *Reader) bulkTooLarge(kind Kind, n int64) error {
-	return tooLarge("resp: " + kind.String() + " length " + strconv.FormatInt(n, 10) +
-		" exceeds the limit of " + strconv.FormatInt(r.maxBulk, 10) + " bytes")
-}
-
-// readBody reads n bytes and the CRLF after them and returns the bytes as a
-// string, with one allocation.
-func (r *Reader) readBody(n int, kind Kind) (string, error) {
-	if n+2 <= r.br.Size() {
-		b, err := r.br.Peek(n + 2)
-		if err != nil {
-			return "", r.bodyError(err, kind)
-		}
-		if b[n] != '\r' || b[n+1] != '\n' {
-			return "", errorf("resp: " + kind.String() + " of " + strconv.Itoa(n) + " bytes not followed by CRLF")
-		}
-		s := string(b[:n])
-		r.br.Discard(n + 2)
-		return s, nil
-	}
-	buf, err := r.appendBody(nil, n, n, kind)
-	if err != nil {
-		return "", err
-	}
-	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil // buf is ours alone and never written again
-}
-
-// appendBody reads n bytes and the CRLF after them onto buf. buf grows as the
-// bytes arrive, at most doubling and never past capLimit, so that a peer who
-// declares a huge length and sends little makes the Reader allocate little.
-func (r *Reader) appendBody(buf []byte, n, capLimit int, kind Kind) ([]byte, error) {
-	for n > 0 {
-		step := min(n, bodyStep)
-		buf = grow(buf, step, capLimit)
-		k, err := io.ReadFull(r.br, buf[len(buf):len(buf)+step])
-		buf = buf[:len(buf)+k]
-		if err != nil {
-			return nil, r.bodyError(err, kind)
-		}
-		n -= step
-	}
-	b, err := r.br.Peek(2)
-	if err != nil {
-		return nil, r.bodyError(err, kind)
-	}
-	if b[0] != '\r' || b[1] != '\n' {
-		return nil, errorf("resp: " + kind.String() + " of " + strconv.Itoa(len(buf)) + " bytes not followed by CRLF")
-	}
-	r.br.Discard(2)
-	return buf, nil
-}
-
-// grow makes room in buf for n more bytes, at least doubling its capacity
-// but not past capLimit unless n needs it.
-func grow(buf []byte, n, capLimit int) []byte {
-	if cap(buf)-len(buf) >= n {
-		return buf
-	}
-	grown := make([]byte, len(buf), max(len(buf)+n, min(2*cap(buf), capLimit)))
-	copy(grown, buf)
-	return grown
-}
-
-func (r *Reader) bodyError(err error, kind Kind) error {
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return truncated(kind.String())
-	}
-	return err
-}
-
-// readStreamedString reads the chunks of a streamed string ($?): ";len"
-// lines each followed by that many bytes, until ";0".
-func (r *Reader) readStreamedString() (Value, error) {
-	var buf []byte
-	for {
-		line, err := r.readLine()
-		if err == io.EOF {
-			err = truncated("streamed string")
-		}
-		if err != nil {
-			return Value{}, err
-		}
-		if len(line) == 0 || line[0] != ';' {
-			return Value{}, errorf("resp: streamed string chunk " + quote(line) + " does not start with ';'")
-		}
-		n, ok := parseInt(line[1:])
-		switch {
-		case !ok || n < 0:
-			return Value{}, errorf("resp: bad streamed string chunk length " + quote(line[1:]))
-		case n == 0:
-			if len(buf) == 0 {
-				return Value{kind: BulkString}, nil
-			}
-			return Value{kind: BulkString, str: unsafe.String(unsafe.SliceData(buf), len(buf))}, nil
-		case n > r.maxBulk-int64(len(buf)):
-			return Value{}, r.bulkTooLarge(BulkString, int64(len(buf))+n)
-		}
-		if buf, err = r.appendBody(buf, int(n), int(r.maxBulk), BulkString); err != nil {
-			return Value{}, err
-		}
-	}
-}
-
-// readAggregate reads the elements of an array, set, push, map or attribute
-// whose header line is line. depth counts the aggregates around it.
-func (r *Reader) readAggregate(line []byte, depth int) (Value, error) {
-	kind, header := Kind(line[0]), line[1:]
-	if depth >= r.maxDepth {
-		return Value{}, tooLarge("resp: aggregates nested more than " + strconv.Itoa(r.maxDepth) + " deep")
-	}
-	if len(header) == 1 && header[0] == '?' {
-		return r.readStreamedAggregate(kind, depth)
-	}
-	n, ok := parseInt(header)
-	switch {
-	case !ok:
-		return Value{}, errorf("resp: bad " + kind.String() + " length " + quote(header))
-	case n == -1 && kind == Array:
-		return Value{kind: Null, shape: Array}, nil
-	case n < 0:
-		return Value{}, errorf("resp: negative " + kind.String() + " length " + strconv.FormatInt(n, 10))
-	case n > math.MaxInt32:
-		return Value{}, tooLarge("resp: " + kind.String() + " length " + strconv.FormatInt(n, 10) + " is beyond any reply")
-	}
-	count := n // values to read: int64, as twice a map's pairs may not fit an int32
-	if kind == Map || kind == Attribute {
-		count *= 2
-	}
-	if count == 0 {
-		return Value{kind: kind}, nil
-	}
-	elems := make([]Value, 0, r.reserve(count))
-	for int64(len(elems)) < count {
-		v, err := r.readValue(depth+1, false)
-		if err != nil {
-			if err == io.EOF {
-				err = truncated(kind.String() + " of " + strconv.FormatInt(count, 10) + " values after " + strconv.Itoa(len(elems)))
-			}
-			return Value{}, err
-		}
-		elems = append(elems, v)
-	}
-	return Value{kind: kind, elems: elems}, nil
-}
-
-// reserve returns the capacity to allocate for an aggregate of count values:
-// all of it when the bytes already buffered could hold them (within this
-// frame's budget), else a small start that grows as elements arrive.
-func (r *Reader) reserve(count int64) int {
-	if count <= smallAggregate {
-		return int(count)
-	}
-	if r.budget < 0 {
-		r.budget = r.br.Buffered() / minValueLen
-	}
-	if count <= int64(r.budget) {
-		r.budget -= int(count)
-		return int(count)
-	}
-	return smallAggregate
-}
-
-// readStreamedAggregate reads the elements of *?, %? or ~? up to the end
-// marker ".".
-func (r *Reader) readStreamedAggregate(kind Kind, depth int) (Value, error) {
-	if kind != Array && kind != Map && kind != Set {
-		return Value{}, errorf("resp: " + kind.String() + " cannot be streamed")
-	}
-	var elems []Value
-	for {
-		v, err := r.readValue(depth+1, true)
-		switch err {
-		case nil:
-			elems = append(elems, v)
-			continue
-		case errStreamEnd:
-		case io.EOF:
-			return Value{}, truncated("streamed " + kind.String() + " after " + strconv.Itoa(len(elems)) + " values")
-		default:
-			return Value{}, err
-		}
-		if kind == Map && len(elems)%2 != 0 {
-			return Value{}, errorf("resp: streamed map ended after a key without its value")
-		}
-		return Value{kind: kind, elems: elems}, nil
-	}
+	return "0x" + strconv.FormatUint(uint64(c), 16)
 }
 
 // quote renders wire bytes for an error message, cut to a readable length.

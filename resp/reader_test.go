@@ -120,6 +120,7 @@ var badFrames = []struct {
 	name, frame, want string
 }{
 	{"unknown type byte", "@foo\r\n", `unknown type byte '@'`},
+	{"unknown type byte not printable", "\xff\r\n", `unknown type byte 0xff`},
 	{"empty line", "\r\n", "empty line"},
 	{"LF without CR", "+OK\n", "ends in LF without CR"},
 	{"CR in simple string", "+a\rb\r\n", "holds a CR"},
@@ -152,7 +153,7 @@ var badFrames = []struct {
 	{"streamed chunk without semicolon", "$?\r\n4\r\n", "does not start with ';'"},
 	{"streamed chunk length negative", "$?\r\n;-1\r\n", "bad streamed string chunk length"},
 	{"streamed map odd", "%?\r\n+a\r\n.\r\n", "streamed map ended after a key"},
-	{"attribute before end marker", "*?\r\n|0\r\n.\r\n", "end marker"},
+	{"attribute before end marker", "*?\r\n|0\r\n.\r\n", "attribute before the end marker"},
 	{"attribute streamed", "|?\r\n", "attribute cannot be streamed"},
 	{"bulk over limit", "$536870913\r\n", "bulk string length 536870913 exceeds the limit of 536870912 bytes"},
 	{"array length beyond any reply", "*9999999999\r\n", "beyond any reply"},

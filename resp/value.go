@@ -141,7 +141,8 @@ func (v Value) BigInt() (*big.Int, error) {
 func (v Value) Elems() []Value { return v.elems }
 
 // Len returns the number of elements of an array, set or push, the number of
-// pairs of a map, the byte length of a string's text, and 0 otherwise.
+// pairs of a map, the length in bytes of the text of a simple string, bulk
+// string, verbatim string, error or big number, and 0 otherwise.
 func (v Value) Len() int {
 	switch v.kind {
 	case Map:
