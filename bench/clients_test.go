@@ -40,14 +40,7 @@ type clientKind struct {
 // clientKinds lists every kind in the order the tables show them: respwire
 // first, then its peers.
 func clientKinds() []clientKind {
-	kinds := []clientKind{respwireKind(), rueidisKind(), goredisKind(), goredisAutoPipelineKind()}
-	present := kinds[:0]
-	for _, k := range kinds {
-		if k.standalone != nil || k.cluster != nil || k.subscribe != nil {
-			present = append(present, k)
-		}
-	}
-	return present
+	return []clientKind{respwireKind(), rueidisKind(), goredisKind(), goredisAutoPipelineKind()}
 }
 
 // ready checks that c answers, and closes it if it does not.
