@@ -219,6 +219,11 @@ func (c *TestCluster) byRole(master bool) []*Node {
 	if err != nil {
 		return nil
 	}
+	return c.withRole(v, master)
+}
+
+// withRole lists the nodes that v holds as masters (or replicas).
+func (c *TestCluster) withRole(v *clusterView, master bool) []*Node {
 	var nodes []*Node
 	for _, n := range c.nodes {
 		if vn := v.nodes[n.ID]; vn != nil && vn.isMaster() == master {

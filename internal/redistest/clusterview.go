@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/respwire/respwire/resp"
 )
 
 // numSlots is the number of hash slots in a Redis Cluster.
@@ -39,15 +41,26 @@ type clusterView struct {
 
 // view asks n for its CLUSTER NODES.
 func (n *Node) view(ctx context.Context) (*clusterView, error) {
-	text, err := n.text(ctx, "CLUSTER", "NODES")
+	v, err := n.Do(ctx, "CLUSTER", "NODES")
 	if err != nil {
 		return nil, err
 	}
-	v, err := parseClusterNodes(text)
-	if err != nil {
-		return nil, fmt.Errorf("redistest: %s: %w", n.Addr, err)
+	return parseView(n, v)
+}
+
+// parseView parses n's reply to CLUSTER NODES.
+func parseView(n *Node, reply resp.Value) (*clusterView, error) {
+	if err := reply.Err(); err != nil {
+		return nil, fmt.Errorf("redistest: %s CLUSTER NODES: %w", n.Addr, err)
 	}
-	return v, nil
+	text, err := reply.Text()
+	if err == nil {
+		var v *clusterView
+		if v, err = parseClusterNodes(text); err == nil {
+			return v, nil
+		}
+	}
+	return nil, fmt.Errorf("redistest: %s CLUSTER NODES: %w", n.Addr, err)
 }
 
 // parseClusterNodes parses the text of CLUSTER NODES:

@@ -25,6 +25,22 @@ func (n *Node) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	if len(args) == 0 {
 		return resp.Value{}, fmt.Errorf("redistest: Do needs a command")
 	}
+	replies, err := n.DoMulti(ctx, args)
+	if err != nil {
+		return resp.Value{}, err
+	}
+	return replies[0], replies[0].Err()
+}
+
+// DoMulti sends commands in one write on a connection of its own and
+// returns their replies in order. Error replies are among the values; the
+// error is for a failed exchange (dial, TLS, AUTH, I/O, ctx).
+func (n *Node) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, error) {
+	for _, cmd := range cmds {
+		if len(cmd) == 0 {
+			return nil, fmt.Errorf("redistest: DoMulti: empty command")
+		}
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, doTimeout)
@@ -32,7 +48,7 @@ func (n *Node) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	}
 	c, err := n.dial(ctx)
 	if err != nil {
-		return resp.Value{}, err
+		return nil, err
 	}
 	defer c.Close()
 	deadline, _ := ctx.Deadline()
@@ -44,25 +60,29 @@ func (n *Node) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	if n.opts.Password != "" {
 		req = resp.AppendCommand(req, "AUTH", n.opts.Password)
 	}
-	req = resp.AppendCommand(req, args...)
+	for _, cmd := range cmds {
+		req = resp.AppendCommand(req, cmd...)
+	}
 	if _, err := c.Write(req); err != nil {
-		return resp.Value{}, n.ioError(ctx, args[0], err)
+		return nil, n.ioError(ctx, cmds[0][0], err)
 	}
 	r := resp.NewReader(c)
 	if n.opts.Password != "" {
 		v, err := r.Read()
 		if err != nil {
-			return resp.Value{}, n.ioError(ctx, "AUTH", err)
+			return nil, n.ioError(ctx, "AUTH", err)
 		}
 		if err := v.Err(); err != nil {
-			return v, fmt.Errorf("redistest: %s: AUTH refused: %w", n.Addr, err)
+			return nil, fmt.Errorf("redistest: %s: AUTH refused: %w", n.Addr, err)
 		}
 	}
-	v, err := r.Read()
-	if err != nil {
-		return resp.Value{}, n.ioError(ctx, args[0], err)
+	replies := make([]resp.Value, len(cmds))
+	for i, cmd := range cmds {
+		if replies[i], err = r.Read(); err != nil {
+			return nil, n.ioError(ctx, cmd[0], err)
+		}
 	}
-	return v, v.Err()
+	return replies, nil
 }
 
 func (n *Node) ioError(ctx context.Context, cmd string, err error) error {
@@ -119,7 +139,24 @@ func (n *Node) ClusterInfo(ctx context.Context) (map[string]string, error) {
 
 // fields runs a command that answers with INFO-style "name:value" lines.
 func (n *Node) fields(ctx context.Context, args ...string) (map[string]string, error) {
-	s, err := n.text(ctx, args...)
+	v, err := n.Do(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	fields, err := parseFields(v)
+	if err != nil {
+		return nil, fmt.Errorf("redistest: %s %s: %w", n.Addr, args[0], err)
+	}
+	return fields, nil
+}
+
+// parseFields parses a reply of "name:value" lines, # comments and blank
+// lines, as INFO and CLUSTER INFO send.
+func parseFields(v resp.Value) (map[string]string, error) {
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	s, err := v.Text()
 	if err != nil {
 		return nil, err
 	}

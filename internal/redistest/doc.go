@@ -1,49 +1,87 @@
 // Package redistest starts throwaway redis-server processes, a standalone
-// server and a 3-master, 3-replica cluster, for tests and benchmarks, and
-// injects faults into them: kill, restart, pause, failover, slot migration.
+// server and a 3-master, 3-replica cluster, for respwire's tests and
+// benchmarks, and injects real faults into them: kill, restart, pause,
+// failover, slot migration. Nothing is faked: every process is Debian's
+// redis-server.
 //
 // # TestMain
 //
-// Every test package of respwire calls Main from its TestMain. Main starts
-// what the package needs once, runs the tests under goleak.VerifyTestMain and
-// stops every server before goleak looks and before the binary exits:
+// Every test package calls Main from its TestMain, naming what it needs.
+// Main starts it once (all at once: about 2 s for a cluster, tens of
+// milliseconds for a server), runs the tests under goleak.VerifyTestMain,
+// and stops every server, and the goroutines that watch them, before goleak
+// looks and before the binary exits:
 //
 //	func TestMain(m *testing.M) {
 //		redistest.Main(m, redistest.NeedServer|redistest.NeedCluster)
 //	}
 //
 //	func TestGet(t *testing.T) {
-//		addr := redistest.Server().Addr
-//		seeds := redistest.Cluster().Addrs()
+//		c, err := conn.Dial(ctx, redistest.Server().Addr, nil)
+//		...
+//		cc, err := cluster.New(ctx, &cluster.Options{Addrs: redistest.Cluster().Addrs()})
 //		...
 //	}
 //
-// If redis-server is not on PATH, Main runs no test and exits with status 1
-// and a message naming the Debian package (redis-server). To use servers
-// that already run, set REDIS_ADDR=host:port and/or
-// REDIS_CLUSTER_ADDRS=host:port,host:port,...; the helpers that need a
-// process (Kill, Restart, Pause, Resume) then return ErrExternal.
+// NeedTLSServer and NeedTLSCluster add a TLS-only server and cluster
+// (TLSServer, TLSCluster); clients connect with Node.TLSConfig or
+// ClientTLSConfig. If redis-server is not on PATH, Main runs no test and
+// exits with status 1 and a message naming the Debian package
+// (redis-server): a missing server is never a silent skip.
+//
+// # Existing servers
+//
+// REDIS_ADDR=host:port replaces the standalone server and
+// REDIS_CLUSTER_ADDRS=host:port,... the cluster (every node is found from
+// the first that answers). The helpers that need a process (Kill, Restart,
+// Pause, Resume) then return ErrExternal; the ones that only send commands
+// (Failover, MigrateSlot, WaitHealthy) still work.
 //
 // # Servers
 //
-// Each server runs in its own temporary directory with its own redis.conf,
-// on a free loopback port, without persistence (save "", appendonly no) and
-// with DEBUG allowed. StartNode starts extra ones (TLS, requirepass, cluster
-// mode, extra directives); NewNode does it for one test and stops it at its
-// end. Node.Do sends one admin command on a short-lived connection of its
-// own.
+// Each server runs in a temporary directory of its own, with its own
+// redis.conf, on a free loopback port (picked below the kernel's ephemeral
+// range, retried if another package takes it first), without persistence
+// and with DEBUG allowed. StartNode starts extra ones (TLS, requirepass,
+// cluster mode, extra directives); NewNode does it for one test and stops it
+// at its end. Node.Do and Node.DoMulti send admin commands on a short-lived
+// connection of their own (RESP2, with TLS and AUTH as the node needs);
+// Info, ClusterInfo, Clients and AddUser wrap the common ones.
 //
-// Servers die with the test binary however it ends: on Linux each is forked
-// from one locked OS thread with Pdeathsig, in its own process group; Main's
-// teardown and a SIGINT/SIGTERM handler stop them too, and Main fails the run
-// if a redis-server child survives teardown.
+// Servers die with the test binary however it ends. On Linux each one is
+// forked from a goroutine locked to its OS thread for the binary's life,
+// with Pdeathsig: when the binary dies (a test panics, go test's timeout, a
+// SIGKILL) the kernel kills the servers. Main's teardown and a SIGINT/SIGTERM
+// handler stop them and remove their directories, and Main fails the run if
+// a redis-server child survives teardown.
 //
 // # Cluster
 //
-// The cluster is built without redis-cli: slot ranges, CLUSTER MEET between
-// every pair, CLUSTER REPLICATE, then WaitHealthy. The node timeout is 2 s,
-// so a killed master is replaced within seconds. Tests share the package's
-// cluster: one that migrates a slot, fails over, kills or pauses a node must
-// leave it healthy (WaitHealthy) for the next; NewCluster gives a test a
-// private cluster for about two seconds of startup.
+// The cluster is built without redis-cli and without fixed sleeps: distinct
+// config epochs, even slot ranges, CLUSTER MEET between every pair, CLUSTER
+// REPLICATE, then WaitHealthy. Most of its two seconds are Redis's own: a
+// new master does not report cluster_state:ok within 2 s of starting. Nodes
+// run with cluster-node-timeout 2000, cluster-replica-validity-factor 0 and
+// cluster-allow-replica-migration no, so a killed master is replaced within
+// a few seconds and replicas stay where they were put.
+//
+// Roles change: Masters, Replicas, MasterOf and ReplicaOf ask the cluster
+// each time rather than remember how it was built.
+//
+// # Faults
+//
+// Node.Kill (SIGKILL) and Node.Restart (same port, configuration and
+// directory: a cluster node rejoins from its nodes.conf, a killed master as
+// a replica of whoever replaced it), Node.Pause and Node.Resume (SIGSTOP,
+// SIGCONT), TestCluster.Failover (CLUSTER FAILOVER on the replica; FORCE,
+// then TAKEOVER, when the master is down), TestCluster.MigrateSlot, and
+// StartMigration for tests that need a slot half-way (ASK). Each waits until
+// every running node agrees before it returns; WaitHealthy waits for the
+// whole cluster.
+//
+// Tests share the package's cluster. A test that injects a fault must leave
+// it healthy for the next (fail back, move the slot back, restart the node,
+// then WaitHealthy), and fault tests must not run in parallel with each
+// other. NewCluster gives a test a private cluster for about two seconds of
+// startup.
 package redistest

@@ -29,14 +29,19 @@ func (c *TestCluster) checkHealthy(ctx context.Context) error {
 	}
 	views := make([]*clusterView, len(nodes))
 	err := eachNode(nodes, func(i int, n *Node) error {
-		info, err := n.ClusterInfo(ctx)
+		// One connection for both: this runs every poll interval.
+		replies, err := n.DoMulti(ctx, []string{"CLUSTER", "INFO"}, []string{"CLUSTER", "NODES"})
 		if err != nil {
 			return err
+		}
+		info, err := parseFields(replies[0])
+		if err != nil {
+			return fmt.Errorf("%s: CLUSTER INFO: %w", n, err)
 		}
 		if state := info["cluster_state"]; state != "ok" {
 			return fmt.Errorf("%s: cluster_state:%s", n, state)
 		}
-		views[i], err = n.view(ctx)
+		views[i], err = parseView(n, replies[1])
 		return err
 	})
 	if err != nil {

@@ -136,14 +136,18 @@ func (m *Migration) Finish(ctx context.Context) error {
 	if err := assign(m.From); err != nil {
 		return err
 	}
-	for _, n := range m.c.Masters() {
+	v, err := m.c.anyView(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range m.c.withRole(v, true) {
 		if n != m.To && n != m.From && n.Running() {
 			if err := assign(n); err != nil {
 				return err
 			}
 		}
 	}
-	err := poll(ctx, func(ctx context.Context) error {
+	err = poll(ctx, func(ctx context.Context) error {
 		return eachNode(m.c.running(), func(_ int, n *Node) error {
 			v, err := n.view(ctx)
 			if err != nil {

@@ -7,7 +7,7 @@ import (
 )
 
 const (
-	pollInterval = 20 * time.Millisecond
+	pollInterval = 50 * time.Millisecond
 	// waitTimeout bounds a wait when the caller's context has no deadline.
 	waitTimeout = time.Minute
 )

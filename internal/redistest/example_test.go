@@ -1,0 +1,50 @@
+package redistest_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/respwire/respwire/internal/redistest"
+)
+
+func ExampleStartNode() {
+	n, err := redistest.StartNode(redistest.NodeOptions{Password: "secret"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer n.Stop()
+	v, err := n.Do(context.Background(), "PING") // Do authenticates
+	fmt.Println(v, err)
+	// Output: PONG <nil>
+}
+
+func ExampleServer() {
+	// With redistest.Main(m, redistest.NeedServer) in TestMain:
+	ctx := context.Background()
+	n := redistest.Server()
+	n.Do(ctx, "SET", "example:greeting", "hello")
+	v, _ := n.Do(ctx, "GET", "example:greeting")
+	fmt.Println(v)
+	// Output: "hello"
+}
+
+func ExampleTestCluster_MigrateSlot() {
+	// With redistest.Main(m, redistest.NeedCluster) in TestMain:
+	ctx := context.Background()
+	c := redistest.Cluster()
+	const slot = 1000
+	from, _ := c.MasterOf(ctx, slot)
+	to := c.Masters()[2]
+	if err := c.MigrateSlot(ctx, slot, to); err != nil {
+		fmt.Println(err)
+		return
+	}
+	owner, _ := c.MasterOf(ctx, slot)
+	fmt.Println(owner == to)
+	// Leave the shared cluster as it was.
+	if err := c.MigrateSlot(ctx, slot, from); err != nil {
+		fmt.Println(err)
+	}
+	// Output: true
+}
