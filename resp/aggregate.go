@@ -20,10 +20,10 @@ const (
 // whose header line is line. depth counts the aggregates around it.
 func (r *Reader) readAggregate(line []byte, depth int) (Value, error) {
 	kind, header := Kind(line[0]), line[1:]
-	if depth >= r.maxDepth {
-		return Value{}, tooLarge("resp: aggregates nested more than " + strconv.Itoa(r.maxDepth) + " deep")
-	}
 	if len(header) == 1 && header[0] == '?' {
+		if err := r.checkDepth(depth); err != nil {
+			return Value{}, err
+		}
 		return r.readStreamedAggregate(kind, depth)
 	}
 	n, ok := parseInt(header)
@@ -44,6 +44,9 @@ func (r *Reader) readAggregate(line []byte, depth int) (Value, error) {
 	if count == 0 {
 		return Value{kind: kind}, nil
 	}
+	if err := r.checkDepth(depth); err != nil {
+		return Value{}, err
+	}
 	elems := make([]Value, 0, r.reserve(count))
 	for int64(len(elems)) < count {
 		v, err := r.readValue(depth+1, false)
@@ -56,6 +59,15 @@ func (r *Reader) readAggregate(line []byte, depth int) (Value, error) {
 		elems = append(elems, v)
 	}
 	return Value{kind: kind, elems: elems}, nil
+}
+
+// checkDepth refuses elements below an aggregate at depth when that would
+// nest deeper than the limit; empty aggregates and nulls nest nothing.
+func (r *Reader) checkDepth(depth int) error {
+	if depth >= r.maxDepth {
+		return tooLarge("resp: aggregates nested more than " + strconv.Itoa(r.maxDepth) + " deep")
+	}
+	return nil
 }
 
 // reserve returns the capacity to allocate for an aggregate of count values:

@@ -219,11 +219,14 @@ func TestReaderLimits(t *testing.T) {
 	require.ErrorIs(t, err, resp.ErrTooLarge)
 	assert.EqualError(t, err, "resp: aggregates nested more than 2 deep")
 
-	r = resp.NewReader(strings.NewReader("*1\r\n*1\r\n:1\r\n"))
+	r = resp.NewReader(strings.NewReader("*1\r\n*1\r\n:1\r\n*1\r\n*2\r\n*0\r\n*-1\r\n"))
 	r.SetMaxDepth(2)
 	v, err := r.Read()
 	require.NoError(t, err)
 	assert.True(t, resp.NewArray(resp.NewArray(resp.NewInt(1))).Equal(v))
+	v, err = r.Read()
+	require.NoError(t, err, "empty aggregates and nulls at the limit nest nothing")
+	assert.True(t, resp.NewArray(resp.NewArray(resp.NewArray(), resp.NewNull())).Equal(v))
 
 	r = resp.NewReader(strings.NewReader("$?\r\n;3\r\nabc\r\n;3\r\ndef\r\n;0\r\n"))
 	r.SetMaxBulkLen(5)
