@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"sync"
 	"time"
 
@@ -11,10 +12,9 @@ import (
 )
 
 // goredisPoolSize gives go-redis one pooled connection per goroutine of the
-// parallel workloads (b.SetParallelism(64) on 2 cores), so no caller waits
-// for a free connection: the setting go-redis documents for a pooled client
-// under that much concurrency.
-const goredisPoolSize = 2 * parallelism
+// parallel workloads, so no caller waits for a free connection (rueidis's
+// published comparison configures go-redis the same way).
+func goredisPoolSize() int { return parallelism * runtime.GOMAXPROCS(0) }
 
 // goredisKind is go-redis v9 with its connection pool: every command takes a
 // connection, writes, waits for the reply and gives the connection back.
@@ -22,11 +22,11 @@ func goredisKind() clientKind {
 	return clientKind{
 		name: "goredis",
 		standalone: func(ctx context.Context, addr string) (kvClient, error) {
-			rdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: goredisPoolSize})
+			rdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: goredisPoolSize()})
 			return ready(ctx, &goredisClient{cmds: rdb, pipe: rdb.Pipeline, closer: rdb.Close})
 		},
 		cluster: func(ctx context.Context, addrs []string) (kvClient, error) {
-			rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, PoolSize: goredisPoolSize})
+			rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, PoolSize: goredisPoolSize()})
 			return ready(ctx, &goredisClient{cmds: rdb, pipe: rdb.Pipeline, closer: rdb.Close})
 		},
 		subscribe: goredisSubscribe,
