@@ -13,7 +13,7 @@ var ErrProtocol = errors.New("resp: protocol error")
 
 // ErrTooLarge is wrapped by the errors a Reader returns when input exceeds one
 // of its limits (SetMaxBulkLen, SetMaxDepth). It wraps ErrProtocol.
-var ErrTooLarge = &sentinelError{msg: "resp: input exceeds a reader limit", parent: ErrProtocol}
+var ErrTooLarge error = &sentinelError{msg: "resp: input exceeds a reader limit", parent: ErrProtocol}
 
 // ErrWrongKind is wrapped by the errors Value's accessors return when the
 // value's kind does not hold what was asked for, such as Int on a map.

@@ -46,13 +46,14 @@ func NewReader(r io.Reader) *Reader { return NewReaderSize(r, 4096) }
 
 // NewReaderSize returns a Reader whose buffer holds at least size bytes. Bulk
 // strings that fit in the buffer are copied out of it with one allocation;
-// larger ones are read straight into their own memory.
+// larger ones are read straight into memory of their own (one allocation up
+// to 64 KiB, beyond that growing as the bytes arrive).
 func NewReaderSize(r io.Reader, size int) *Reader {
 	return &Reader{br: bufio.NewReaderSize(r, size), maxBulk: DefaultMaxBulkLen, maxDepth: DefaultMaxDepth}
 }
 
-// Reset discards buffered data and makes the Reader read from r, keeping its
-// buffer and limits.
+// Reset discards buffered data and makes the Reader read from rd, keeping
+// its buffer and limits.
 func (r *Reader) Reset(rd io.Reader) { r.br.Reset(rd) }
 
 // Buffered returns how many bytes are buffered and not yet decoded.
