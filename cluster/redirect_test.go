@@ -37,8 +37,12 @@ func moveSlotBack(t *testing.T, slot int, owner *redistest.Node) {
 
 func TestMovedUpdatesRouting(t *testing.T) {
 	c := newTestClient(t, nil)
+	// Two more clients whose tables go stale too: one for a batch, one for
+	// a transaction.
+	batchClient, txnClient := newTestClient(t, nil), newTestClient(t, nil)
 	ctx := testContext(t, 30*time.Second)
 	key := uniqueKey(t, "k")
+	tag := "{" + key + "}"
 	slot := int(slots.Slot(key))
 	_, err := c.Do(ctx, "SET", key, "v")
 	require.NoError(t, err)
@@ -62,6 +66,26 @@ func TestMovedUpdatesRouting(t *testing.T) {
 		sh, ok := c.Topology().ShardFor(uint16(slot))
 		return ok && sh.Master.Addr == to.Addr
 	}, 10*time.Second, 10*time.Millisecond)
+
+	// A batch follows the MOVED of its commands and keeps their order.
+	replies, err := batchClient.DoMulti(ctx, []string{"GET", key}, []string{"SET", tag + "b", "b"}, []string{"GET", tag + "b"})
+	require.NoError(t, err)
+	for i, want := range []string{"v", "OK", "b"} {
+		s, err := replies[i].Text()
+		require.NoError(t, err)
+		assert.Equal(t, want, s, "reply %d", i)
+	}
+	assert.Equal(t, to.Addr, batchClient.table.Load().pick(slot, false).addr)
+
+	// A transaction is sent again, whole, to the new owner.
+	replies, err = txnClient.DoMulti(ctx, []string{"MULTI"}, []string{"INCR", tag + "n"}, []string{"INCR", tag + "n"}, []string{"EXEC"})
+	require.NoError(t, err)
+	require.Len(t, replies, 4)
+	require.NoError(t, replies[3].Err())
+	require.Len(t, replies[3].Elems(), 2)
+	n, err := replies[3].Elems()[1].Int()
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), n)
 }
 
 func TestAskDuringMigration(t *testing.T) {

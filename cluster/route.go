@@ -19,7 +19,7 @@ type shard struct {
 type routeTable struct {
 	topo   *slots.Topology
 	slots  [slots.NumSlots]*shard // nil: no known owner
-	shards []*shard               // one per master; keyless commands go to any
+	shards []*shard               // one per master that serves slots; keyless commands go to any
 }
 
 // newRouteTable builds the table for topo, taking nodes from ns.
@@ -27,7 +27,10 @@ func newRouteTable(topo *slots.Topology, ns *nodeSet) *routeTable {
 	t := &routeTable{topo: topo}
 	for i := range topo.Shards {
 		s := &topo.Shards[i]
-		if s.Master.Addr == "" {
+		// A master without slots is left out: a failed master after its
+		// replica took over, or a node not yet given slots. Its node is then
+		// closed, which ends the calls still waiting for it to come back.
+		if s.Master.Addr == "" || len(s.Ranges) == 0 {
 			continue
 		}
 		sh := &shard{master: ns.get(s.Master.Addr)}
