@@ -17,7 +17,7 @@ test-root:
 test-bench:
 	cd bench && $(GO) vet ./... && $(GO) test -count=1 -bench . -benchtime 1x -timeout 15m ./...
 
-# BENCHFLAGS passes flags to the runner, e.g. make bench BENCHFLAGS='-rounds 3 -bench Get/parallel'.
+# BENCHFLAGS passes flags to the runner, e.g. make bench BENCHFLAGS='-rounds 3 -bench ^Get/parallel'.
 bench:
 	cd bench && $(GO) run ./cmd/benchtable $(BENCHFLAGS)
 
