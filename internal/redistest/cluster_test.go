@@ -256,3 +256,26 @@ func TestFlushAll(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, must(v.Int()))
 }
+
+// TestAutomaticFailover kills a master and lets the cluster replace it on
+// its own, as clients see it in production: WaitHealthy covers the wait.
+func TestAutomaticFailover(t *testing.T) {
+	ctx := faultContext(t)
+	c := Cluster()
+	master := c.Masters()[0]
+	replica, err := c.ReplicaOf(ctx, master)
+	require.NoError(t, err)
+	slot := ownedSlot(t, ctx, c, master)
+
+	start := time.Now()
+	require.NoError(t, master.Kill())
+	require.NoError(t, c.WaitHealthy(ctx))
+	t.Logf("the cluster replaced a killed master in %v", time.Since(start).Round(time.Millisecond))
+	owner, err := c.MasterOf(ctx, slot)
+	require.NoError(t, err)
+	assert.Equal(t, replica, owner)
+
+	require.NoError(t, master.Restart(ctx))
+	require.NoError(t, c.WaitHealthy(ctx))
+	require.NoError(t, c.Failover(ctx, replica), "restore the original layout")
+}

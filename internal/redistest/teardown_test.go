@@ -76,3 +76,14 @@ func TestMainFailsWithoutServer(t *testing.T) {
 	assert.Contains(t, string(out), "apt-get install redis-server")
 	assert.NotContains(t, string(out), "PASS")
 }
+
+// TestMainUsesExistingServer runs Main in a child with REDIS_ADDR set to this
+// binary's server: the child's tests run against it and start none.
+func TestMainUsesExistingServer(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestServerAnswers$", "-test.v")
+	cmd.Env = append(os.Environ(), childEnv+"=main", EnvAddr+"="+Server().Addr, "TMPDIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "output: %s", out)
+	assert.Contains(t, string(out), "redistest: server "+Server().Addr+" ")
+	assert.Contains(t, string(out), "--- PASS: TestServerAnswers")
+}
