@@ -1,12 +1,17 @@
 package slots
 
+import "unsafe"
+
 // NumSlots is the number of hash slots in a Redis Cluster.
 const NumSlots = 16384
 
-// crc16Table holds CRC16/XMODEM (polynomial 0x1021, initial value 0, no
-// reflection) of every byte value, so the hash costs one lookup per byte.
-var crc16Table = func() (t [256]uint16) {
-	for b := range t {
+// crc16Tables hold CRC16/XMODEM (polynomial 0x1021, initial value 0, no
+// reflection): crc16Tables[0][b] is the CRC of the byte b, and
+// crc16Tables[k][b] the CRC of b followed by k zero bytes. The CRC is linear,
+// so four bytes at a time are four independent lookups ("slicing by 4")
+// rather than a chain of four dependent ones.
+var crc16Tables = func() (t [4][256]uint16) {
+	for b := range t[0] {
 		crc := uint16(b) << 8
 		for range 8 {
 			if crc&0x8000 != 0 {
@@ -15,16 +20,27 @@ var crc16Table = func() (t [256]uint16) {
 				crc <<= 1
 			}
 		}
-		t[b] = crc
+		t[0][b] = crc
+	}
+	for k := 1; k < len(t); k++ {
+		for b := range t[k] {
+			prev := t[k-1][b] // then one more zero byte
+			t[k][b] = prev<<8 ^ t[0][prev>>8]
+		}
 	}
 	return t
 }()
 
 // crc16 is CRC16/XMODEM of s, the checksum Redis Cluster hashes keys with.
-func crc16[S string | []byte](s S) uint16 {
+func crc16(s string) uint16 {
+	t := &crc16Tables
 	var crc uint16
+	for len(s) >= 4 {
+		crc = t[3][byte(crc>>8)^s[0]] ^ t[2][byte(crc)^s[1]] ^ t[1][s[2]] ^ t[0][s[3]]
+		s = s[4:]
+	}
 	for i := 0; i < len(s); i++ {
-		crc = crc<<8 ^ crc16Table[byte(crc>>8)^s[i]]
+		crc = crc<<8 ^ t[0][byte(crc>>8)^s[i]]
 	}
 	return crc
 }
@@ -38,13 +54,16 @@ func Slot(key string) uint16 {
 	return crc16(hashTag(key)) & (NumSlots - 1)
 }
 
-// SlotBytes is Slot for a key held in a byte slice.
+// SlotBytes is Slot for a key held in a byte slice. It does not allocate.
 func SlotBytes(key []byte) uint16 {
-	return crc16(hashTag(key)) & (NumSlots - 1)
+	// The string shares key's memory only for the duration of the call,
+	// which neither keeps nor modifies it.
+	return Slot(unsafe.String(unsafe.SliceData(key), len(key)))
 }
 
-// hashTag returns the part of key that decides its slot.
-func hashTag[S string | []byte](key S) S {
+// hashTag returns the part of key that decides its slot. Keys are short, so
+// plain loops beat strings.IndexByte's calls here.
+func hashTag(key string) string {
 	for open := 0; open < len(key); open++ {
 		if key[open] != '{' {
 			continue
@@ -52,7 +71,7 @@ func hashTag[S string | []byte](key S) S {
 		for end := open + 1; end < len(key); end++ {
 			if key[end] == '}' {
 				if end == open+1 {
-					return key // empty tag: the whole key
+					return key // an empty tag: the whole key is hashed
 				}
 				return key[open+1 : end]
 			}
