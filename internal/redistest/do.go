@@ -41,11 +41,8 @@ func (n *Node) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 			return nil, fmt.Errorf("redistest: DoMulti: empty command")
 		}
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, doTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx, doTimeout)
+	defer cancel()
 	c, err := n.dial(ctx)
 	if err != nil {
 		return nil, err

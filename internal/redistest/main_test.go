@@ -21,11 +21,15 @@ func TestMain(m *testing.M) {
 
 // runChild starts a server, prints its PID and then dies the way mode says:
 // "panic" panics on another goroutine, as a failing test does; "wait" waits
-// for the parent to kill it. Mode "main" just runs Main with NeedServer.
+// for the parent to kill it; "signal" does the same with Main's signal
+// handler installed. Mode "main" just runs Main with NeedServer.
 func runChild(m *testing.M, mode string) {
-	if mode == "main" {
+	switch mode {
+	case "main":
 		Main(m, NeedServer)
 		return
+	case "signal":
+		defer killOnSignal()()
 	}
 	n, err := StartNode(NodeOptions{})
 	if err != nil {
@@ -41,7 +45,7 @@ func runChild(m *testing.M, mode string) {
 			panic("redistest child: a test panics")
 		}()
 		<-done
-	case "wait":
+	case "wait", "signal":
 		io.Copy(io.Discard, os.Stdin)
 	}
 	os.Exit(3)

@@ -55,16 +55,15 @@ type Node struct {
 // is an existing server named by REDIS_ADDR or REDIS_CLUSTER_ADDRS.
 var ErrExternal = errors.New("redistest: node is an external server (REDIS_ADDR / REDIS_CLUSTER_ADDRS): it has no process to control")
 
-// startTimeout bounds starting one node when the caller gives no deadline.
+// startTimeout bounds starting or restarting one node when the caller gives
+// no deadline.
 const startTimeout = 30 * time.Second
 
 // StartNode starts a redis-server on a free loopback port and waits until it
 // answers PING. Stop it when done (NewNode does that for a test); Main's
 // teardown stops any node still running.
 func StartNode(opts NodeOptions) (*Node, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	return startNode(ctx, opts)
+	return startNode(context.Background(), opts)
 }
 
 // NewNode starts a node for one test and stops it when the test ends.
@@ -83,6 +82,8 @@ func NewNode(t testing.TB, opts NodeOptions) *Node {
 }
 
 func startNode(ctx context.Context, opts NodeOptions) (*Node, error) {
+	ctx, cancel := withDefaultTimeout(ctx, startTimeout)
+	defer cancel()
 	bin, err := serverBinary()
 	if err != nil {
 		return nil, err

@@ -177,6 +177,8 @@ func (n *Node) Restart(ctx context.Context) error {
 	if err := n.Kill(); err != nil {
 		return err
 	}
+	ctx, cancel := withDefaultTimeout(ctx, startTimeout)
+	defer cancel()
 	bin, err := serverBinary()
 	if err != nil {
 		return err

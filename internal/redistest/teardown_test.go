@@ -19,10 +19,11 @@ import (
 // server and then panics or is killed with SIGKILL: in neither case does
 // teardown run, and the server must still die (Pdeathsig).
 func TestServersDieWithBinary(t *testing.T) {
-	for _, mode := range []string{"panic", "wait"} {
+	for _, mode := range []string{"panic", "wait", "signal"} {
 		t.Run(mode, func(t *testing.T) {
+			tmp := t.TempDir()
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), childEnv+"="+mode, "TMPDIR="+t.TempDir())
+			cmd.Env = append(os.Environ(), childEnv+"="+mode, "TMPDIR="+tmp)
 			stdin, err := cmd.StdinPipe()
 			require.NoError(t, err)
 			defer stdin.Close()
@@ -36,14 +37,22 @@ func TestServersDieWithBinary(t *testing.T) {
 			_, err = fmt.Sscanf(line, "pid %d", &pid)
 			require.NoError(t, err, "child said %q", line)
 			require.NotZero(t, pid)
-			if mode == "wait" {
+			switch mode {
+			case "wait":
 				require.NoError(t, cmd.Process.Kill())
+			case "signal":
+				require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 			}
 			err = cmd.Wait()
 			var exitErr *exec.ExitError
 			require.ErrorAs(t, err, &exitErr, "the child must die abnormally")
 			assert.Eventually(t, func() bool { return processGone(pid) }, 5*time.Second, 10*time.Millisecond,
 				"redis-server %d outlived the test binary", pid)
+			if mode == "signal" {
+				left, err := os.ReadDir(tmp)
+				require.NoError(t, err)
+				assert.Empty(t, left, "the signal handler removes the servers' directories")
+			}
 		})
 	}
 }

@@ -15,11 +15,8 @@ const (
 // poll calls check until it returns nil or ctx ends; the error then says
 // what check last reported.
 func poll(ctx context.Context, check func(context.Context) error) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, waitTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx, waitTimeout)
+	defer cancel()
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	for {
@@ -33,4 +30,13 @@ func poll(ctx context.Context, check func(context.Context) error) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// withDefaultTimeout gives ctx a deadline d from now unless it has one: no
+// harness call waits forever because a test passed context.Background().
+func withDefaultTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
 }
