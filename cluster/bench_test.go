@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/respwire/respwire/slots"
 )
 
 // benchKeys are keys spread over every slot range, each holding a 16-byte
@@ -90,4 +92,43 @@ func BenchmarkRoute(b *testing.B) {
 			b.Fatal("no node")
 		}
 	}
+}
+
+// BenchmarkGetOneNode isolates the cost of routing: serial GETs over the
+// keys one node serves, sent on that node's conn.Client directly, then
+// through the cluster Client. (BenchmarkGet/serial is slower than both
+// because each GET wakes a different server process.)
+func BenchmarkGetOneNode(b *testing.B) {
+	c := newTestClient(b, nil)
+	all := benchKeys(b, c)
+	ctx := context.Background()
+	n := c.table.Load().pick(int(slots.Slot(all[0])), false)
+	cl, err := n.get(ctx)
+	require.NoError(b, err)
+	var keys []string
+	for _, k := range all {
+		if c.table.Load().pick(int(slots.Slot(k)), false) == n {
+			keys = append(keys, k)
+		}
+	}
+	b.Run("direct", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, err := cl.Do(ctx, "GET", keys[i%len(keys)]); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("routed", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, err := c.Do(ctx, "GET", keys[i%len(keys)]); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
 }
