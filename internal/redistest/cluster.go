@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -27,9 +25,11 @@ type ClusterOptions struct {
 // by REDIS_CLUSTER_ADDRS. Roles change with failovers: Masters and Replicas
 // ask the cluster, they do not remember how it was built.
 type TestCluster struct {
-	nodes    []*Node // as started: the first masters, then their replicas
-	external bool
+	nodes []*Node // as started (or found): masters first, then replicas
 }
+
+// maxMasters keeps a typo from starting thousands of processes.
+const maxMasters = 32
 
 // StartCluster starts a cluster, assigns the slots evenly to the masters,
 // attaches the replicas and returns once WaitHealthy is satisfied.
@@ -42,8 +42,8 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (*TestCluster, error
 		replicas = 1
 	}
 	replicas = max(replicas, 0)
-	if masters < 1 || masters > numSlots {
-		return nil, fmt.Errorf("redistest: cluster needs 1 to %d masters, not %d", numSlots, masters)
+	if masters < 1 || masters > maxMasters {
+		return nil, fmt.Errorf("redistest: cluster needs 1 to %d masters, not %d", maxMasters, masters)
 	}
 	nodeOpts := NodeOptions{Password: opts.Password, TLS: opts.TLS, Cluster: true, Config: opts.Config}
 	nodes := make([]*Node, masters*(1+replicas))
@@ -87,60 +87,6 @@ func NewCluster(t testing.TB, opts ClusterOptions) *TestCluster {
 		}
 	})
 	return c
-}
-
-// externalNode wraps an existing server; it must answer PING.
-func externalNode(ctx context.Context, addr string) (*Node, error) {
-	host, portText, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, fmt.Errorf("redistest: bad address %q: %w", addr, err)
-	}
-	port, err := strconv.Atoi(portText)
-	if err != nil {
-		return nil, fmt.Errorf("redistest: bad port in %q", addr)
-	}
-	n := &Node{Addr: net.JoinHostPort(host, portText), Port: port, external: true}
-	if _, err := n.Do(ctx, "PING"); err != nil {
-		return nil, fmt.Errorf("redistest: external server %s: %w", addr, err)
-	}
-	return n, nil
-}
-
-// externalCluster wraps an existing cluster: every node that the first
-// reachable address knows and does not consider failing.
-func externalCluster(ctx context.Context, addrs []string) (*TestCluster, error) {
-	var errs []error
-	for _, addr := range addrs {
-		seed, err := externalNode(ctx, addr)
-		if err == nil {
-			var v *clusterView
-			if v, err = seed.view(ctx); err == nil {
-				return clusterFromView(ctx, v)
-			}
-		}
-		errs = append(errs, err)
-	}
-	return nil, fmt.Errorf("redistest: no usable node in %s=%v: %w", EnvClusterAddrs, addrs, errors.Join(errs...))
-}
-
-func clusterFromView(ctx context.Context, v *clusterView) (*TestCluster, error) {
-	c := &TestCluster{external: true}
-	for _, vn := range v.nodes {
-		if vn.failing() {
-			continue
-		}
-		n, err := externalNode(ctx, vn.addr)
-		if err != nil {
-			return nil, err
-		}
-		n.ID = vn.id
-		if vn.isMaster() {
-			c.nodes = append([]*Node{n}, c.nodes...)
-		} else {
-			c.nodes = append(c.nodes, n)
-		}
-	}
-	return c, nil
 }
 
 // Nodes returns every node of the cluster, running or not.

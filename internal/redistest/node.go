@@ -45,6 +45,8 @@ type Node struct {
 	external  bool
 	tlsConfig *tls.Config // client side, for TLS nodes
 
+	restartMu sync.Mutex // held through a Restart
+
 	mu      sync.Mutex
 	proc    *process // nil once killed or stopped
 	paused  bool

@@ -169,11 +169,14 @@ func (n *Node) Kill() error {
 // Restart starts the server again on the same port with the same
 // configuration and directory (a cluster node reads its nodes.conf and
 // rejoins), killing it first if it runs. It returns once the server answers
-// PING; use Cluster.WaitHealthy to wait for the cluster to take it back.
+// PING; use TestCluster.WaitHealthy to wait for the cluster to take it
+// back. Concurrent Restarts of one node run one after the other.
 func (n *Node) Restart(ctx context.Context) error {
 	if n.external {
 		return ErrExternal
 	}
+	n.restartMu.Lock()
+	defer n.restartMu.Unlock()
 	if err := n.Kill(); err != nil {
 		return err
 	}
