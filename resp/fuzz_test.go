@@ -5,14 +5,15 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"testing/iotest"
 
 	"github.com/respwire/respwire/resp"
 )
 
-// FuzzReader decodes arbitrary bytes. It must never panic, fail with anything
-// but ErrProtocol, io.EOF or io.ErrUnexpectedEOF, or allocate wildly (the
-// limits are lowered so a mistake shows), and whatever decodes must encode
-// and decode again to an equal value, byte for byte stable.
+// FuzzReader decodes arbitrary bytes. It must never panic or fail with
+// anything but io.EOF or an error wrapping ErrProtocol; reading from a full
+// buffer and reading byte by byte must agree; and whatever decodes must
+// encode and decode again to an equal value, byte for byte stable.
 //
 // Seeds: the test tables here, plus the files in testdata/fuzz/FuzzReader.
 // Run locally with: go test -run '^$' -fuzz FuzzReader -fuzztime 60s -fuzzminimizetime 3s ./resp/
@@ -28,21 +29,40 @@ func FuzzReader(f *testing.F) {
 		f.Add([]byte(frame))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r := resp.NewReaderSize(bytes.NewReader(data), 64)
-		r.SetMaxBulkLen(1 << 20)
-		r.SetMaxDepth(32)
-		for {
-			v, err := r.Read()
-			if err != nil {
-				if err != io.EOF && !errors.Is(err, resp.ErrProtocol) {
-					t.Fatalf("error wraps neither io.EOF nor ErrProtocol: %v", err)
-				}
-				return
+		// Whole frames in a large buffer take Read's shortcut; one byte at a
+		// time never does. Both must decode the same values.
+		fast, fastErr := decodeAll(t, resp.NewReaderSize(bytes.NewReader(data), 4096))
+		slow, slowErr := decodeAll(t, resp.NewReaderSize(iotest.OneByteReader(bytes.NewReader(data)), 16))
+		if len(fast) != len(slow) || (fastErr == io.EOF) != (slowErr == io.EOF) {
+			t.Fatalf("buffered: %d values, %v; byte by byte: %d values, %v", len(fast), fastErr, len(slow), slowErr)
+		}
+		for i := range fast {
+			if !fast[i].Equal(slow[i]) {
+				t.Fatalf("value %d: buffered %#v, byte by byte %#v", i, fast[i], slow[i])
 			}
-			_ = v.String()
-			checkRoundTrip(t, v)
+			_ = fast[i].String()
+			checkRoundTrip(t, fast[i])
 		}
 	})
+}
+
+// decodeAll reads values until an error, which it checks is io.EOF or wraps
+// ErrProtocol. The limits are lowered so that a mistake shows.
+func decodeAll(t *testing.T, r *resp.Reader) ([]resp.Value, error) {
+	t.Helper()
+	r.SetMaxBulkLen(1 << 20)
+	r.SetMaxDepth(32)
+	var values []resp.Value
+	for {
+		v, err := r.Read()
+		if err != nil {
+			if err != io.EOF && !errors.Is(err, resp.ErrProtocol) {
+				t.Fatalf("error wraps neither io.EOF nor ErrProtocol: %v", err)
+			}
+			return values, err
+		}
+		values = append(values, v)
+	}
 }
 
 func checkRoundTrip(t *testing.T, v resp.Value) {

@@ -86,8 +86,66 @@ func (r *Reader) SetMaxDepth(n int) {
 // wrapping ErrProtocol. Errors of the underlying reader are returned as they
 // are.
 func (r *Reader) Read() (Value, error) {
+	if v, ok := r.readBuffered(); ok {
+		return v, nil
+	}
 	r.budget = -1
 	return r.readValue(0, false)
+}
+
+// readBuffered decodes the replies a connection sees most, a bulk string, a
+// simple string, an integer or a null, when the whole frame is already in the
+// buffer: one pass over the buffered bytes, no copies of the line. Anything
+// else, including anything malformed, is left to readValue (ok is false and
+// nothing has been consumed).
+func (r *Reader) readBuffered() (v Value, ok bool) {
+	b, _ := r.br.Peek(r.br.Buffered()) // no I/O: only what is buffered
+	if len(b) < 3 {
+		return Value{}, false
+	}
+	end := bytes.IndexByte(b, '\n')
+	if end < 2 || b[end-1] != '\r' {
+		return Value{}, false
+	}
+	line := b[1 : end-1]
+	switch Kind(b[0]) {
+	case BulkString:
+		n, ok := parseInt(line)
+		if n == -1 && ok {
+			r.br.Discard(end + 1)
+			return Value{kind: Null, shape: BulkString}, true
+		}
+		if !ok || n < 0 || n > r.maxBulk || int64(len(b)-end-1) < n+2 {
+			return Value{}, false
+		}
+		body := b[end+1:]
+		if body[n] != '\r' || body[n+1] != '\n' {
+			return Value{}, false
+		}
+		v = Value{kind: BulkString, str: string(body[:n])}
+		r.br.Discard(end + 1 + int(n) + 2)
+		return v, true
+	case SimpleString:
+		if bytes.IndexByte(line, '\r') >= 0 {
+			return Value{}, false
+		}
+		v = Value{kind: SimpleString, str: simpleText(line)}
+	case Integer:
+		n, ok := parseInt(line)
+		if !ok {
+			return Value{}, false
+		}
+		v = Value{kind: Integer, num: n}
+	case Null:
+		if len(line) != 0 {
+			return Value{}, false
+		}
+		v = Value{kind: Null}
+	default:
+		return Value{}, false
+	}
+	r.br.Discard(end + 1)
+	return v, true
 }
 
 // readValue reads one value with the attributes before it. When inStream is

@@ -3,6 +3,7 @@ package resp_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"strings"
@@ -74,17 +75,29 @@ var goodFrames = []struct {
 	{"streamed set nested", "~?\r\n*?\r\n#f\r\n.\r\n.\r\n", resp.NewSet(resp.NewArray(resp.NewBool(false)))},
 }
 
+// leader is a frame put before the one under test, so that the latter is
+// decoded from bytes already buffered: Read takes a shortcut for whole
+// frames in the buffer, and both paths must agree.
+const leader = "+lead\r\n"
+
 func TestReadGoodFrames(t *testing.T) {
 	for _, tc := range goodFrames {
-		t.Run(tc.name, func(t *testing.T) {
-			r := resp.NewReader(strings.NewReader(tc.frame))
-			got, err := r.Read()
-			require.NoError(t, err)
-			assert.True(t, tc.want.Equal(got), "got %#v\nwant %#v", got, tc.want)
-			assert.Equal(t, tc.want.Kind(), got.Kind())
-			_, err = r.Read()
-			assert.ErrorIs(t, err, io.EOF, "a frame followed by nothing ends with io.EOF")
-		})
+		for _, buffered := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/buffered=%v", tc.name, buffered), func(t *testing.T) {
+				r := resp.NewReader(strings.NewReader(tc.frame))
+				if buffered {
+					r = resp.NewReader(strings.NewReader(leader + tc.frame))
+					_, err := r.Read()
+					require.NoError(t, err)
+				}
+				got, err := r.Read()
+				require.NoError(t, err)
+				assert.True(t, tc.want.Equal(got), "got %#v\nwant %#v", got, tc.want)
+				assert.Equal(t, tc.want.Kind(), got.Kind())
+				_, err = r.Read()
+				assert.ErrorIs(t, err, io.EOF, "a frame followed by nothing ends with io.EOF")
+			})
+		}
 	}
 }
 
@@ -161,13 +174,21 @@ var badFrames = []struct {
 
 func TestReadBadFrames(t *testing.T) {
 	for _, tc := range badFrames {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := resp.NewReader(strings.NewReader(tc.frame)).Read()
-			require.Error(t, err)
-			assert.ErrorIs(t, err, resp.ErrProtocol)
-			assert.Contains(t, err.Error(), tc.want)
-			assert.True(t, strings.HasPrefix(err.Error(), "resp: "), "error %q lacks the package prefix", err)
-		})
+		for _, buffered := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/buffered=%v", tc.name, buffered), func(t *testing.T) {
+				r := resp.NewReader(strings.NewReader(tc.frame))
+				if buffered {
+					r = resp.NewReader(strings.NewReader(leader + tc.frame))
+					_, err := r.Read()
+					require.NoError(t, err)
+				}
+				_, err := r.Read()
+				require.Error(t, err)
+				assert.ErrorIs(t, err, resp.ErrProtocol)
+				assert.Contains(t, err.Error(), tc.want)
+				assert.True(t, strings.HasPrefix(err.Error(), "resp: "), "error %q lacks the package prefix", err)
+			})
+		}
 	}
 }
 
@@ -182,7 +203,10 @@ var truncatedFrames = []string{
 func TestReadTruncated(t *testing.T) {
 	for _, frame := range truncatedFrames {
 		t.Run(frame, func(t *testing.T) {
-			_, err := resp.NewReader(strings.NewReader(frame)).Read()
+			r := resp.NewReader(strings.NewReader(leader + frame))
+			_, err := r.Read()
+			require.NoError(t, err)
+			_, err = r.Read()
 			require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 			assert.ErrorIs(t, err, resp.ErrProtocol)
 			assert.Contains(t, err.Error(), "resp: unexpected EOF in ")
