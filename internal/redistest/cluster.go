@@ -181,13 +181,25 @@ func (c *TestCluster) withRole(v *clusterView, master bool) []*Node {
 
 // MasterOf returns the node that serves slot.
 func (c *TestCluster) MasterOf(ctx context.Context, slot int) (*Node, error) {
-	if slot < 0 || slot >= numSlots {
-		return nil, fmt.Errorf("redistest: slot %d out of range", slot)
+	if err := checkSlot(slot); err != nil {
+		return nil, err
 	}
 	v, err := c.anyView(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return c.ownerIn(v, slot)
+}
+
+func checkSlot(slot int) error {
+	if slot < 0 || slot >= numSlots {
+		return fmt.Errorf("redistest: slot %d out of range", slot)
+	}
+	return nil
+}
+
+// ownerIn returns the node that v says serves slot.
+func (c *TestCluster) ownerIn(v *clusterView, slot int) (*Node, error) {
 	id := v.owners[slot]
 	if n := c.node(id); n != nil {
 		return n, nil

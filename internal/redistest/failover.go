@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// promoteTimeout is how long one failover mode gets before the next, more
-// forceful one is tried: a little more than Redis's 5 s manual-failover
-// timeout would be too slow for tests, and with a 2 s node timeout a healthy
-// shard fails over in well under a second.
+// promoteTimeout is how long one CLUSTER FAILOVER mode gets before the
+// next, more forceful one is tried. Here a shard fails over in well under a
+// second; waiting for Redis's own 5 s manual-failover timeout would only
+// slow down the tests when an attempt is stuck.
 const promoteTimeout = 3 * time.Second
 
 // Failover makes a replica of master the master of its shard with CLUSTER

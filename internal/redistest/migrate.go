@@ -31,15 +31,8 @@ const migrateTimeout = "5000"
 // returns once every running node agrees that to owns the slot. Moving a
 // slot to its owner does nothing.
 func (c *TestCluster) MigrateSlot(ctx context.Context, slot int, to *Node) error {
-	from, err := c.MasterOf(ctx, slot)
-	if err != nil {
-		return err
-	}
-	if from == to {
-		return nil
-	}
-	m, err := c.StartMigration(ctx, slot, to)
-	if err != nil {
+	m, err := c.startMigration(ctx, slot, to)
+	if err != nil || m == nil {
 		return err
 	}
 	return m.Finish(ctx)
@@ -48,16 +41,29 @@ func (c *TestCluster) MigrateSlot(ctx context.Context, slot int, to *Node) error
 // StartMigration marks slot as importing on to and migrating on its
 // current owner, and moves no key.
 func (c *TestCluster) StartMigration(ctx context.Context, slot int, to *Node) (*Migration, error) {
-	from, err := c.MasterOf(ctx, slot)
-	if err != nil {
-		return nil, err
+	m, err := c.startMigration(ctx, slot, to)
+	if err == nil && m == nil {
+		err = fmt.Errorf("redistest: slot %d already belongs to %s", slot, to)
 	}
-	if from == to {
-		return nil, fmt.Errorf("redistest: slot %d already belongs to %s", slot, to)
+	return m, err
+}
+
+// startMigration is StartMigration, returning no Migration and no error if
+// to owns the slot already.
+func (c *TestCluster) startMigration(ctx context.Context, slot int, to *Node) (*Migration, error) {
+	if err := checkSlot(slot); err != nil {
+		return nil, err
 	}
 	v, err := c.anyView(ctx)
 	if err != nil {
 		return nil, err
+	}
+	from, err := c.ownerIn(v, slot)
+	if err != nil {
+		return nil, err
+	}
+	if from == to {
+		return nil, nil
 	}
 	target := v.nodes[to.ID]
 	if target == nil || !target.isMaster() {
