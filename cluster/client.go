@@ -48,6 +48,7 @@ type Client struct {
 
 	flightMu    sync.Mutex
 	flight      *flight       // the running refresh, if any
+	queued      *flight       // the refresh Refresh callers wait for, to run after flight
 	refreshKick chan struct{} // one pending trigger at most
 
 	lifetime   context.Context // ends when Close starts

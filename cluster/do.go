@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/respwire/respwire/conn"
 	"github.com/respwire/respwire/resp"
 )
 
@@ -115,14 +116,20 @@ type attempt struct {
 	retries   int
 }
 
-// send makes one try of a, the command args.
-func (c *Client) send(ctx context.Context, a *attempt, args []string) (resp.Value, error) {
+// connFor returns the connection to a's target, which it first takes from
+// the table when a has none.
+func (c *Client) connFor(ctx context.Context, a *attempt) (*conn.Client, error) {
 	if a.target == nil {
 		if a.target = c.table.Load().pick(a.slot, a.toReplica); a.target == nil {
-			return resp.Value{}, errNoNode
+			return nil, errNoNode
 		}
 	}
-	cl, err := a.target.get(ctx)
+	return a.target.get(ctx)
+}
+
+// send makes one try of a, the command args.
+func (c *Client) send(ctx context.Context, a *attempt, args []string) (resp.Value, error) {
+	cl, err := c.connFor(ctx, a)
 	if err != nil {
 		return resp.Value{}, err
 	}
@@ -250,8 +257,8 @@ func (c *Client) replicaLostReadonly(a *attempt, slot int, addr string) bool {
 	return true
 }
 
-// backoff waits before retry number retries. It returns cause when ctx ends
-// first, and errClosed when the Client closes.
+// backoff waits before retry number retries. It returns ctx.Err() when ctx
+// ends first, and errClosed when the Client closes.
 func (c *Client) backoff(ctx context.Context, retries int) error {
 	d := maxBackoff
 	if retries < 10 {

@@ -78,7 +78,7 @@ func (c *Client) doBatches(ctx context.Context, cmds [][]string, attempts []atte
 		c.sendBatch(ctx, batches[0], cmds, attempts, replies, errs)
 		wg.Wait()
 
-		next, maxRetries := pending[:0], 0
+		next, retries := pending[:0], 0
 		for _, i := range pending {
 			if errs[i] == nil {
 				continue
@@ -92,14 +92,14 @@ func (c *Client) doBatches(ctx context.Context, cmds [][]string, attempts []atte
 				continue
 			}
 			if wait {
-				maxRetries = max(maxRetries, a.retries)
+				retries = max(retries, a.retries)
 			}
-			errs[i] = nil
+			replies[i], errs[i] = resp.Value{}, nil
 			next = append(next, i)
 		}
 		pending = next
-		if len(pending) > 0 && maxRetries > 0 {
-			if err := c.backoff(ctx, maxRetries); err != nil {
+		if len(pending) > 0 && retries > 0 {
+			if err := c.backoff(ctx, retries); err != nil {
 				return replies, err
 			}
 		}
@@ -203,12 +203,7 @@ func (c *Client) doTransaction(ctx context.Context, cmds [][]string, slot int) (
 
 // sendWhole sends cmds to a's node in one write.
 func (c *Client) sendWhole(ctx context.Context, a *attempt, cmds [][]string) ([]resp.Value, error) {
-	if a.target == nil {
-		if a.target = c.table.Load().pick(a.slot, false); a.target == nil {
-			return nil, errNoNode
-		}
-	}
-	cl, err := a.target.get(ctx)
+	cl, err := c.connFor(ctx, a)
 	if err != nil {
 		return nil, err
 	}

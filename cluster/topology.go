@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,8 +39,8 @@ func (c *Client) askTopology(ctx context.Context, n *node) (*slots.Topology, err
 		v, err := cl.Do(ctx, "CLUSTER", "SHARDS")
 		var re *resp.Error
 		switch {
-		case errors.As(err, &re) && re.Code == "ERR":
-			c.noShards.Store(true) // "unknown subcommand": an older server
+		case errors.As(err, &re) && strings.Contains(strings.ToLower(re.Message), "unknown"):
+			c.noShards.Store(true) // "unknown subcommand": a server older than 7.0
 		case err != nil:
 			return nil, fmt.Errorf("cluster: CLUSTER SHARDS on %s: %w", n.addr, err)
 		default:
@@ -161,17 +162,18 @@ func (c *Client) moved(slot int, addr string) {
 	c.triggerRefresh()
 }
 
-// flight is one topology refresh; everyone who asks while it runs shares it.
+// flight is one topology refresh; everyone who asks for it shares it.
 type flight struct {
 	done chan struct{}
 	topo *slots.Topology
 	err  error
 }
 
-// Refresh reads the topology again now and routes by it. Calls made while a
-// refresh is running share its result.
+// Refresh reads the topology now and routes by it. The read starts after
+// the call: when a refresh is already running, Refresh waits for the next
+// one, which all calls made meanwhile share.
 func (c *Client) Refresh(ctx context.Context) (*slots.Topology, error) {
-	f, err := c.startRefresh()
+	f, err := c.startRefresh(true)
 	if err != nil {
 		return nil, err
 	}
@@ -183,31 +185,53 @@ func (c *Client) Refresh(ctx context.Context) (*slots.Topology, error) {
 	}
 }
 
-// startRefresh joins the running refresh or starts one, owned by the Client.
-func (c *Client) startRefresh() (*flight, error) {
+// startRefresh starts a refresh, owned by the Client, or joins one: the
+// running refresh, or with fresh the one queued to run after it.
+func (c *Client) startRefresh(fresh bool) (*flight, error) {
 	c.flightMu.Lock()
 	defer c.flightMu.Unlock()
-	if c.flight != nil {
-		return c.flight, nil
-	}
 	if c.closed.Load() {
 		return nil, errClosed
 	}
-	f := &flight{done: make(chan struct{})}
-	c.flight = f
-	c.goroutines.Go(func() {
-		ctx, cancel := context.WithTimeout(c.lifetime, refreshTimeout)
-		defer cancel()
-		f.topo, _, f.err = c.fetchTopology(ctx, c.refreshAddrs())
-		if f.err == nil {
-			c.install(f.topo)
-		}
-		c.flightMu.Lock()
+	switch {
+	case c.flight == nil:
+		f := &flight{done: make(chan struct{})}
+		c.flight = f
+		c.goroutines.Go(func() { c.runRefresh(f) })
+		return f, nil
+	case !fresh:
+		return c.flight, nil
+	case c.queued == nil:
+		c.queued = &flight{done: make(chan struct{})}
+	}
+	return c.queued, nil
+}
+
+// runRefresh reads the topology for f, routes by it, then starts the queued
+// refresh, if any.
+func (c *Client) runRefresh(f *flight) {
+	ctx, cancel := context.WithTimeout(c.lifetime, refreshTimeout)
+	defer cancel()
+	f.topo, _, f.err = c.fetchTopology(ctx, c.refreshAddrs())
+	if f.err == nil {
+		c.install(f.topo)
+	}
+	c.flightMu.Lock()
+	next := c.queued
+	c.flight, c.queued = next, nil
+	switch {
+	case next == nil:
+	case c.closed.Load():
 		c.flight = nil
-		c.flightMu.Unlock()
-		close(f.done)
-	})
-	return f, nil
+		next.err = errClosed
+		close(next.done)
+	default:
+		// Started while this goroutine still counts in c.goroutines, so
+		// Close's Wait can't miss it.
+		c.goroutines.Go(func() { c.runRefresh(next) })
+	}
+	c.flightMu.Unlock()
+	close(f.done)
 }
 
 // triggerRefresh asks the refresh loop for a refresh, without waiting; many
@@ -245,7 +269,7 @@ func (c *Client) refreshLoop() {
 		case <-c.lifetime.Done():
 			return
 		}
-		f, err := c.startRefresh()
+		f, err := c.startRefresh(false)
 		if err != nil {
 			return
 		}
