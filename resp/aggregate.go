@@ -49,6 +49,10 @@ func (r *Reader) readAggregate(line []byte, depth int) (Value, error) {
 	}
 	elems := make([]Value, 0, r.reserve(count))
 	for int64(len(elems)) < count {
+		if v, ok := r.readBuffered(); ok {
+			elems = append(elems, v)
+			continue
+		}
 		v, err := r.readValue(depth+1, false)
 		if err != nil {
 			if err == io.EOF {
