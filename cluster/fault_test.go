@@ -209,6 +209,8 @@ func TestFailoverUnderLoad(t *testing.T) {
 	sh, ok := c.Topology().ShardFor(victimSlot)
 	require.True(t, ok)
 	assert.Equal(t, replica.Addr, sh.Master.Addr, "the client routes to the promoted replica")
+	// The dead node is out of the routing, so the client stops polling.
+	require.Eventually(t, func() bool { return !c.hasSuspects() }, 10*time.Second, 10*time.Millisecond)
 	lastFail := time.Unix(0, res.lastFail.Load())
 	t.Logf("failover: the cluster promoted the replica %v after the kill; writes through the client resumed %v after it; last failed call %v after it; %d calls succeeded, %d failed %v (first errors: %v)",
 		promotedAt.Sub(killedAt).Round(time.Millisecond), resumedAt.Sub(killedAt).Round(time.Millisecond), lastFail.Sub(killedAt).Round(time.Millisecond),
