@@ -61,6 +61,7 @@ func (r runner) Run() (code int) {
 	if !flag.Parsed() {
 		flag.Parse()
 	}
+	removeStaleDirs()
 	stopSignals := killOnSignal()
 	defer func() {
 		code = max(code, teardown())
@@ -129,15 +130,24 @@ func startSharedCluster(ctx context.Context, opts ClusterOptions, env string) (*
 	return c, nil
 }
 
+// Shutdown stops every server this process started through the harness and
+// removes their directories. Main does it by itself; programs that use
+// StartNode or StartCluster without Main (a benchmark driver, a tool) call it
+// before they exit.
+func Shutdown() error {
+	err := stopAll()
+	stopSpawner()
+	return err
+}
+
 // teardown stops every server and checks that none survived; it returns the
 // exit status it adds (0 or 1).
 func teardown() int {
 	code := 0
-	if err := stopAll(); err != nil {
+	if err := Shutdown(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		code = 1
 	}
-	stopSpawner()
 	if pids := leftoverServers(); len(pids) > 0 {
 		fmt.Fprintf(os.Stderr, "redistest: redis-server processes %v survived teardown; killing them\n", pids)
 		for _, pid := range pids {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -90,9 +88,9 @@ func startNode(ctx context.Context, opts NodeOptions) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "redistest-")
+	dir, err := makeDir()
 	if err != nil {
-		return nil, fmt.Errorf("redistest: %w", err)
+		return nil, err
 	}
 	n := &Node{opts: opts, dir: dir}
 	track(n)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -52,6 +53,15 @@ func TestServersDieWithBinary(t *testing.T) {
 				left, err := os.ReadDir(tmp)
 				require.NoError(t, err)
 				assert.Empty(t, left, "the signal handler removes the servers' directories")
+			} else {
+				t.Setenv("TMPDIR", tmp)
+				left, err := filepath.Glob(filepath.Join(tmp, dirPattern))
+				require.NoError(t, err)
+				require.NotEmpty(t, left, "a binary that dies without teardown leaves its directories")
+				removeStaleDirs()
+				left, err = filepath.Glob(filepath.Join(tmp, dirPattern))
+				require.NoError(t, err)
+				assert.Empty(t, left, "the next Main removes them")
 			}
 		})
 	}

@@ -29,6 +29,7 @@ const TLSServerName = "localhost"
 
 type certSet struct {
 	caCert, serverCert, serverKey string // file paths
+	ca                            *x509.Certificate
 	pool                          *x509.CertPool
 	client                        tls.Certificate
 }
@@ -85,6 +86,16 @@ func CertPool() (*x509.CertPool, error) {
 	return set.pool, nil
 }
 
+// CACertificate returns the harness CA's certificate, for clients outside
+// this process.
+func CACertificate() (*x509.Certificate, error) {
+	set, err := harnessCerts()
+	if err != nil {
+		return nil, err
+	}
+	return set.ca, nil
+}
+
 type keyPair struct {
 	cert *x509.Certificate
 	der  []byte
@@ -104,7 +115,7 @@ func makeCerts() (*certSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "redistest-tls-")
+	dir, err := makeDir()
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +124,7 @@ func makeCerts() (*certSet, error) {
 		caCert:     filepath.Join(dir, "ca.crt"),
 		serverCert: filepath.Join(dir, "server.crt"),
 		serverKey:  filepath.Join(dir, "server.key"),
+		ca:         ca.cert,
 		pool:       x509.NewCertPool(),
 	}
 	set.pool.AddCert(ca.cert)
