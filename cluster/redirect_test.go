@@ -150,6 +150,22 @@ func commandCalls(t *testing.T, ctx context.Context, n *redistest.Node, cmd stri
 	return k
 }
 
+// errorCount reads how many error replies of a kind a node gave, from INFO
+// errorstats.
+func errorCount(t *testing.T, ctx context.Context, n *redistest.Node, code string) int {
+	t.Helper()
+	stats, err := n.Info(ctx, "errorstats")
+	require.NoError(t, err)
+	line, ok := stats["errorstat_"+code]
+	if !ok {
+		return 0
+	}
+	count, _, _ := strings.Cut(strings.TrimPrefix(line, "count="), ",")
+	k, err := strconv.Atoi(count)
+	require.NoError(t, err, line)
+	return k
+}
+
 func TestReadReplicas(t *testing.T) {
 	c := newTestClient(t, &Options{ReadReplicas: true})
 	ctx := testContext(t, 30*time.Second)
@@ -178,6 +194,21 @@ func TestReadReplicas(t *testing.T) {
 	}
 	assert.Equal(t, masterBefore, commandCalls(t, ctx, master, "strlen"), "no read went to the master")
 	assert.Equal(t, replicaBefore+reads, commandCalls(t, ctx, replica, "strlen"), "every read went to the replica")
+
+	// A redialled replica connection lacks READONLY: the replica redirects
+	// the read to the master, and the client sends READONLY again.
+	movedBefore := errorCount(t, ctx, replica, "MOVED")
+	_, err = replica.Do(ctx, "CLIENT", "KILL", "TYPE", "normal")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		before := commandCalls(t, ctx, replica, "strlen")
+		v, err := c.Do(ctx, "STRLEN", key)
+		require.NoError(t, err)
+		n, _ := v.Int()
+		require.Equal(t, int64(1), n)
+		return commandCalls(t, ctx, replica, "strlen") > before
+	}, 10*time.Second, time.Millisecond, "reads go back to the replica")
+	assert.Greater(t, errorCount(t, ctx, replica, "MOVED"), movedBefore, "the replica did refuse a read")
 
 	// Writes still go to the master.
 	_, err = c.Do(ctx, "SET", key, "w")
