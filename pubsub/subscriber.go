@@ -62,15 +62,24 @@ func New(ctx context.Context, addr string, opts *conn.Options) (*Subscriber, err
 		return nil, err
 	}
 	s.addr = addr
+	if err := s.connect(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// connect dials the channel and pattern connection of a single server's
+// Subscriber; on failure it closes s.
+func (s *Subscriber) connect(ctx context.Context) error {
 	s.mu.Lock()
-	l, _ := s.linkLocked(spaceChannel, addr)
+	l, _ := s.linkLocked(spaceChannel, s.addr)
 	s.mu.Unlock()
 	s.dial(ctx, l)
 	if l.err != nil {
 		s.Close()
-		return nil, l.err
+		return l.err
 	}
-	return s, nil
+	return nil
 }
 
 // NewCluster returns a Subscriber for the cluster c talks to. Channels and
