@@ -357,3 +357,30 @@ func TestDoAllocatesOnlyTheReply(t *testing.T) {
 	})
 	assert.LessOrEqual(t, allocs, 1.0, "routing must not allocate; the value's string is the one allocation")
 }
+
+func TestLearnsCommandsMissingFromTheTable(t *testing.T) {
+	c := newTestClient(t, nil)
+	ctx := testContext(t, 10*time.Second)
+	// Forget MGET, as if a module had added it after New.
+	without := make(map[string]*commandInfo)
+	for name, info := range *c.commands.commands.Load() {
+		if name != "mget" {
+			without[name] = info
+		}
+	}
+	c.commands = newCommandTable(without)
+
+	tag := "{" + uniqueKey(t, "") + "}"
+	_, err := c.Do(ctx, "SET", tag+"a", "1")
+	require.NoError(t, err)
+	v, err := c.Do(ctx, "MGET", tag+"a", tag+"b")
+	require.NoError(t, err)
+	require.Len(t, v.Elems(), 2)
+	info, ok := c.commands.lookup("MGET")
+	require.True(t, ok, "learned with COMMAND INFO")
+	slot, cross := info.keySlot([]string{"MGET", tag + "a", tag + "b"})
+	assert.Equal(t, int(slots.Slot(tag)), slot)
+	assert.False(t, cross)
+	_, err = c.Do(ctx, "MGET", "a", "b")
+	assert.ErrorIs(t, err, ErrCrossSlot, "the learned key positions are used")
+}
