@@ -170,6 +170,14 @@ func TestTLSNode(t *testing.T) {
 	_, err = c.do("PING")
 	assert.NoError(t, err)
 
+	ca, err := CACertificate()
+	require.NoError(t, err)
+	tc, err := tls.Dial("tcp", n.Addr, n.TLSConfig())
+	require.NoError(t, err)
+	chain := tc.ConnectionState().VerifiedChains[0]
+	assert.True(t, chain[len(chain)-1].Equal(ca), "the server's chain ends at CACertificate")
+	tc.Close()
+
 	other, err := newCA("someone else")
 	require.NoError(t, err)
 	wrong := n.TLSConfig()
