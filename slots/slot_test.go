@@ -77,33 +77,6 @@ func TestSlotDoesNotAllocate(t *testing.T) {
 	assert.Zero(t, allocs)
 }
 
-func BenchmarkSlot(b *testing.B) {
-	for _, bc := range []struct{ name, key string }{
-		{"short", "key:000042"},
-		{"tag", "{user1000}.following"},
-		{"long", "session:2f0c1a9e-8d1b-4b8e-9b7f-3c2d1e0f9a8b:profile:settings"},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			var sink uint16
-			for b.Loop() {
-				sink += Slot(bc.key)
-			}
-			_ = sink
-		})
-	}
-}
-
-func BenchmarkSlotBytes(b *testing.B) {
-	key := []byte("{user1000}.following")
-	b.ReportAllocs()
-	var sink uint16
-	for b.Loop() {
-		sink += SlotBytes(key)
-	}
-	_ = sink
-}
-
 // crc16Bitwise is CRC16/XMODEM computed bit by bit, the definition the
 // table-driven crc16 must match.
 func crc16Bitwise(s []byte) uint16 {
