@@ -23,13 +23,6 @@ type Options struct {
 	MaxRedirects int          // MOVED/ASK hops per command; 0 means the default (16)
 }
 
-// ErrCrossSlot is returned for a multi-key command whose keys hash to
-// different slots. Such a command is refused before it is sent.
-var ErrCrossSlot = errors.New("cluster: keys in request don't hash to the same slot")
-
-// errClosed is what calls on a closed Client return.
-var errClosed = fmt.Errorf("cluster: client closed: %w", conn.ErrClosed)
-
 // Client is a Redis Cluster client. It keeps one conn.Client per node and
 // routes every command to the node that serves its keys' slot. It is safe for
 // concurrent use.

@@ -22,11 +22,6 @@ const (
 	maxBackoff = 200 * time.Millisecond
 )
 
-var (
-	errNoCommand = errors.New("cluster: empty command")
-	errNoNode    = errors.New("cluster: no node serves the slot")
-)
-
 // Do sends one command to the node that serves its keys and returns the
 // reply, following MOVED and ASK redirects. A server error reply is returned
 // as a *resp.Error. A command whose keys hash to different slots is refused
@@ -54,10 +49,6 @@ func (c *Client) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	a := &attempt{slot: slot, toReplica: toReplica}
 	v, err := c.send(ctx, a, args)
 	return c.follow(ctx, a, args, v, err)
-}
-
-func crossSlot(name string) error {
-	return fmt.Errorf("%w (%s)", ErrCrossSlot, name)
 }
 
 // command returns the routing metadata of args' command, asking the server

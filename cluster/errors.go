@@ -2,10 +2,27 @@ package cluster
 
 import (
 	"errors"
+	"fmt"
 	"net"
 
 	"github.com/respwire/respwire/conn"
 )
+
+// ErrCrossSlot is returned for a multi-key command whose keys hash to
+// different slots. Such a command is refused before it is sent.
+var ErrCrossSlot = errors.New("cluster: keys in request don't hash to the same slot")
+
+var (
+	// errClosed is what calls on a closed Client return.
+	errClosed    = fmt.Errorf("cluster: client closed: %w", conn.ErrClosed)
+	errNoCommand = errors.New("cluster: empty command")
+	errNoNode    = errors.New("cluster: no node serves the slot")
+)
+
+// crossSlot is the error for the command name whose keys span slots.
+func crossSlot(name string) error {
+	return fmt.Errorf("%w (%s)", ErrCrossSlot, name)
+}
 
 // errReplyCount reports a node that answered a batch with the wrong number
 // of replies.
