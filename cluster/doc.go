@@ -53,7 +53,8 @@
 // and returns the replies in the caller's order. A transaction must stay in
 // one slot: a batch holding MULTI goes, whole, to the node of its first key,
 // and moves to the new owner when that slot was MOVED. ASK inside a
-// transaction is not followed; the caller sees the replies.
+// transaction is not followed; the caller sees the replies. Never send MULTI,
+// EXEC or WATCH with Do: node connections are shared by every goroutine.
 //
 // # Lifecycle
 //
