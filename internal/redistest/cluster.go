@@ -25,7 +25,8 @@ type ClusterOptions struct {
 // by REDIS_CLUSTER_ADDRS. Roles change with failovers: Masters and Replicas
 // ask the cluster, they do not remember how it was built.
 type TestCluster struct {
-	nodes []*Node // as started (or found): masters first, then replicas
+	nodes   []*Node // as started (or found): masters first, then replicas
+	masters int     // how many of nodes StartCluster made masters; 0 if external
 }
 
 // maxMasters keeps a typo from starting thousands of processes.
@@ -53,7 +54,7 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (*TestCluster, error
 		wg.Go(func() { nodes[i], errs[i] = startNode(ctx, nodeOpts) })
 	}
 	wg.Wait()
-	c := &TestCluster{}
+	c := &TestCluster{masters: masters}
 	for _, n := range nodes {
 		if n != nil {
 			c.nodes = append(c.nodes, n)

@@ -279,3 +279,40 @@ func TestAutomaticFailover(t *testing.T) {
 	require.NoError(t, c.WaitHealthy(ctx))
 	require.NoError(t, c.Failover(ctx, replica), "restore the original layout")
 }
+
+// TestReset injects several faults at once and checks that Reset undoes
+// them all: roles, slot owners and processes are as StartCluster made them.
+func TestReset(t *testing.T) {
+	ctx := faultContext(t)
+	c := Cluster()
+	built := c.Nodes()
+	masters := built[:3]
+	owners := map[int]*Node{}
+	for _, slot := range []int{0, 1, 6000, 16383} {
+		owner, err := c.MasterOf(ctx, slot)
+		require.NoError(t, err)
+		owners[slot] = owner
+	}
+
+	require.NoError(t, c.Failover(ctx, masters[0]))
+	require.NoError(t, c.MigrateSlot(ctx, 1, masters[2]))
+	require.NoError(t, c.MigrateSlot(ctx, 16383, masters[1]))
+	replica, err := c.ReplicaOf(ctx, masters[1])
+	require.NoError(t, err)
+	require.NoError(t, replica.Kill())
+	other, err := c.ReplicaOf(ctx, masters[2])
+	require.NoError(t, err)
+	require.NoError(t, other.Pause())
+
+	require.NoError(t, c.Reset(ctx))
+	assert.Equal(t, masters, c.Masters())
+	for slot, want := range owners {
+		owner, err := c.MasterOf(ctx, slot)
+		require.NoError(t, err)
+		assert.Equal(t, want, owner, "slot %d", slot)
+	}
+	for _, n := range built {
+		assert.True(t, n.Running(), "%s runs", n)
+	}
+	require.NoError(t, c.WaitHealthy(ctx))
+}

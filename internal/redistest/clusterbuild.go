@@ -12,16 +12,12 @@ import (
 // even slot ranges, every node meets every other, the rest replicate the
 // masters in turn, then it waits until the cluster is healthy.
 func (c *TestCluster) build(ctx context.Context, masters int) error {
-	per := numSlots / masters
 	err := eachNode(c.nodes[:masters], func(i int, n *Node) error {
 		// Distinct epochs spare the cluster its epoch-collision dance.
 		if _, err := n.Do(ctx, "CLUSTER", "SET-CONFIG-EPOCH", strconv.Itoa(i+1)); err != nil {
 			return err
 		}
-		first, last := i*per, (i+1)*per-1
-		if i == masters-1 {
-			last = numSlots - 1
-		}
+		first, last := c.slotRange(i)
 		_, err := n.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", strconv.Itoa(first), strconv.Itoa(last))
 		return err
 	})
@@ -51,6 +47,21 @@ func (c *TestCluster) build(ctx context.Context, masters int) error {
 		return err
 	}
 	return c.WaitHealthy(ctx)
+}
+
+// slotRange returns the first and last slot StartCluster gives master i.
+func (c *TestCluster) slotRange(i int) (first, last int) {
+	per := numSlots / c.masters
+	first, last = i*per, (i+1)*per-1
+	if i == c.masters-1 {
+		last = numSlots - 1
+	}
+	return first, last
+}
+
+// builtOwner returns the master StartCluster gave slot to.
+func (c *TestCluster) builtOwner(slot int) *Node {
+	return c.nodes[min(slot/(numSlots/c.masters), c.masters-1)]
 }
 
 // everyoneKnowsEveryone checks that every node has completed the handshake

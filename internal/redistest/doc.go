@@ -80,8 +80,9 @@
 // whole cluster.
 //
 // Tests share the package's cluster. A test that injects a fault must leave
-// it healthy for the next (fail back, move the slot back, restart the node,
-// then WaitHealthy), and fault tests must not run in parallel with each
-// other. NewCluster gives a test a private cluster for about two seconds of
-// startup.
+// it healthy for the next: TestCluster.Reset, in a Cleanup, resumes and
+// restarts nodes, fails shards back and moves slots home, so the next test
+// finds the cluster as StartCluster made it. Fault tests must not run in
+// parallel with each other. NewCluster gives a test a private cluster for
+// about two seconds of startup.
 package redistest

@@ -29,8 +29,14 @@ func (c *TestCluster) Failover(ctx context.Context, master *Node) error {
 	if err != nil {
 		return err
 	}
+	return c.failoverTo(ctx, v, master, replica)
+}
+
+// failoverTo promotes replica, one of master's, as Failover describes; v is
+// a recent view of the cluster.
+func (c *TestCluster) failoverTo(ctx context.Context, v *clusterView, master, replica *Node) error {
 	if !replica.Running() {
-		return fmt.Errorf("redistest: failover of %s: no running replica", master)
+		return fmt.Errorf("redistest: failover of %s: replica %s is not running", master, replica)
 	}
 	var slots []int
 	for slot, owner := range v.owners {
@@ -53,7 +59,7 @@ func (c *TestCluster) Failover(ctx context.Context, master *Node) error {
 			return fmt.Errorf("redistest: failover of %s to %s: %w", master, replica, errors.Join(errs...))
 		}
 	}
-	err = poll(ctx, func(ctx context.Context) error {
+	err := poll(ctx, func(ctx context.Context) error {
 		return eachNode(c.running(), func(_ int, n *Node) error {
 			v, err := n.view(ctx)
 			if err != nil {
@@ -73,10 +79,7 @@ func (c *TestCluster) Failover(ctx context.Context, master *Node) error {
 	if err != nil {
 		return fmt.Errorf("redistest: failover of %s to %s: %w", master, replica, err)
 	}
-	if err := c.WaitHealthy(ctx); err != nil {
-		return err
-	}
-	return nil
+	return c.WaitHealthy(ctx)
 }
 
 // promote runs CLUSTER FAILOVER [mode] on replica and waits, for at most
