@@ -53,16 +53,26 @@ func publisher(t testing.TB, addr string) *conn.Conn {
 }
 
 // publishUntil publishes payload with cmd (PUBLISH or SPUBLISH) every so often
-// until a message carrying it arrives on s, and returns it. Messages that
-// carry other payloads are skipped.
+// until a message carrying it arrives on s, and returns it.
 func publishUntil(t testing.TB, s *Subscriber, pub *conn.Conn, cmd, channel, payload string) Message {
+	t.Helper()
+	return publishUntilFunc(t, s, payload, func() error {
+		_, err := pub.Do(testContext(t), cmd, channel, payload)
+		return err
+	})
+}
+
+// publishUntilFunc calls publish every so often until a message carrying
+// payload arrives on s, and returns it. Messages with other payloads are
+// skipped; publish errors are retried (a cluster may be failing over).
+func publishUntilFunc(t testing.TB, s *Subscriber, payload string, publish func() error) Message {
 	t.Helper()
 	ctx := testContext(t)
 	retry := time.NewTicker(50 * time.Millisecond)
 	defer retry.Stop()
+	var lastErr error
 	for {
-		_, err := pub.Do(ctx, cmd, channel, payload)
-		require.NoError(t, err)
+		lastErr = publish()
 		for waiting := true; waiting; {
 			select {
 			case m, ok := <-s.Messages():
@@ -73,7 +83,7 @@ func publishUntil(t testing.TB, s *Subscriber, pub *conn.Conn, cmd, channel, pay
 			case <-retry.C:
 				waiting = false
 			case <-ctx.Done():
-				t.Fatalf("no message %q on %q: %v", payload, channel, ctx.Err())
+				t.Fatalf("no message %q: %v (last publish error: %v)", payload, ctx.Err(), lastErr)
 			}
 		}
 	}
