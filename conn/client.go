@@ -33,6 +33,11 @@ const (
 // reached the server is never sent twice: when the Conn breaks under it, its
 // caller gets the error (it wraps ErrClosed) and decides, since only the
 // caller knows whether the command is safe to repeat.
+//
+// Commands that change the state of their connection (WATCH, MULTI, SELECT,
+// CLIENT REPLY) must not go through Do, since the shared Conn is everyone's:
+// use DoMulti for MULTI ... EXEC written in one piece, or Dedicated.
+// Options.OnPush receives the push frames of every Conn of the Client.
 type Client struct {
 	// current is the shared Conn. It may have died; the redial goroutine
 	// then replaces it, and calls that meet the dead one wait for that.
@@ -203,15 +208,21 @@ func (c *Client) redial(life context.Context) (*Conn, bool) {
 	}
 }
 
-// backoff is how long to wait before redial attempt n (n ≥ 1): minBackoff
-// doubled n-1 times, capped at maxBackoff, of which a random half is jitter
-// so that many clients do not redial in step.
+// backoff is how long to wait before redial attempt n (n ≥ 1): between half
+// of backoffCeiling(n) and all of it, at random, so that many clients do not
+// redial in step.
 func backoff(attempt int) time.Duration {
-	d := maxBackoff
-	if attempt < 8 {
-		d = min(minBackoff<<(attempt-1), maxBackoff)
+	ceiling := backoffCeiling(attempt)
+	return ceiling/2 + rand.N(ceiling/2+1)
+}
+
+// backoffCeiling is minBackoff doubled attempt-1 times, capped at maxBackoff.
+func backoffCeiling(attempt int) time.Duration {
+	d := minBackoff
+	for i := 1; i < attempt && d < maxBackoff; i++ {
+		d *= 2
 	}
-	return d/2 + rand.N(d/2+1)
+	return min(d, maxBackoff)
 }
 
 // install makes cn the shared Conn and wakes the calls waiting for one. It

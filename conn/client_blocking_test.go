@@ -3,6 +3,7 @@ package conn
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -57,16 +58,19 @@ func TestIsBlockingDoesNotAllocate(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	for attempt := 1; attempt <= 20; attempt++ {
-		ceiling := maxBackoff
-		if attempt < 8 {
-			ceiling = min(minBackoff<<(attempt-1), maxBackoff)
+	ceilings := []time.Duration{
+		1: 10 * time.Millisecond, 2: 20 * time.Millisecond, 3: 40 * time.Millisecond,
+		7: 640 * time.Millisecond, 8: time.Second, 9: time.Second, 100: time.Second,
+	}
+	for attempt, ceiling := range ceilings {
+		if ceiling == 0 {
+			continue
 		}
+		assert.Equal(t, ceiling, backoffCeiling(attempt), "attempt %d", attempt)
 		for range 50 {
 			d := backoff(attempt)
 			assert.GreaterOrEqual(t, d, ceiling/2, "attempt %d", attempt)
 			assert.LessOrEqual(t, d, ceiling, "attempt %d", attempt)
 		}
 	}
-	assert.Equal(t, maxBackoff, min(minBackoff<<7, maxBackoff), "the cap is reached before the shift stops")
 }
