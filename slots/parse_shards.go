@@ -16,7 +16,9 @@ import (
 // "slots:".
 //
 // Unlike CLUSTER SLOTS, CLUSTER SHARDS reports failed and loading nodes (with
-// their Health) and masters that serve no slot (shards with no Ranges).
+// their Health) and masters that serve no slot (shards with no Ranges). A
+// shard listing a failed old master beside its online new one keeps the new
+// one; a shard with neither master nor slots is skipped.
 func ParseClusterShards(v resp.Value, askedAddr string) (*Topology, error) {
 	shards, err := list(v, "CLUSTER SHARDS reply")
 	if err != nil {
@@ -36,18 +38,12 @@ func ParseClusterShards(v resp.Value, askedAddr string) (*Topology, error) {
 	b := newBuilder()
 	for i, sr := range parsed {
 		what := fmt.Sprintf("CLUSTER SHARDS shard %d", i)
-		var master *shardNode
-		for j := range sr.nodes {
-			if sr.nodes[j].Role != RoleMaster {
-				continue
-			}
-			if master != nil {
-				return nil, fmt.Errorf("slots: %s: two masters", what)
-			}
-			master = &sr.nodes[j]
+		master, err := sr.master(what)
+		if err != nil {
+			return nil, err
 		}
 		if master == nil {
-			return nil, fmt.Errorf("slots: %s: no master", what)
+			continue // replicas of a forgotten master, serving nothing
 		}
 		m, err := master.node(host, useTLS)
 		if err != nil {
@@ -67,8 +63,8 @@ func ParseClusterShards(v resp.Value, askedAddr string) (*Topology, error) {
 			}
 		}
 		for j := range sr.nodes {
-			if &sr.nodes[j] == master {
-				continue
+			if sr.nodes[j].Role == RoleMaster {
+				continue // the master, or a stale one (see shardReply.master)
 			}
 			r, err := sr.nodes[j].node(host, useTLS)
 			if err != nil {
@@ -95,6 +91,37 @@ type shardNode struct {
 	what          string
 	ep            endpoint
 	port, tlsPort int // 0 when not reported
+}
+
+// master returns the shard's master. A shard whose master failed over may
+// list the old one too, as a failed master; the online one is chosen and the
+// other left out. A shard with no master and no slots yields nil, to be
+// skipped: it has nothing to route to.
+func (sr *shardReply) master(what string) (*shardNode, error) {
+	var master *shardNode
+	masters, online := 0, 0
+	for j := range sr.nodes {
+		n := &sr.nodes[j]
+		if n.Role != RoleMaster {
+			continue
+		}
+		masters++
+		if n.Health == HealthOnline {
+			online++
+			master = n
+		} else if master == nil {
+			master = n
+		}
+	}
+	switch {
+	case masters == 0 && len(sr.slots) == 0:
+		return nil, nil
+	case masters == 0:
+		return nil, fmt.Errorf("slots: %s: slots but no master", what)
+	case masters > 1 && online != 1:
+		return nil, fmt.Errorf("slots: %s: %d masters, %d of them online", what, masters, online)
+	}
+	return master, nil
 }
 
 func readShard(v resp.Value, what string) (shardReply, error) {

@@ -109,6 +109,31 @@ func TestParseClusterShardsEdgeCases(t *testing.T) {
 			{Master: master("z", "10.0.0.2:7009", "")},
 		},
 	}, {
+		name: "after a failover, the failed old master is left out",
+		reply: arr(shardValue([]int64{0, 16383},
+			shardNodeValue("old", "master", bulk("port"), num(7001), bulk("health"), bulk("fail")),
+			shardNodeValue("new", "master", bulk("port"), num(7002)),
+			shardNodeValue("r", "replica", bulk("port"), num(7003)))),
+		want: []Shard{{
+			Master:   master("new", "10.0.0.2:7002", ""),
+			Replicas: []Node{replica("r", "10.0.0.2:7003", "")},
+			Ranges:   [][2]uint16{{0, 16383}},
+		}},
+	}, {
+		name: "a failed master is still the master",
+		reply: arr(shardValue([]int64{0, 16383},
+			shardNodeValue("m", "master", bulk("health"), bulk("fail")))),
+		want: []Shard{{
+			Master: Node{ID: "m", Addr: "10.0.0.2:7000", Role: RoleMaster, Health: HealthFailed},
+			Ranges: [][2]uint16{{0, 16383}},
+		}},
+	}, {
+		name: "replicas with neither master nor slots are skipped",
+		reply: arr(
+			shardValue(nil, shardNodeValue("orphan", "replica", bulk("port"), num(7005))),
+			shardValue([]int64{0, 16383}, shardNodeValue("m", "master"))),
+		want: []Shard{{Master: master("m", "10.0.0.2:7000", ""), Ranges: [][2]uint16{{0, 16383}}}},
+	}, {
 		name:  "slots sent as strings, unknown fields ignored",
 		reply: arr(kv(bulk("slots"), arr(bulk("0"), bulk("16383")), bulk("future"), kv(), bulk("nodes"), arr(shardNodeValue("m", "master", bulk("future"), arr())))),
 		want:  []Shard{{Master: master("m", "10.0.0.2:7000", ""), Ranges: [][2]uint16{{0, 16383}}}},
@@ -149,9 +174,12 @@ func TestParseClusterShardsErrors(t *testing.T) {
 		{"slot out of range", arr(shardValue([]int64{0, 20000}, m("a", 1))), "bad slot range 0-20000"},
 		{"nodes not an array", arr(kv(bulk("nodes"), bulk("x"))), "nodes: want an array"},
 		{"node not a map", arr(kv(bulk("nodes"), arr(num(1)))), "node 0: want a map"},
-		{"no nodes", arr(shardValue([]int64{0, 1})), "no master"},
-		{"only replicas", arr(shardValue([]int64{0, 1}, shardNodeValue("r", "replica"))), "no master"},
-		{"two masters", arr(shardValue([]int64{0, 1}, m("a", 1), m("b", 2))), "two masters"},
+		{"no nodes", arr(shardValue([]int64{0, 1})), "slots but no master"},
+		{"only replicas", arr(shardValue([]int64{0, 1}, shardNodeValue("r", "replica"))), "slots but no master"},
+		{"two masters online", arr(shardValue([]int64{0, 1}, m("a", 1), m("b", 2))), "2 masters, 2 of them online"},
+		{"two masters failed", arr(shardValue([]int64{0, 1},
+			shardNodeValue("a", "master", bulk("health"), bulk("fail")),
+			shardNodeValue("b", "master", bulk("port"), num(2), bulk("health"), bulk("fail")))), "2 masters, 0 of them online"},
 		{"unknown role", arr(shardValue([]int64{0, 1}, shardNodeValue("a", "leader"))), `unknown role "leader"`},
 		{"no role", arr(shardValue([]int64{0, 1}, kv(bulk("id"), bulk("a"), bulk("port"), num(1)))), `unknown role ""`},
 		{"no port", arr(shardValue([]int64{0, 1}, kv(bulk("id"), bulk("a"), bulk("ip"), bulk("h"), bulk("role"), bulk("master")))), "neither port nor tls-port"},
