@@ -20,3 +20,24 @@ func (e *lostError) Unwrap() []error { return []error{ErrClosed, e.cause} }
 
 // connectionLost wraps cause in a lostError.
 func connectionLost(cause error) error { return &lostError{cause: cause} }
+
+// unsentError marks the failure of a command that was never written, so the
+// server cannot have run it. It reads as its cause.
+type unsentError struct {
+	cause error
+}
+
+func (e *unsentError) Error() string { return e.cause.Error() }
+
+func (e *unsentError) Unwrap() error { return e.cause }
+
+// SafeToRetry reports whether err is the failure of a command that was never
+// written to the socket: refused because the Conn was closing or closed, or
+// still waiting in the write buffer when it closed. Such a command can be sent
+// again, on another Conn, without the risk of running it twice. A command
+// that failed after it was written (its Conn broke while it waited for its
+// reply, or its context ended) may have run.
+func SafeToRetry(err error) bool {
+	var u *unsentError
+	return errors.As(err, &u)
+}

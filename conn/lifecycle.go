@@ -96,6 +96,7 @@ func (c *Conn) closeWith(cause error) bool {
 	}
 	c.mu.Lock()
 	c.err = cause
+	written := c.queue.len() - c.unwritten
 	pending := c.queue.drain()
 	c.unwritten = 0
 	c.wbuf = nil
@@ -103,8 +104,11 @@ func (c *Conn) closeWith(cause error) bool {
 
 	close(c.stop)
 	c.nc.Close()
-	for _, r := range pending {
+	for i, r := range pending {
 		r.err = cause
+		if i >= written {
+			r.err = &unsentError{cause}
+		}
 		r.answer()
 	}
 	return true

@@ -73,13 +73,13 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 }
 
 // lock takes c.mu for appending r's command bytes to c.wbuf, unless the Conn
-// is closing: then it returns why, without the lock.
+// is closing: then it returns why (see SafeToRetry), without the lock.
 func (c *Conn) lock(r *request) error {
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err
 		c.mu.Unlock()
-		return err
+		return &unsentError{err}
 	}
 	r.start = len(c.wbuf)
 	return nil
