@@ -36,9 +36,8 @@ func ParseClusterShards(v resp.Value, askedAddr string) (*Topology, error) {
 	host := askedHost(askedAddr)
 	useTLS := askedTLSPort(parsed, askedAddr)
 	b := newBuilder()
-	for i, sr := range parsed {
-		what := fmt.Sprintf("CLUSTER SHARDS shard %d", i)
-		master, err := sr.master(what)
+	for _, sr := range parsed {
+		master, err := sr.master()
 		if err != nil {
 			return nil, err
 		}
@@ -55,7 +54,7 @@ func ParseClusterShards(v resp.Value, askedAddr string) (*Topology, error) {
 			return nil, err
 		}
 		if shard < known {
-			return nil, fmt.Errorf("slots: %s: master %s leads another shard too", what, m.key())
+			return nil, fmt.Errorf("slots: %s: master %s leads another shard too", sr.what, m.key())
 		}
 		for k := 0; k+1 < len(sr.slots); k += 2 {
 			if err := b.addRange(shard, sr.slots[k], sr.slots[k+1]); err != nil {
@@ -81,6 +80,7 @@ func ParseClusterShards(v resp.Value, askedAddr string) (*Topology, error) {
 // shardReply is one shard of a CLUSTER SHARDS reply, read but not yet
 // resolved into addresses.
 type shardReply struct {
+	what  string  // where it is in the reply, for errors
 	slots []int64 // first and last slot of each range, alternating
 	nodes []shardNode
 }
@@ -97,7 +97,7 @@ type shardNode struct {
 // list the old one too, as a failed master; the online one is chosen and the
 // other left out. A shard with no master and no slots yields nil, to be
 // skipped: it has nothing to route to.
-func (sr *shardReply) master(what string) (*shardNode, error) {
+func (sr *shardReply) master() (*shardNode, error) {
 	var master *shardNode
 	masters, online := 0, 0
 	for j := range sr.nodes {
@@ -117,15 +117,15 @@ func (sr *shardReply) master(what string) (*shardNode, error) {
 	case masters == 0 && len(sr.slots) == 0:
 		return nil, nil
 	case masters == 0:
-		return nil, fmt.Errorf("slots: %s: slots but no master", what)
+		return nil, fmt.Errorf("slots: %s: slots but no master", sr.what)
 	case masters > 1 && online != 1:
-		return nil, fmt.Errorf("slots: %s: %d masters, %d of them online", what, masters, online)
+		return nil, fmt.Errorf("slots: %s: %d masters, %d of them online", sr.what, masters, online)
 	}
 	return master, nil
 }
 
 func readShard(v resp.Value, what string) (shardReply, error) {
-	var sr shardReply
+	sr := shardReply{what: what}
 	kv, err := pairs(v, what)
 	if err != nil {
 		return sr, err
