@@ -189,12 +189,7 @@ func readShardNode(v resp.Value, what string) (shardNode, error) {
 		case "ip":
 			sn.ep.ip, err = text(val, what+" ip")
 		case "endpoint":
-			if val.IsNull() {
-				sn.ep.null = true
-			} else {
-				sn.ep.preferred, err = text(val, what+" endpoint")
-				sn.ep.given = true
-			}
+			err = sn.ep.set(val, what)
 		case "hostname":
 			sn.Hostname, err = text(val, what+" hostname")
 		case "role":

@@ -78,13 +78,8 @@ func slotsNode(v resp.Value, askedHost, what string) (Node, error) {
 		return Node{}, fmt.Errorf("slots: %s: want endpoint and port, got %d elements", what, len(elems))
 	}
 	var ep endpoint
-	if elems[0].IsNull() {
-		ep.null = true
-	} else {
-		if ep.preferred, err = text(elems[0], what+" endpoint"); err != nil {
-			return Node{}, err
-		}
-		ep.given = true
+	if err := ep.set(elems[0], what); err != nil {
+		return Node{}, err
 	}
 	p, err := port(elems[1], what)
 	if err != nil {

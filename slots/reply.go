@@ -76,6 +76,18 @@ type endpoint struct {
 	ip        string // the node's IP, when the reply also gives it
 }
 
+// set records the endpoint field v: NULL, or a string.
+func (e *endpoint) set(v resp.Value, what string) error {
+	if v.IsNull() {
+		e.null = true
+		return nil
+	}
+	var err error
+	e.preferred, err = text(v, what+" endpoint")
+	e.given = err == nil
+	return err
+}
+
 // host picks the host to dial. With cluster-preferred-endpoint-type
 // unknown-endpoint the server sends NULL (CLUSTER SLOTS) or "" (CLUSTER
 // SHARDS), meaning "the host you asked". With hostname it sends "?" for a
