@@ -59,8 +59,10 @@
 // concurrent or later, returns nil at once. When the connection breaks (a
 // read or write error, EOF, a malformed reply) the Conn closes itself the
 // same way; pending calls fail with an error that says why and wraps both
-// ErrClosed and the cause ("conn: connection lost: read tcp ...: EOF"). A
-// closed Conn stays closed: dial a new one, or let Client do it.
+// ErrClosed and the cause ("conn: connection lost: read tcp ...: EOF").
+// SafeToRetry tells the failures of commands that were never written, which
+// can be sent again elsewhere, from those that may have run. A closed Conn
+// stays closed: dial a new one, or let Client do it.
 //
 // # Example
 //

@@ -29,7 +29,10 @@ type Options struct {
 	// OnPush receives push frames (RESP3 '>'), which answer no command:
 	// pub/sub messages and confirmations, client-tracking invalidations.
 	// It runs on the Conn's reader goroutine, so replies wait while it
-	// runs; it must not call the same Conn's Do, DoMulti or Send, nor block
-	// forever (Close waits for it). Nil drops push frames.
+	// runs (a slow OnPush slows the socket read: backpressure, not loss).
+	// It must not call the same Conn's Do, DoMulti, Send or Close, which
+	// wait for the reader; hand those to another goroutine. It must not
+	// block forever either: Close waits for it to return. Nil drops push
+	// frames.
 	OnPush func(resp.Value)
 }

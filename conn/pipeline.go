@@ -19,7 +19,7 @@ func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	if err := checkCommand(args); err != nil {
 		return resp.Value{}, err
 	}
-	if ctx.Done() != nil && ctx.Err() != nil {
+	if ended(ctx) {
 		return resp.Value{}, ctx.Err()
 	}
 	r := c.getRequest(shapeOne)
@@ -51,7 +51,7 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 			return nil, err
 		}
 	}
-	if ctx.Done() != nil && ctx.Err() != nil {
+	if ended(ctx) {
 		return nil, ctx.Err()
 	}
 	vals := make([]resp.Value, len(cmds))
@@ -158,6 +158,11 @@ func (c *Conn) withdraw(r *request) bool {
 	}
 	c.mu.Unlock()
 	return r.abandon()
+}
+
+// ended reports whether ctx has ended, cheaply for contexts that never end.
+func ended(ctx context.Context) bool {
+	return ctx.Done() != nil && ctx.Err() != nil
 }
 
 // checkCommand refuses what Do and DoMulti cannot match to a reply: an empty

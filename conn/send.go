@@ -29,7 +29,7 @@ func (c *Conn) Send(ctx context.Context, args ...string) error {
 	if c.proto != 3 {
 		return errSendNeedsRESP3
 	}
-	if ctx.Done() != nil && ctx.Err() != nil {
+	if ended(ctx) {
 		return ctx.Err()
 	}
 	r := c.getRequest(shapeBarrier)
