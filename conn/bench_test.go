@@ -89,37 +89,12 @@ func BenchmarkDoMulti(b *testing.B) {
 	})
 }
 
-// BenchmarkIdleConn reports the memory an idle Conn holds: the growth of the
-// heap and goroutine stacks in use after dialling N connections, per
-// connection, measured after a garbage collection.
+// BenchmarkIdleConn reports the memory an idle Conn holds (see
+// idleConnBytes), as B/conn.
 func BenchmarkIdleConn(b *testing.B) {
-	const n = 200
-	ctx := context.Background()
-	addr := redistest.Server().Addr
 	var perConn float64
 	for b.Loop() {
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		conns := make([]*Conn, n)
-		for i := range conns {
-			c, err := Dial(ctx, addr, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			// One round trip, so the buffers a used Conn keeps are counted.
-			if _, err := c.Do(ctx, "PING"); err != nil {
-				b.Fatal(err)
-			}
-			conns[i] = c
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		used := int64(after.HeapInuse+after.StackInuse) - int64(before.HeapInuse+before.StackInuse)
-		perConn = float64(used) / n
-		for _, c := range conns {
-			c.Close()
-		}
+		perConn = idleConnBytes(b, 200)
 	}
 	b.ReportMetric(perConn, "B/conn")
 }

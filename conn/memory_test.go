@@ -1,0 +1,74 @@
+package conn
+
+import (
+	"context"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/respwire/respwire/internal/redistest"
+)
+
+// TestDoAllocations guards the design's targets: a GET allocates only its
+// value's string, a SET nothing, on the serial path and with a context that
+// can end.
+func TestDoAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts; run without -race")
+	}
+	c := dialTest(t, nil)
+	_, err := c.Do(testContext(t), "SET", "conn:allocs", benchValue)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+	}{{"background", context.Background()}, {"deadline", testContext(t)}} {
+		get := testing.AllocsPerRun(200, func() {
+			if _, err := c.Do(tc.ctx, "GET", "conn:allocs"); err != nil {
+				t.Fatal(err)
+			}
+		})
+		set := testing.AllocsPerRun(200, func() {
+			if _, err := c.Do(tc.ctx, "SET", "conn:allocs", benchValue); err != nil {
+				t.Fatal(err)
+			}
+		})
+		assert.LessOrEqual(t, get, 1.0, "GET with a %s context", tc.name)
+		assert.Zero(t, set, "SET with a %s context", tc.name)
+	}
+}
+
+// idleConnBytes dials n Conns, uses each once, and returns the heap and stack
+// memory they hold, per Conn, measured after a collection.
+func idleConnBytes(tb testing.TB, n int) float64 {
+	ctx := context.Background()
+	addr := redistest.Server().Addr
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	conns := make([]*Conn, n)
+	for i := range conns {
+		c, err := Dial(ctx, addr, nil)
+		require.NoError(tb, err)
+		_, err = c.Do(ctx, "PING") // so the buffers a used Conn keeps are counted
+		require.NoError(tb, err)
+		conns[i] = c
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	for _, c := range conns {
+		c.Close()
+	}
+	used := int64(after.HeapInuse+after.StackInuse) - int64(before.HeapInuse+before.StackInuse)
+	return float64(used) / float64(n)
+}
+
+// TestIdleConnMemory checks the design's bound: an idle Conn holds at most
+// 64 KiB.
+func TestIdleConnMemory(t *testing.T) {
+	perConn := idleConnBytes(t, 100)
+	t.Logf("an idle Conn holds %.0f bytes", perConn)
+	assert.LessOrEqual(t, perConn, float64(64<<10))
+}
