@@ -28,11 +28,12 @@ const (
 // XREAD ... BLOCK and the like) and Dedicated calls, which get a Conn of
 // their own from a small pool.
 //
-// A command goes to the next Conn only when the current one had closed
-// before the command could be written to it. A command that may have
-// reached the server is never sent twice: when the Conn breaks under it, its
-// caller gets the error (it wraps ErrClosed) and decides, since only the
-// caller knows whether the command is safe to repeat.
+// A command goes to the next Conn only when the current one failed it
+// without writing it (SafeToRetry): it met a closing Conn, or was still in
+// the write buffer when the Conn closed. A command that may have reached the
+// server is never sent twice: when the Conn breaks under it, its caller gets
+// the error (it wraps ErrClosed) and decides, since only the caller knows
+// whether the command is safe to repeat.
 //
 // Commands that change the state of their connection (WATCH, MULTI, SELECT,
 // CLIENT REPLY) must not go through Do, since the shared Conn is everyone's:
@@ -102,11 +103,16 @@ func (c *Client) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	if isBlocking(args) {
 		return c.doBlocking(ctx, args)
 	}
-	cn, err := c.open(ctx)
-	if err != nil {
-		return resp.Value{}, err
+	cn := c.current.Load()
+	for {
+		v, err := cn.Do(ctx, args...)
+		if !retryable(err) {
+			return v, err
+		}
+		if cn, err = c.next(ctx, cn); err != nil {
+			return resp.Value{}, err
+		}
 	}
-	return cn.Do(ctx, args...)
 }
 
 // DoMulti sends cmds written contiguously and returns their replies in
@@ -116,28 +122,29 @@ func (c *Client) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, e
 	if anyBlocking(cmds) {
 		return c.doMultiBlocking(ctx, cmds)
 	}
-	cn, err := c.open(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return cn.DoMulti(ctx, cmds...)
-}
-
-// open returns the shared Conn if it is open, else waits for its successor.
-// A command given to a Conn that is no longer open is refused without being
-// written, so sending it to the successor instead is always safe: this is
-// the retry the Client promises. A Conn that closes after open returned it
-// fails the command with an ErrClosed error, which goes to the caller, since
-// the command may have been written.
-func (c *Client) open(ctx context.Context) (*Conn, error) {
 	cn := c.current.Load()
-	for cn.State() != StateOpen {
-		var err error
+	for {
+		vs, err := cn.DoMulti(ctx, cmds...)
+		if !retryable(err) {
+			return vs, err
+		}
 		if cn, err = c.next(ctx, cn); err != nil {
 			return nil, err
 		}
 	}
-	return cn, nil
+}
+
+// retryable reports whether err is a Conn's refusal of a command it never
+// wrote (see SafeToRetry), which the Client sends again on the next Conn.
+// It is quick about the common cases: no error, or a server's error reply.
+func retryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if _, ok := err.(*resp.Error); ok {
+		return false
+	}
+	return SafeToRetry(err)
 }
 
 // next waits until the shared Conn is no longer old and returns the new one.

@@ -75,17 +75,26 @@ func (c *Client) doMultiBlocking(ctx context.Context, cmds [][]string) ([]resp.V
 	return vs, err
 }
 
-// onDedicated runs call on a pooled Conn. The Conn goes back to the pool
-// only if call got its reply: one that ended by ctx still has a reply
-// pending, which a blocking command may not send for a long time, so it is
-// closed.
+// maxDedicatedAttempts bounds how many pooled Conns a blocking command
+// tries when each refuses it unwritten (they died while idle: the server
+// restarted).
+const maxDedicatedAttempts = defaultMaxIdle + 1
+
+// onDedicated runs call on a pooled Conn, and on another if the first
+// refused it unwritten. The Conn goes back to the pool only if call got its
+// reply: one that ended by ctx still has a reply pending, which a blocking
+// command may not send for a long time, so it is closed.
 func (c *Client) onDedicated(ctx context.Context, call func(*Conn) error) error {
-	cn, err := c.lend(ctx)
-	if err != nil {
-		return err
+	for attempt := 1; ; attempt++ {
+		cn, err := c.lend(ctx)
+		if err != nil {
+			return err
+		}
+		err = call(cn)
+		var serverErr *resp.Error
+		c.pool.put(cn, err == nil || errors.As(err, &serverErr))
+		if !retryable(err) || attempt == maxDedicatedAttempts {
+			return err
+		}
 	}
-	err = call(cn)
-	var serverErr *resp.Error
-	c.pool.put(cn, err == nil || errors.As(err, &serverErr))
-	return err
 }
