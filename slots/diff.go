@@ -1,6 +1,9 @@
 package slots
 
-import "slices"
+import (
+	"math"
+	"slices"
+)
 
 // Changes is what differs between two topologies.
 type Changes struct {
@@ -27,18 +30,37 @@ func Diff(old, new *Topology) Changes {
 	if new == nil {
 		new = &Topology{}
 	}
+	// successor maps an owner in old's slot table (0 for none, else 1 + a
+	// shard index) to the owner in new's table that has the same master, or
+	// to gone; a slot moved if its new owner is not its old owner's successor.
+	const gone = math.MaxUint16
+	newShard := make(map[[2]string]uint16, len(new.Shards))
+	for i := range new.Shards {
+		newShard[masterIdentity(&new.Shards[i])] = uint16(i + 1)
+	}
+	successor := make([]uint16, len(old.Shards)+1) // successor[0] = 0: unserved stays unserved
+	for i := range old.Shards {
+		if next, ok := newShard[masterIdentity(&old.Shards[i])]; ok {
+			successor[i+1] = next
+		} else {
+			successor[i+1] = gone
+		}
+	}
 	var c Changes
 	for slot := range uint16(NumSlots) {
-		from, wasServed := old.ShardFor(slot)
-		to, isServed := new.ShardFor(slot)
-		if wasServed != isServed ||
-			isServed && (from.Master.ID != to.Master.ID || from.Master.Addr != to.Master.Addr) {
+		if successor[old.owner[slot]] != new.owner[slot] {
 			c.MovedSlots = append(c.MovedSlots, slot)
 		}
 	}
 	c.AddedNodes = missingFrom(new.Addrs(), old.Addrs())
 	c.RemovedNodes = missingFrom(old.Addrs(), new.Addrs())
 	return c
+}
+
+// masterIdentity is what makes two shards' masters the same: node ID and
+// address.
+func masterIdentity(s *Shard) [2]string {
+	return [2]string{s.Master.ID, s.Master.Addr}
 }
 
 // missingFrom returns, sorted, the addresses in addrs that others lacks.

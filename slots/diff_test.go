@@ -61,6 +61,28 @@ func TestDiff(t *testing.T) {
 			got := Diff(tt.old, tt.new)
 			assert.Equal(t, tt.want, got)
 			assert.Equal(t, tt.want.Empty(), got.Empty())
+			assert.Equal(t, movedSlotByShardFor(tt.old, tt.new), got.MovedSlots, "agrees with ShardFor")
 		})
 	}
+}
+
+// movedSlotByShardFor is Diff's MovedSlots by definition: slots whose
+// master, as ShardFor tells it, differs.
+func movedSlotByShardFor(old, new *Topology) []uint16 {
+	var moved []uint16
+	for slot := range uint16(NumSlots) {
+		var from, to *Shard
+		if old != nil {
+			from, _ = old.ShardFor(slot)
+		}
+		if new != nil {
+			to, _ = new.ShardFor(slot)
+		}
+		switch {
+		case from == nil && to == nil:
+		case from == nil || to == nil, from.Master.ID != to.Master.ID, from.Master.Addr != to.Master.Addr:
+			moved = append(moved, slot)
+		}
+	}
+	return moved
 }

@@ -49,6 +49,8 @@ func fuzzParser(f *testing.F, parse func(resp.Value, string) (*Topology, error))
 		flat, err := parse(flatten(v), askedAddr)
 		require.NoError(t, err, "the RESP2 shape of a good reply")
 		require.Equal(t, topo.Shards, flat.Shards)
+		require.True(t, Diff(topo, flat).Empty())
+		require.Equal(t, movedSlotByShardFor(nil, topo), Diff(nil, topo).MovedSlots)
 	})
 }
 
