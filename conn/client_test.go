@@ -351,15 +351,18 @@ func BenchmarkClientGet(b *testing.B) {
 	defer c.Close()
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
+		w0 := c.current.Load().writes.Load()
 		for b.Loop() {
 			if _, err := c.Do(ctx, "GET", key); err != nil {
 				b.Fatal(err)
 			}
 		}
+		reportWrites(b, c.current.Load(), w0)
 	})
 	b.Run("parallel", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetParallelism(128 / runtime.GOMAXPROCS(0))
+		w0 := c.current.Load().writes.Load()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				if _, err := c.Do(ctx, "GET", key); err != nil {
@@ -368,5 +371,6 @@ func BenchmarkClientGet(b *testing.B) {
 				}
 			}
 		})
+		reportWrites(b, c.current.Load(), w0)
 	})
 }
