@@ -30,12 +30,12 @@ var errReplyCount = errors.New("cluster: reply count does not match the batch")
 
 // unsent tells whether a command that failed with err surely never reached
 // the server, so sending it again can't run it twice: the node couldn't be
-// dialled, or no node serves the slot. (conn.Client already moves a command
-// that its dead Conn refused unwritten to the next Conn; an ErrClosed error
-// from it means the command may have been written.)
+// dialled, no node serves the slot, or the connection says so
+// (conn.SafeToRetry). Any other error wrapping conn.ErrClosed means the
+// command may have been written.
 func unsent(err error) bool {
 	var ne *nodeError
-	return errors.As(err, &ne) || errors.Is(err, errNoNode)
+	return errors.As(err, &ne) || errors.Is(err, errNoNode) || conn.SafeToRetry(err)
 }
 
 // brokenNode tells whether err means the node's connection broke or the
