@@ -3,6 +3,7 @@ package conn
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/respwire/respwire/resp"
 )
@@ -30,12 +31,19 @@ func (c *Client) Dedicated(ctx context.Context, fn func(*Conn) error) error {
 	return err
 }
 
+// resetTimeout bounds the reset after Dedicated's fn: a Conn that does not
+// answer DISCARD and UNWATCH by then (fn turned replies off, or the server
+// is stuck) is closed rather than waited for.
+const resetTimeout = time.Second
+
 // resetDedicated drops what fn may have left on cn (a MULTI without EXEC,
 // watched keys) and reports whether cn is fit for another caller.
 func resetDedicated(ctx context.Context, cn *Conn) bool {
 	if ctx.Err() != nil || cn.State() != StateOpen {
 		return false
 	}
+	ctx, cancel := context.WithTimeout(ctx, resetTimeout)
+	defer cancel()
 	// DISCARD fails harmlessly outside MULTI; UNWATCH answers OK, unless
 	// fn left the connection in a state no other caller should inherit.
 	replies, err := cn.DoMulti(ctx, []string{"DISCARD"}, []string{"UNWATCH"})

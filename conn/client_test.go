@@ -314,6 +314,54 @@ func TestClientDedicatedCleansUp(t *testing.T) {
 	assert.Equal(t, 0, c.pool.idleLen(), "the Conn of a panicked fn is closed")
 }
 
+// TestClientDedicatedContextEnded: a Conn whose fn ended by its context may
+// still owe a reply, so it is closed rather than pooled.
+func TestClientDedicatedContextEnded(t *testing.T) {
+	c, ctx := newTestClient(t, redistest.Server().Addr)
+	fnCtx, cancel := context.WithCancel(ctx)
+	var lent *Conn
+	err := c.Dedicated(fnCtx, func(cn *Conn) error {
+		lent = cn
+		cancel()
+		_, err := cn.Do(fnCtx, "PING")
+		return err
+	})
+	assert.ErrorIs(t, err, context.Canceled)
+	<-lent.Done()
+	assert.Equal(t, 0, c.pool.idleLen())
+}
+
+// TestClientKeepsOptionsAcrossRedials: the redialled Conn, and the
+// dedicated ones, get the same handshake as the first.
+func TestClientKeepsOptionsAcrossRedials(t *testing.T) {
+	server := redistest.Server()
+	ctx := testContext(t)
+	opts := &Options{ClientName: "client-test-name", DB: 3}
+	c, err := NewClient(ctx, server.Addr, opts)
+	require.NoError(t, err)
+	defer c.Close()
+	opts.ClientName = "changed-after-NewClient" // the Client kept a copy
+
+	check := func(do func(context.Context, ...string) (resp.Value, error)) {
+		t.Helper()
+		v, err := do(ctx, "CLIENT", "INFO")
+		require.NoError(t, err)
+		info := text(t, v)
+		assert.Contains(t, info, " name=client-test-name ")
+		assert.Contains(t, info, " db=3 ")
+	}
+	check(c.Do)
+	old := c.current.Load()
+	_, err = server.Do(ctx, "CLIENT", "KILL", "ID", clientID(t, old))
+	require.NoError(t, err)
+	<-old.Done()
+	check(c.Do)
+	require.NoError(t, c.Dedicated(ctx, func(cn *Conn) error {
+		check(cn.Do)
+		return nil
+	}))
+}
+
 func infoField(info, name string) string {
 	for line := range strings.Lines(info) {
 		if value, ok := strings.CutPrefix(strings.TrimSpace(line), name+":"); ok {
