@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -45,7 +44,8 @@ func (n *node) dial(ctx context.Context) (*conn.Client, error) {
 		return cl, nil
 	}
 	if n.closed {
-		return nil, fmt.Errorf("cluster: node %s: %w", n.addr, conn.ErrClosed)
+		// Dropped from the routing (or the Client closed): nothing was sent.
+		return nil, &nodeError{addr: n.addr, err: conn.ErrClosed}
 	}
 	cl, err := conn.NewClient(ctx, n.addr, n.opts)
 	if err != nil {
