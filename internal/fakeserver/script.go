@@ -94,7 +94,8 @@ func ReplyRaw(pieces ...[]byte) Step {
 	}}
 }
 
-// Stall waits until release is closed. It also ends, quietly ending the
+// Stall waits until release is closed: a channel of the test's, or
+// ctx.Done() to stall until a context ends. It also ends, quietly ending the
 // script, when the connection or the server closes first.
 func Stall(release <-chan struct{}) Step {
 	return Step{name: "stall", run: func(c *Conn) error {
