@@ -378,3 +378,22 @@ func TestSynctestClientRetriesOnlyUnsentCommands(t *testing.T) {
 		assert.Equal(t, 2, s.Accepted())
 	})
 }
+
+// TestSynctestClientRecoversFromGarbage: a malformed reply fails the calls
+// on the shared Conn with the protocol error; the Client dials again and the
+// next calls succeed.
+func TestSynctestClientRecoversFromGarbage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := fakeserver.New(t).
+			Script(fakeserver.AcceptHello(), fakeserver.Expect("GET", "k"), fakeserver.ReplyRaw([]byte("$-7\r\n"))).
+			Handle(fakeHandler)
+		c := newFakeClient(t, s)
+		_, err := c.Do(t.Context(), "GET", "k")
+		assert.ErrorIs(t, err, resp.ErrProtocol)
+		assert.ErrorIs(t, err, ErrClosed)
+		v, err := c.Do(t.Context(), "GET", "k2")
+		require.NoError(t, err)
+		assert.Equal(t, "k2", text(t, v))
+		assert.Equal(t, 2, s.Accepted())
+	})
+}
