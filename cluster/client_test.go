@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -383,4 +384,33 @@ func TestLearnsCommandsMissingFromTheTable(t *testing.T) {
 	assert.False(t, cross)
 	_, err = c.Do(ctx, "MGET", "a", "b")
 	assert.ErrorIs(t, err, ErrCrossSlot, "the learned key positions are used")
+}
+
+func TestBlockingCommandLeavesTheNodeFree(t *testing.T) {
+	c := newTestClient(t, nil)
+	ctx := testContext(t, 10*time.Second)
+	tag := "{" + uniqueKey(t, "") + "}"
+	released := make(chan error, 1)
+	go func() {
+		v, err := c.Do(ctx, "BLPOP", tag+"list", "5")
+		if err == nil && len(v.Elems()) != 2 {
+			err = fmt.Errorf("BLPOP returned %v", v)
+		}
+		released <- err
+	}()
+	// Commands to the same node, same slot even, go on while BLPOP waits;
+	// one of them releases it.
+	owner, err := redistest.Cluster().MasterOf(ctx, int(slots.Slot(tag)))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		v, err := owner.Do(ctx, "CLIENT", "LIST", "TYPE", "normal")
+		require.NoError(t, err)
+		s, _ := v.Text()
+		return strings.Contains(s, "cmd=blpop")
+	}, 5*time.Second, time.Millisecond)
+	_, err = c.Do(ctx, "SET", tag+"other", "v")
+	require.NoError(t, err)
+	_, err = c.Do(ctx, "RPUSH", tag+"list", "x")
+	require.NoError(t, err)
+	require.NoError(t, <-released)
 }
