@@ -333,3 +333,36 @@ func TestCloseIsIdempotentAndWaits(t *testing.T) {
 		assert.True(t, errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe), "read after close: %v", err)
 	})
 }
+
+func TestExpectFuncAndDo(t *testing.T) {
+	rec := &recorder{}
+	s := fakeserver.New(rec).Script(
+		fakeserver.ExpectFunc("SET with EX", func(cmd []string) error {
+			if len(cmd) != 5 || !strings.EqualFold(cmd[3], "EX") {
+				return fmt.Errorf("got %q", cmd)
+			}
+			return nil
+		}),
+		fakeserver.Do("reply with the connection's ID", func(c *fakeserver.Conn) error {
+			return c.Reply(resp.NewInt(int64(c.ID())))
+		}),
+		fakeserver.ExpectFunc("anything but DEL", func(cmd []string) error {
+			if strings.EqualFold(cmd[0], "DEL") {
+				return errors.New("DEL is not welcome")
+			}
+			return nil
+		}),
+	)
+	c := newClient(t, s.Pipe())
+	c.send("SET", "k", "v", "EX", "10")
+	n, err := c.read().Int()
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n)
+	c.send("DEL", "k")
+	_, err = c.r.Read()
+	assert.ErrorIs(t, err, io.EOF)
+	require.NoError(t, s.Close())
+	failures := rec.failures()
+	require.Len(t, failures, 1)
+	assert.Contains(t, failures[0], "step 3 (expect anything but DEL): DEL is not welcome")
+}
