@@ -1,6 +1,7 @@
 package slots
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -20,58 +21,30 @@ import (
 // shard listing a failed old master beside its online new one keeps the new
 // one; a shard with neither master nor slots is skipped.
 func ParseClusterShards(v resp.Value, askedAddr string) (*Topology, error) {
-	shards, err := list(v, "CLUSTER SHARDS reply")
+	t, err := parseClusterShards(v, askedAddr)
+	if err != nil {
+		return nil, fmt.Errorf("slots: CLUSTER SHARDS: %w", err)
+	}
+	return t, nil
+}
+
+func parseClusterShards(v resp.Value, askedAddr string) (*Topology, error) {
+	elems, err := list(v)
 	if err != nil {
 		return nil, err
 	}
-	parsed := make([]shardReply, 0, len(shards))
-	for i, s := range shards {
-		sr, err := readShard(s, fmt.Sprintf("CLUSTER SHARDS shard %d", i))
-		if err != nil {
-			return nil, err
+	shards := make([]shardReply, len(elems))
+	for i, e := range elems {
+		if shards[i], err = readShard(e); err != nil {
+			return nil, fmt.Errorf("shard %d: %w", i, err)
 		}
-		parsed = append(parsed, sr)
 	}
-
 	host := askedHost(askedAddr)
-	useTLS := askedTLSPort(parsed, askedAddr)
+	useTLS := askedTLSPort(shards, askedAddr)
 	b := newBuilder()
-	for _, sr := range parsed {
-		master, err := sr.master()
-		if err != nil {
-			return nil, err
-		}
-		if master == nil {
-			continue // replicas of a forgotten master, serving nothing
-		}
-		m, err := master.node(host, useTLS)
-		if err != nil {
-			return nil, err
-		}
-		known := len(b.shards)
-		shard, err := b.shard(m)
-		if err != nil {
-			return nil, err
-		}
-		if shard < known {
-			return nil, fmt.Errorf("slots: %s: master %s leads another shard too", sr.what, m.key())
-		}
-		for k := 0; k+1 < len(sr.slots); k += 2 {
-			if err := b.addRange(shard, sr.slots[k], sr.slots[k+1]); err != nil {
-				return nil, err
-			}
-		}
-		for j := range sr.nodes {
-			if sr.nodes[j].Role == RoleMaster {
-				continue // the master, or a stale one (see shardReply.master)
-			}
-			r, err := sr.nodes[j].node(host, useTLS)
-			if err != nil {
-				return nil, err
-			}
-			if err := b.addReplica(shard, r); err != nil {
-				return nil, err
-			}
+	for i := range shards {
+		if err := b.addShard(&shards[i], host, useTLS); err != nil {
+			return nil, fmt.Errorf("shard %d: %w", i, err)
 		}
 	}
 	return b.topology()
@@ -80,7 +53,6 @@ func ParseClusterShards(v resp.Value, askedAddr string) (*Topology, error) {
 // shardReply is one shard of a CLUSTER SHARDS reply, read but not yet
 // resolved into addresses.
 type shardReply struct {
-	what  string  // where it is in the reply, for errors
 	slots []int64 // first and last slot of each range, alternating
 	nodes []shardNode
 }
@@ -88,18 +60,54 @@ type shardReply struct {
 // shardNode is one node of a shard, with both its ports.
 type shardNode struct {
 	Node
-	what          string
 	ep            endpoint
 	port, tlsPort int // 0 when not reported
 }
 
-// master returns the shard's master. A shard whose master failed over may
-// list the old one too, as a failed master; the online one is chosen and the
-// other left out. A shard with no master and no slots yields nil, to be
-// skipped: it has nothing to route to.
-func (sr *shardReply) master() (*shardNode, error) {
-	var master *shardNode
-	masters, online := 0, 0
+// addShard adds a shard with its master, ranges and replicas.
+func (b *builder) addShard(sr *shardReply, askedHost string, useTLS bool) error {
+	master, err := sr.master()
+	if err != nil || master < 0 {
+		return err // master < 0: replicas of a forgotten master, serving nothing
+	}
+	m, err := sr.nodes[master].node(askedHost, useTLS)
+	if err != nil {
+		return fmt.Errorf("node %d: %w", master, err)
+	}
+	known := len(b.shards)
+	shard, err := b.shard(m)
+	if err != nil {
+		return err
+	}
+	if shard < known {
+		return fmt.Errorf("master %s leads another shard too", m.key())
+	}
+	for k := 0; k+1 < len(sr.slots); k += 2 {
+		if err := b.addRange(shard, sr.slots[k], sr.slots[k+1]); err != nil {
+			return err
+		}
+	}
+	for j := range sr.nodes {
+		if sr.nodes[j].Role == RoleMaster {
+			continue // the master, or a stale one (see shardReply.master)
+		}
+		r, err := sr.nodes[j].node(askedHost, useTLS)
+		if err != nil {
+			return fmt.Errorf("node %d: %w", j, err)
+		}
+		if err := b.addReplica(shard, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// master returns the index of the shard's master. A shard whose master
+// failed over may list the old one too, as a failed master; the online one
+// is chosen and the other left out. A shard with no master and no slots
+// yields -1, to be skipped: it has nothing to route to.
+func (sr *shardReply) master() (int, error) {
+	master, masters, online := -1, 0, 0
 	for j := range sr.nodes {
 		n := &sr.nodes[j]
 		if n.Role != RoleMaster {
@@ -108,97 +116,114 @@ func (sr *shardReply) master() (*shardNode, error) {
 		masters++
 		if n.Health == HealthOnline {
 			online++
-			master = n
-		} else if master == nil {
-			master = n
+			master = j
+		} else if master < 0 {
+			master = j
 		}
 	}
 	switch {
 	case masters == 0 && len(sr.slots) == 0:
-		return nil, nil
+		return -1, nil
 	case masters == 0:
-		return nil, fmt.Errorf("slots: %s: slots but no master", sr.what)
+		return -1, errors.New("slots but no master")
 	case masters > 1 && online != 1:
-		return nil, fmt.Errorf("slots: %s: %d masters, %d of them online", sr.what, masters, online)
+		return -1, fmt.Errorf("%d masters, %d of them online", masters, online)
 	}
 	return master, nil
 }
 
-func readShard(v resp.Value, what string) (shardReply, error) {
-	sr := shardReply{what: what}
-	kv, err := pairs(v, what)
+// readShard reads one shard: a map of "slots" and "nodes".
+func readShard(v resp.Value) (shardReply, error) {
+	var sr shardReply
+	kv, err := pairs(v)
 	if err != nil {
 		return sr, err
 	}
 	for k := 0; k < len(kv); k += 2 {
-		key, err := text(kv[k], what+" key")
+		key, err := text(kv[k])
 		if err != nil {
-			return sr, err
+			return sr, fmt.Errorf("key: %w", err)
 		}
 		switch key {
 		case "slots":
-			elems, err := list(kv[k+1], what+" slots")
-			if err != nil {
-				return sr, err
-			}
-			if len(elems)%2 != 0 {
-				return sr, fmt.Errorf("slots: %s slots: want first and last slots in pairs, got %d", what, len(elems))
-			}
-			sr.slots = make([]int64, len(elems))
-			for j, e := range elems {
-				if sr.slots[j], err = integer(e, what+" slots"); err != nil {
-					return sr, err
-				}
-			}
+			sr.slots, err = readShardSlots(kv[k+1])
 		case "nodes":
-			elems, err := list(kv[k+1], what+" nodes")
-			if err != nil {
-				return sr, err
-			}
-			sr.nodes = make([]shardNode, len(elems))
-			for j, e := range elems {
-				if sr.nodes[j], err = readShardNode(e, fmt.Sprintf("%s node %d", what, j)); err != nil {
-					return sr, err
-				}
-			}
+			sr.nodes, err = readShardNodes(kv[k+1])
+		}
+		if err != nil {
+			return sr, fmt.Errorf("%s: %w", key, err)
 		}
 	}
 	return sr, nil
 }
 
-func readShardNode(v resp.Value, what string) (shardNode, error) {
-	sn := shardNode{what: what}
-	kv, err := pairs(v, what)
+// readShardSlots reads the first and last slot of each range, alternating.
+func readShardSlots(v resp.Value) ([]int64, error) {
+	elems, err := list(v)
+	if err != nil {
+		return nil, err
+	}
+	if len(elems)%2 != 0 {
+		return nil, fmt.Errorf("want first and last slots in pairs, got %d", len(elems))
+	}
+	slots := make([]int64, len(elems))
+	for j, e := range elems {
+		if slots[j], err = integer(e); err != nil {
+			return nil, err
+		}
+	}
+	return slots, nil
+}
+
+func readShardNodes(v resp.Value) ([]shardNode, error) {
+	elems, err := list(v)
+	if err != nil {
+		return nil, err
+	}
+	nodes := make([]shardNode, len(elems))
+	for j, e := range elems {
+		if nodes[j], err = readShardNode(e); err != nil {
+			return nil, fmt.Errorf("node %d: %w", j, err)
+		}
+	}
+	return nodes, nil
+}
+
+// readShardNode reads one node: a map of id, port, tls-port, ip, endpoint,
+// hostname, role, replication-offset and health; other fields are ignored.
+func readShardNode(v resp.Value) (shardNode, error) {
+	var sn shardNode
+	kv, err := pairs(v)
 	if err != nil {
 		return sn, err
 	}
 	var role string
 	for k := 0; k < len(kv); k += 2 {
-		key, err := text(kv[k], what+" key")
+		key, err := text(kv[k])
 		if err != nil {
-			return sn, err
+			return sn, fmt.Errorf("key: %w", err)
 		}
 		val := kv[k+1]
 		switch key {
 		case "id":
-			sn.ID, err = text(val, what+" id")
+			sn.ID, err = text(val)
 		case "port":
-			sn.port, err = port(val, what+" port")
+			sn.port, err = port(val)
 		case "tls-port":
-			sn.tlsPort, err = port(val, what+" tls-port")
+			sn.tlsPort, err = port(val)
 		case "ip":
-			sn.ep.ip, err = text(val, what+" ip")
+			sn.ep.ip, err = text(val)
 		case "endpoint":
-			err = sn.ep.set(val, what)
+			err = sn.ep.set(val)
 		case "hostname":
-			sn.Hostname, err = text(val, what+" hostname")
+			sn.Hostname, err = text(val)
 		case "role":
-			role, err = text(val, what+" role")
+			role, err = text(val)
 		case "health":
-			sn.Health, err = text(val, what+" health")
+			sn.Health, err = text(val)
 		}
 		if err != nil {
-			return sn, err
+			return sn, fmt.Errorf("%s: %w", key, err)
 		}
 	}
 	switch role {
@@ -207,11 +232,11 @@ func readShardNode(v resp.Value, what string) (shardNode, error) {
 	case RoleReplica, "slave":
 		sn.Role = RoleReplica
 	default:
-		return sn, fmt.Errorf("slots: %s: unknown role %q", what, role)
+		return sn, fmt.Errorf("unknown role %q", role)
 	}
 	sn.Health = health(sn.Health)
 	if sn.port == 0 && sn.tlsPort == 0 {
-		return sn, fmt.Errorf("slots: %s: neither port nor tls-port", what)
+		return sn, errors.New("neither port nor tls-port")
 	}
 	return sn, nil
 }
@@ -225,7 +250,7 @@ func (sn *shardNode) node(askedHost string, useTLS bool) (Node, error) {
 	}
 	n := sn.Node
 	var err error
-	n.Addr, err = address(sn.ep.host(askedHost), p, sn.what)
+	n.Addr, err = address(sn.ep.host(askedHost), p)
 	return n, err
 }
 

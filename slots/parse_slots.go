@@ -18,98 +18,97 @@ import (
 // server leaves out replicas it deems unavailable (failed, or with a zero
 // replication offset), so every node is HealthOnline.
 func ParseClusterSlots(v resp.Value, askedAddr string) (*Topology, error) {
-	ranges, err := list(v, "CLUSTER SLOTS reply")
+	t, err := parseClusterSlots(v, askedHost(askedAddr))
+	if err != nil {
+		return nil, fmt.Errorf("slots: CLUSTER SLOTS: %w", err)
+	}
+	return t, nil
+}
+
+func parseClusterSlots(v resp.Value, askedHost string) (*Topology, error) {
+	ranges, err := list(v)
 	if err != nil {
 		return nil, err
 	}
-	asked := askedHost(askedAddr)
 	b := newBuilder()
 	for i, r := range ranges {
-		what := fmt.Sprintf("CLUSTER SLOTS range %d", i)
-		elems, err := list(r, what)
-		if err != nil {
-			return nil, err
-		}
-		if len(elems) < 3 {
-			return nil, fmt.Errorf("slots: %s: want first slot, last slot and master, got %d elements", what, len(elems))
-		}
-		first, err := integer(elems[0], what+" first slot")
-		if err != nil {
-			return nil, err
-		}
-		last, err := integer(elems[1], what+" last slot")
-		if err != nil {
-			return nil, err
-		}
-		master, err := slotsNode(elems[2], asked, what+" master")
-		if err != nil {
-			return nil, err
-		}
-		master.Role = RoleMaster
-		shard, err := b.shard(master)
-		if err != nil {
-			return nil, err
-		}
-		if err := b.addRange(shard, first, last); err != nil {
-			return nil, err
-		}
-		for j, e := range elems[3:] {
-			replica, err := slotsNode(e, asked, fmt.Sprintf("%s replica %d", what, j))
-			if err != nil {
-				return nil, err
-			}
-			replica.Role = RoleReplica
-			if err := b.addReplica(shard, replica); err != nil {
-				return nil, err
-			}
+		if err := b.addSlotsRange(r, askedHost); err != nil {
+			return nil, fmt.Errorf("range %d: %w", i, err)
 		}
 	}
 	return b.topology()
 }
 
+// addSlotsRange adds one range of a CLUSTER SLOTS reply:
+// [first slot, last slot, master, replicas...].
+func (b *builder) addSlotsRange(v resp.Value, askedHost string) error {
+	elems, err := list(v)
+	if err != nil {
+		return err
+	}
+	if len(elems) < 3 {
+		return fmt.Errorf("want first slot, last slot and master, got %d elements", len(elems))
+	}
+	first, err := integer(elems[0])
+	if err != nil {
+		return fmt.Errorf("first slot: %w", err)
+	}
+	last, err := integer(elems[1])
+	if err != nil {
+		return fmt.Errorf("last slot: %w", err)
+	}
+	master, err := slotsNode(elems[2], askedHost)
+	if err != nil {
+		return fmt.Errorf("master: %w", err)
+	}
+	master.Role = RoleMaster
+	shard, err := b.shard(master)
+	if err != nil {
+		return err
+	}
+	if err := b.addRange(shard, first, last); err != nil {
+		return err
+	}
+	for j, e := range elems[3:] {
+		replica, err := slotsNode(e, askedHost)
+		if err != nil {
+			return fmt.Errorf("replica %d: %w", j, err)
+		}
+		replica.Role = RoleReplica
+		if err := b.addReplica(shard, replica); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // slotsNode reads one node of a CLUSTER SLOTS range:
 // [endpoint, port, id?, metadata?], extra elements ignored.
-func slotsNode(v resp.Value, askedHost, what string) (Node, error) {
-	elems, err := list(v, what)
+func slotsNode(v resp.Value, askedHost string) (Node, error) {
+	elems, err := list(v)
 	if err != nil {
 		return Node{}, err
 	}
 	if len(elems) < 2 {
-		return Node{}, fmt.Errorf("slots: %s: want endpoint and port, got %d elements", what, len(elems))
+		return Node{}, fmt.Errorf("want endpoint and port, got %d elements", len(elems))
 	}
 	var ep endpoint
-	if err := ep.set(elems[0], what); err != nil {
-		return Node{}, err
+	if err := ep.set(elems[0]); err != nil {
+		return Node{}, fmt.Errorf("endpoint: %w", err)
 	}
-	p, err := port(elems[1], what)
+	p, err := port(elems[1])
 	if err != nil {
-		return Node{}, err
+		return Node{}, fmt.Errorf("port: %w", err)
 	}
 	n := Node{Health: HealthOnline}
 	if len(elems) > 2 {
-		if n.ID, err = text(elems[2], what+" id"); err != nil {
-			return Node{}, err
+		if n.ID, err = text(elems[2]); err != nil {
+			return Node{}, fmt.Errorf("id: %w", err)
 		}
 	}
 	if len(elems) > 3 {
-		meta, err := pairs(elems[3], what+" metadata")
-		if err != nil {
-			return Node{}, err
-		}
-		for k := 0; k < len(meta); k += 2 {
-			key, err := text(meta[k], what+" metadata key")
-			if err != nil {
-				return Node{}, err
-			}
-			switch key {
-			case "hostname":
-				n.Hostname, err = text(meta[k+1], what+" hostname")
-			case "ip":
-				ep.ip, err = text(meta[k+1], what+" ip")
-			}
-			if err != nil {
-				return Node{}, err
-			}
+		if err := readSlotsMetadata(elems[3], &n, &ep); err != nil {
+			return Node{}, fmt.Errorf("metadata: %w", err)
 		}
 	}
 	if n.Hostname == "" && ep.ip != "" && ep.given && ep.preferred != "" && ep.preferred != "?" {
@@ -118,6 +117,30 @@ func slotsNode(v resp.Value, askedHost, what string) (Node, error) {
 		// hostname is the endpoint and is not repeated.
 		n.Hostname = ep.preferred
 	}
-	n.Addr, err = address(ep.host(askedHost), p, what)
+	n.Addr, err = address(ep.host(askedHost), p)
 	return n, err
+}
+
+// readSlotsMetadata reads the hostname and ip a node's metadata may hold.
+func readSlotsMetadata(v resp.Value, n *Node, ep *endpoint) error {
+	meta, err := pairs(v)
+	if err != nil {
+		return err
+	}
+	for k := 0; k < len(meta); k += 2 {
+		key, err := text(meta[k])
+		if err != nil {
+			return fmt.Errorf("key: %w", err)
+		}
+		switch key {
+		case "hostname":
+			n.Hostname, err = text(meta[k+1])
+		case "ip":
+			ep.ip, err = text(meta[k+1])
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	return nil
 }

@@ -141,7 +141,7 @@ func TestParseClusterSlotsErrors(t *testing.T) {
 		{"id an array", arr(arr(num(0), num(1), arr(bulk("h"), num(1), arr()))), "h:1", "id: want a string"},
 		{"metadata an integer", arr(arr(num(0), num(1), arr(bulk("h"), num(1), bulk("m"), num(4)))), "h:1", "metadata: want a map"},
 		{"metadata odd", arr(arr(num(0), num(1), arr(bulk("h"), num(1), bulk("m"), arr(bulk("hostname"))))), "h:1", "in pairs"},
-		{"metadata key a number", arr(arr(num(0), num(1), slotsNodeValue(bulk("h"), 1, "m", num(1), num(2)))), "h:1", "metadata key: want a string"},
+		{"metadata key a number", arr(arr(num(0), num(1), slotsNodeValue(bulk("h"), 1, "m", num(1), num(2)))), "h:1", "metadata: key: want a string"},
 		{"hostname a number", arr(arr(num(0), num(1), slotsNodeValue(bulk("h"), 1, "m", bulk("hostname"), num(2)))), "h:1", "hostname: want a string"},
 		{"replica malformed", arr(arr(num(0), num(1), node("m", 1), num(3))), "h:1", "replica 0: want an array"},
 		{"slot served twice", arr(arr(num(0), num(10), node("a", 1)), arr(num(10), num(20), node("b", 2))), "h:1", "slot 10 is served by both"},
@@ -158,5 +158,15 @@ func TestParseClusterSlotsErrors(t *testing.T) {
 			assert.Regexp(t, `^slots: `, err.Error())
 			assert.Contains(t, err.Error(), tt.want)
 		})
+	}
+}
+
+func TestServerErrorIsKept(t *testing.T) {
+	reply := resp.NewSimpleError("ERR This instance has cluster support disabled")
+	for _, parse := range []func(resp.Value, string) (*Topology, error){ParseClusterSlots, ParseClusterShards} {
+		_, err := parse(reply, "h:1")
+		var serverErr *resp.Error
+		require.ErrorAs(t, err, &serverErr)
+		assert.Equal(t, "ERR", serverErr.Code)
 	}
 }

@@ -1,6 +1,7 @@
 package slots
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -8,62 +9,63 @@ import (
 	"github.com/respwire/respwire/resp"
 )
 
-// Helpers that read the parts of a reply, turning every surprise into an
-// error that says where it was.
+// Helpers that read the parts of a reply. Their errors say what was wrong;
+// the callers add where, on the way out, so reading a good reply builds no
+// error context at all.
 
 // list returns the elements of an array (RESP2 or RESP3) or set.
-func list(v resp.Value, what string) ([]resp.Value, error) {
+func list(v resp.Value) ([]resp.Value, error) {
 	switch v.Kind() {
 	case resp.Array, resp.Set:
 		return v.Elems(), nil
 	}
 	if err := v.Err(); err != nil {
-		return nil, fmt.Errorf("slots: %s: server error: %w", what, err)
+		return nil, fmt.Errorf("server error: %w", err)
 	}
-	return nil, fmt.Errorf("slots: %s: want an array, got %s", what, v.Kind())
+	return nil, fmt.Errorf("want an array, got %s", v.Kind())
 }
 
 // pairs returns the keys and values, alternating, of a RESP3 map or of the
 // flat array RESP2 sends in its place.
-func pairs(v resp.Value, what string) ([]resp.Value, error) {
+func pairs(v resp.Value) ([]resp.Value, error) {
 	switch v.Kind() {
 	case resp.Map:
 		return v.Elems(), nil
 	case resp.Array:
 		if len(v.Elems())%2 != 0 {
-			return nil, fmt.Errorf("slots: %s: want keys and values in pairs, got %d elements", what, len(v.Elems()))
+			return nil, fmt.Errorf("want keys and values in pairs, got %d elements", len(v.Elems()))
 		}
 		return v.Elems(), nil
 	}
-	return nil, fmt.Errorf("slots: %s: want a map, got %s", what, v.Kind())
+	return nil, fmt.Errorf("want a map, got %s", v.Kind())
 }
 
 // text returns a string's text.
-func text(v resp.Value, what string) (string, error) {
+func text(v resp.Value) (string, error) {
 	s, err := v.Text()
 	if err != nil {
-		return "", fmt.Errorf("slots: %s: want a string, got %s", what, v.Kind())
+		return "", fmt.Errorf("want a string, got %s", v.Kind())
 	}
 	return s, nil
 }
 
 // integer returns an integer, or a string that holds one.
-func integer(v resp.Value, what string) (int64, error) {
+func integer(v resp.Value) (int64, error) {
 	n, err := v.Int()
 	if err != nil {
-		return 0, fmt.Errorf("slots: %s: want an integer, got %s", what, v.Kind())
+		return 0, fmt.Errorf("want an integer, got %s", v.Kind())
 	}
 	return n, nil
 }
 
 // port returns a TCP port, 1 to 65535.
-func port(v resp.Value, what string) (int, error) {
-	n, err := integer(v, what)
+func port(v resp.Value) (int, error) {
+	n, err := integer(v)
 	if err != nil {
 		return 0, err
 	}
 	if n < 1 || n > 65535 {
-		return 0, fmt.Errorf("slots: %s: bad port %d", what, n)
+		return 0, fmt.Errorf("bad port %d", n)
 	}
 	return int(n), nil
 }
@@ -77,13 +79,13 @@ type endpoint struct {
 }
 
 // set records the endpoint field v: NULL, or a string.
-func (e *endpoint) set(v resp.Value, what string) error {
+func (e *endpoint) set(v resp.Value) error {
 	if v.IsNull() {
 		e.null = true
 		return nil
 	}
 	var err error
-	e.preferred, err = text(v, what+" endpoint")
+	e.preferred, err = text(v)
 	e.given = err == nil
 	return err
 }
@@ -114,9 +116,9 @@ func askedHost(askedAddr string) string {
 }
 
 // address joins a host and port, or fails when the host is unknown.
-func address(host string, port int, what string) (string, error) {
+func address(host string, port int) (string, error) {
 	if host == "" {
-		return "", fmt.Errorf("slots: %s: endpoint unknown and no asked address to stand in", what)
+		return "", errors.New("endpoint unknown and no asked address to stand in")
 	}
 	return net.JoinHostPort(host, strconv.Itoa(port)), nil
 }

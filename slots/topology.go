@@ -129,7 +129,7 @@ func newBuilder() *builder {
 func (b *builder) shard(master Node) (int, error) {
 	if seen, ok := b.nodes[master.key()]; ok {
 		if !seen.master {
-			return 0, fmt.Errorf("slots: node %s is both a master and a replica", master.key())
+			return 0, fmt.Errorf("node %s is both a master and a replica", master.key())
 		}
 		return seen.shard, nil
 	}
@@ -144,7 +144,7 @@ func (b *builder) shard(master Node) (int, error) {
 func (b *builder) addReplica(i int, r Node) error {
 	if seen, ok := b.nodes[r.key()]; ok {
 		if seen.master || seen.shard != i {
-			return fmt.Errorf("slots: node %s appears in two roles or shards", r.key())
+			return fmt.Errorf("node %s appears in two roles or shards", r.key())
 		}
 		return nil
 	}
@@ -156,7 +156,7 @@ func (b *builder) addReplica(i int, r Node) error {
 // addRange gives slots first..last to shard i.
 func (b *builder) addRange(i int, first, last int64) error {
 	if first < 0 || last >= NumSlots || first > last {
-		return fmt.Errorf("slots: bad slot range %d-%d", first, last)
+		return fmt.Errorf("bad slot range %d-%d", first, last)
 	}
 	b.shards[i].Ranges = append(b.shards[i].Ranges, [2]uint16{uint16(first), uint16(last)})
 	return nil
@@ -172,7 +172,7 @@ func (b *builder) topology() (*Topology, error) {
 		merged := s.Ranges[:0]
 		for _, r := range s.Ranges {
 			if n := len(merged); n > 0 && merged[n-1][1] >= r[0] {
-				return nil, fmt.Errorf("slots: slot %d is served twice by %s", r[0], s.Master.Addr)
+				return nil, fmt.Errorf("slot %d is served twice by %s", r[0], s.Master.Addr)
 			} else if n > 0 && merged[n-1][1]+1 == r[0] {
 				merged[n-1][1] = r[1]
 				continue
@@ -192,7 +192,7 @@ func (b *builder) topology() (*Topology, error) {
 		for _, r := range t.Shards[i].Ranges {
 			for slot := int(r[0]); slot <= int(r[1]); slot++ {
 				if t.owner[slot] != 0 {
-					return nil, fmt.Errorf("slots: slot %d is served by both %s and %s",
+					return nil, fmt.Errorf("slot %d is served by both %s and %s",
 						slot, t.Shards[t.owner[slot]-1].Master.Addr, t.Shards[i].Master.Addr)
 				}
 				t.owner[slot] = uint16(i + 1)
