@@ -48,7 +48,9 @@
 // commands are answered by push frames only, so Do refuses them: use Send,
 // which writes the command with a PING behind it and returns once the PING
 // is answered, that is, after every push frame the command caused has been
-// handed to OnPush. Send needs RESP3.
+// handed to OnPush. On a RESP2 connection, where subscribe confirmations and
+// messages are plain arrays, the Conn hands them to OnPush as push frames
+// while it is in subscribe mode; see Send.
 //
 // # Lifecycle
 //

@@ -41,6 +41,7 @@ type Conn struct {
 	addr   string
 	proto  int
 	onPush func(resp.Value)
+	subs   subscriptions // RESP2 only; the reader's
 
 	state      atomic.Int32  // a State
 	kick       chan struct{} // capacity 1: wakes the writer

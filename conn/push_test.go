@@ -17,6 +17,7 @@ import (
 type pushLog struct {
 	mu     sync.Mutex
 	frames [][]string
+	kind   []resp.Kind
 }
 
 func (l *pushLog) onPush(v resp.Value) {
@@ -30,7 +31,14 @@ func (l *pushLog) onPush(v resp.Value) {
 	}
 	l.mu.Lock()
 	l.frames = append(l.frames, frame)
+	l.kind = append(l.kind, v.Kind())
 	l.mu.Unlock()
+}
+
+func (l *pushLog) kinds() []resp.Kind {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]resp.Kind(nil), l.kind...)
 }
 
 func (l *pushLog) all() [][]string {
@@ -75,12 +83,74 @@ func TestSendReturnsAfterItsPushes(t *testing.T) {
 	assert.Equal(t, "still in step", text(t, v))
 }
 
-func TestSendNeedsRESP3(t *testing.T) {
-	c := dialTest(t, &Options{Protocol: 2})
-	assert.ErrorIs(t, c.Send(testContext(t), "SUBSCRIBE", "x"), errSendNeedsRESP3)
-	_, err := c.Do(testContext(t), "PING")
-	assert.NoError(t, err, "nothing was sent")
-	assert.ErrorIs(t, c.Send(testContext(t)), errEmptyCommand)
+// TestSendOverRESP2: subscribe confirmations and messages, plain arrays in
+// RESP2, reach OnPush as push frames, and only while they can be.
+func TestSendOverRESP2(t *testing.T) {
+	var log pushLog
+	c := dialTest(t, &Options{Protocol: 2, OnPush: log.onPush})
+	ctx := testContext(t)
+	_, err := c.Do(ctx, "DEL", "conn:resp2:list")
+	require.NoError(t, err)
+	_, err = c.Do(ctx, "RPUSH", "conn:resp2:list", "message", "conn:resp2:a", "hello")
+	require.NoError(t, err)
+
+	require.NoError(t, c.Send(ctx, "SUBSCRIBE", "conn:resp2:a"))
+	require.NoError(t, c.Send(ctx, "PSUBSCRIBE", "conn:resp2:p*"))
+	_, err = redistest.Server().Do(ctx, "PUBLISH", "conn:resp2:a", "one")
+	require.NoError(t, err)
+	_, err = redistest.Server().Do(ctx, "PUBLISH", "conn:resp2:pq", "two")
+	require.NoError(t, err)
+
+	// In subscribe mode, PING is answered in-band with an array.
+	v, err := c.Do(ctx, "PING", "in-band")
+	require.NoError(t, err)
+	require.Len(t, v.Elems(), 2)
+	assert.Equal(t, "in-band", text(t, v.Elems()[1]))
+	// Both messages were pushed before the PING's reply.
+	require.NoError(t, c.Send(ctx, "UNSUBSCRIBE"))
+	require.NoError(t, c.Send(ctx, "PUNSUBSCRIBE"))
+	assert.Equal(t, [][]string{
+		{"subscribe", "conn:resp2:a", "1"},
+		{"psubscribe", "conn:resp2:p*", "2"},
+		{"message", "conn:resp2:a", "one"},
+		{"pmessage", "conn:resp2:p*", "conn:resp2:pq", "two"},
+		{"unsubscribe", "conn:resp2:a", "1"},
+		{"punsubscribe", "conn:resp2:p*", "0"},
+	}, log.all())
+	for _, f := range log.kinds() {
+		assert.Equal(t, resp.Push, f, "handed to OnPush as push frames")
+	}
+
+	// Out of subscribe mode, an array that looks like a message is a reply.
+	v, err = c.Do(ctx, "LRANGE", "conn:resp2:list", "0", "-1")
+	require.NoError(t, err)
+	assert.Len(t, v.Elems(), 3)
+	assert.Len(t, log.all(), 6)
+
+	// RESET leaves subscribe mode, and the Conn knows it.
+	require.NoError(t, c.Send(ctx, "SUBSCRIBE", "conn:resp2:a"))
+	v, err = c.Do(ctx, "RESET")
+	require.NoError(t, err)
+	assert.Equal(t, "RESET", text(t, v))
+	v, err = c.Do(ctx, "LRANGE", "conn:resp2:list", "0", "-1")
+	require.NoError(t, err)
+	assert.Len(t, v.Elems(), 3)
+
+	// Shard channels are counted apart.
+	before := len(log.all())
+	require.NoError(t, c.Send(ctx, "SSUBSCRIBE", "conn:resp2:s"))
+	_, err = redistest.Server().Do(ctx, "SPUBLISH", "conn:resp2:s", "three")
+	require.NoError(t, err)
+	require.NoError(t, c.Send(ctx, "SUNSUBSCRIBE"))
+	assert.Equal(t, [][]string{
+		{"ssubscribe", "conn:resp2:s", "1"},
+		{"smessage", "conn:resp2:s", "three"},
+		{"sunsubscribe", "conn:resp2:s", "0"},
+	}, log.all()[before:])
+	v, err = c.Do(ctx, "LRANGE", "conn:resp2:list", "0", "-1")
+	require.NoError(t, err)
+	assert.Len(t, v.Elems(), 3)
+	assert.ErrorIs(t, c.Send(ctx), errEmptyCommand)
 }
 
 // TestPushesBetweenRepliesKeepMatching subscribes a Conn, then runs GETs of

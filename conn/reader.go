@@ -22,6 +22,9 @@ func (c *Conn) readLoop() {
 			c.push(v)
 			continue
 		}
+		if c.proto == 2 && c.pushInRESP2(v) {
+			continue
+		}
 		if err := c.deliver(v); err != nil {
 			c.closeWith(connectionLost(err))
 			return
@@ -46,11 +49,4 @@ func (c *Conn) deliver(v resp.Value) error {
 		r.answer()
 	}
 	return nil
-}
-
-// push hands a push frame to OnPush.
-func (c *Conn) push(v resp.Value) {
-	if c.onPush != nil {
-		c.onPush(v)
-	}
 }

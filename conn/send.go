@@ -2,7 +2,6 @@ package conn
 
 import (
 	"context"
-	"errors"
 
 	"github.com/respwire/respwire/resp"
 )
@@ -12,22 +11,21 @@ import (
 // whatever the command caused.
 const barrierToken = "respwire:send-barrier"
 
-var errSendNeedsRESP3 = errors.New("conn: Send needs RESP3 push frames; this connection speaks RESP2")
-
 // Send writes a command that is answered by push frames rather than a reply:
 // SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and their UNSUBSCRIBEs. It writes the
 // command and a PING barrier together, so when Send returns every push frame
 // the command caused has already been handed to Options.OnPush. An in-band
 // error reply to the command is returned as a *resp.Error.
 //
-// Send needs RESP3: on a RESP2 connection it returns an error and sends
-// nothing, because RESP2 answers subscribe commands with ordinary arrays.
+// On a RESP2 connection, where subscribe confirmations and messages are
+// plain arrays, the Conn recognises them while it is in subscribe mode (or a
+// Send waits for them) and hands them to OnPush as push frames shaped as
+// RESP3 would send them. In RESP2 subscribe mode the server refuses every
+// command but the subscribe family, PING, QUIT and RESET; PING answers with
+// an array ["pong", message].
 func (c *Conn) Send(ctx context.Context, args ...string) error {
 	if len(args) == 0 {
 		return errEmptyCommand
-	}
-	if c.proto != 3 {
-		return errSendNeedsRESP3
 	}
 	if ended(ctx) {
 		return ctx.Err()
@@ -48,8 +46,14 @@ func (c *Conn) Send(ctx context.Context, args ...string) error {
 	return err
 }
 
-// isBarrier reports whether v is the reply to Send's PING.
+// isBarrier reports whether v is the reply to Send's PING: the token, or in
+// RESP2 subscribe mode the array ["pong", token].
 func isBarrier(v resp.Value) bool {
+	if v.Kind() == resp.Array && len(v.Elems()) == 2 {
+		if kind, _ := v.Elems()[0].Text(); kind == "pong" {
+			v = v.Elems()[1]
+		}
+	}
 	if v.Kind() != resp.BulkString {
 		return false
 	}
