@@ -64,7 +64,7 @@ func (t *commandTable) learn(name string, info *commandInfo) {
 }
 
 // maxNameLen is the longest command or subcommand name looked up without
-// allocating (the longest in Redis 7 is 26 bytes).
+// allocating; Redis's own names are all much shorter.
 const maxNameLen = 64
 
 // lookupFold looks name up in m, whose keys are lower case, ignoring name's
