@@ -13,8 +13,9 @@ const (
 )
 
 // Node health, as Node.Health reports it. CLUSTER SLOTS does not report
-// health and leaves failed replicas out, so its nodes are all HealthOnline;
-// CLUSTER SHARDS reports every node with its health.
+// health and leaves unavailable replicas out, so its nodes are all
+// HealthOnline; CLUSTER SHARDS reports every node with its health. Route
+// only to HealthOnline replicas: a loading one is not in sync yet.
 const (
 	HealthOnline  = "online"
 	HealthFailed  = "failed"
@@ -27,7 +28,7 @@ type Node struct {
 	Addr     string // host:port to dial, see "Addresses" in the package doc
 	Hostname string // the announced hostname, or empty
 	Role     string // RoleMaster or RoleReplica
-	Health   string // HealthOnline, HealthFailed or HealthLoading (as the server said it)
+	Health   string // HealthOnline, HealthFailed, HealthLoading, or a newer word of the server's, kept as is
 }
 
 // key identifies the node: its ID, or its address when the server sent none.
