@@ -93,6 +93,44 @@ func runLoad(c *Client, workers int, keys func(w, i int) string, stop <-chan str
 	return r, wg.Wait
 }
 
+// runBatchLoad is runLoad's batch worker: DoMulti of 20 SETs, then of the
+// 20 GETs, over the keys of worker 100, checking every reply.
+func runBatchLoad(c *Client, keys func(w, i int) string, stop <-chan struct{}) (r *loadResult, wait func()) {
+	r = &loadResult{}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for round := 0; ; round++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			sets, gets := make([][]string, 20), make([][]string, 20)
+			for j := range sets {
+				key, val := keys(100, round*20+j), strconv.Itoa(round)
+				sets[j], gets[j] = []string{"SET", key, val}, []string{"GET", key}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			replies, err := c.DoMulti(ctx, sets...)
+			if err == nil {
+				replies, err = c.DoMulti(ctx, gets...)
+			}
+			cancel()
+			for j := 0; err == nil && j < len(replies); j++ {
+				if got, _ := replies[j].Text(); got != sets[j][2] {
+					err = fmt.Errorf("%w: GET %s = %v, want %q", errWrongValue, gets[j][1], replies[j], sets[j][2])
+				}
+			}
+			if err != nil {
+				r.fail(err)
+			} else {
+				r.ok.Add(1)
+			}
+		}
+	})
+	return r, wg.Wait
+}
+
 // TestReshardingUnderLoad moves slots back and forth between masters while
 // workers write and read keys in them and everywhere else: no call may fail.
 func TestReshardingUnderLoad(t *testing.T) {
@@ -128,6 +166,7 @@ func TestReshardingUnderLoad(t *testing.T) {
 
 	stop := make(chan struct{})
 	res, wait := runLoad(c, 8, keys, stop)
+	batches, waitBatches := runBatchLoad(c, keys, stop)
 	const rounds = 6
 	for round := range rounds {
 		for i, slot := range moving {
@@ -140,10 +179,13 @@ func TestReshardingUnderLoad(t *testing.T) {
 	}
 	close(stop)
 	wait()
-	t.Logf("resharding: %d slots moved %d times under load: %d calls succeeded, %d failed",
-		len(moving), rounds, res.ok.Load(), res.failed.Load())
+	waitBatches()
+	t.Logf("resharding: %d slots moved %d times under load: %d calls succeeded, %d failed; %d batches succeeded, %d failed",
+		len(moving), rounds, res.ok.Load(), res.failed.Load(), batches.ok.Load(), batches.failed.Load())
 	assert.Zero(t, res.failed.Load(), "failures: %v", res.firstErrs)
 	assert.Positive(t, res.ok.Load())
+	assert.Zero(t, batches.failed.Load(), "failures: %v", batches.firstErrs)
+	assert.Positive(t, batches.ok.Load())
 }
 
 // TestFailoverUnderLoad kills a master while workers write: calls to its
