@@ -135,35 +135,30 @@ func TestAskDuringMigration(t *testing.T) {
 	require.ErrorContains(t, err, "MOVED", "the target serves it only after ASKING")
 }
 
-// commandCalls reads how many times a node ran cmd, from INFO commandstats.
-func commandCalls(t *testing.T, ctx context.Context, n *redistest.Node, cmd string) int {
+// infoCount reads one counter from an INFO section line such as
+// "cmdstat_get:calls=3,usec=..." (field "cmdstat_get", counter "calls").
+func infoCount(t *testing.T, ctx context.Context, n *redistest.Node, section, field, counter string) int {
 	t.Helper()
-	stats, err := n.Info(ctx, "commandstats")
+	stats, err := n.Info(ctx, section)
 	require.NoError(t, err)
-	line, ok := stats["cmdstat_"+cmd]
+	line, ok := stats[field]
 	if !ok {
 		return 0
 	}
-	calls, _, _ := strings.Cut(strings.TrimPrefix(line, "calls="), ",")
-	k, err := strconv.Atoi(calls)
+	value, _, _ := strings.Cut(strings.TrimPrefix(line, counter+"="), ",")
+	k, err := strconv.Atoi(value)
 	require.NoError(t, err, line)
 	return k
 }
 
-// errorCount reads how many error replies of a kind a node gave, from INFO
-// errorstats.
+// commandCalls is how many times a node ran cmd.
+func commandCalls(t *testing.T, ctx context.Context, n *redistest.Node, cmd string) int {
+	return infoCount(t, ctx, n, "commandstats", "cmdstat_"+cmd, "calls")
+}
+
+// errorCount is how many error replies of a kind a node gave.
 func errorCount(t *testing.T, ctx context.Context, n *redistest.Node, code string) int {
-	t.Helper()
-	stats, err := n.Info(ctx, "errorstats")
-	require.NoError(t, err)
-	line, ok := stats["errorstat_"+code]
-	if !ok {
-		return 0
-	}
-	count, _, _ := strings.Cut(strings.TrimPrefix(line, "count="), ",")
-	k, err := strconv.Atoi(count)
-	require.NoError(t, err, line)
-	return k
+	return infoCount(t, ctx, n, "errorstats", "errorstat_"+code, "count")
 }
 
 func TestReadReplicas(t *testing.T) {
