@@ -285,6 +285,7 @@ func TestAutomaticFailover(t *testing.T) {
 func TestReset(t *testing.T) {
 	ctx := faultContext(t)
 	c := Cluster()
+	c.LogOnFailure(t)
 	built := c.Nodes()
 	masters := built[:3]
 	owners := map[int]*Node{}

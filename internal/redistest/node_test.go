@@ -72,6 +72,16 @@ func TestKillRestartStandalone(t *testing.T) {
 	assert.Equal(t, "10485760", must(v.Elems()[1].Text()), "same configuration after restart")
 }
 
+func TestLogTail(t *testing.T) {
+	n := NewNode(t, NodeOptions{})
+	tail := n.LogTail(300)
+	assert.LessOrEqual(t, len(tail), 300)
+	assert.Contains(t, tail, "Ready to accept connections")
+	ext, err := externalNode(context.Background(), n.Addr)
+	require.NoError(t, err)
+	assert.Empty(t, ext.LogTail(300))
+}
+
 func TestPauseResume(t *testing.T) {
 	n := NewNode(t, NodeOptions{})
 	require.NoError(t, n.Pause())
