@@ -317,3 +317,26 @@ func TestReset(t *testing.T) {
 	}
 	require.NoError(t, c.WaitHealthy(ctx))
 }
+
+// TestFailoverPausedMaster fails over a shard whose master is frozen
+// (FAILOVER FORCE): the master, resumed, finds itself a replica.
+func TestFailoverPausedMaster(t *testing.T) {
+	ctx := faultContext(t)
+	c := Cluster()
+	c.LogOnFailure(t)
+	t.Cleanup(func() { assert.NoError(t, c.Reset(context.Background())) })
+	master := c.Masters()[1]
+	replica, err := c.ReplicaOf(ctx, master)
+	require.NoError(t, err)
+	slot := ownedSlot(t, ctx, c, master)
+
+	require.NoError(t, master.Pause())
+	require.NoError(t, c.Failover(ctx, master))
+	owner, err := c.MasterOf(ctx, slot)
+	require.NoError(t, err)
+	assert.Equal(t, replica, owner)
+
+	require.NoError(t, master.Resume())
+	require.NoError(t, c.WaitHealthy(ctx))
+	assert.Contains(t, c.Replicas(), master, "the resumed master learns it was replaced")
+}
