@@ -3,6 +3,7 @@ package redistest_test
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/respwire/respwire/internal/redistest"
 )
@@ -47,4 +48,44 @@ func ExampleTestCluster_MigrateSlot() {
 		fmt.Println(err)
 	}
 	// Output: true
+}
+
+func ExampleTestCluster_Failover() {
+	ctx := context.Background()
+	c := redistest.Cluster()
+	master := c.Masters()[0]
+	replica, _ := c.ReplicaOf(ctx, master)
+	if err := c.Failover(ctx, master); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(slices.Contains(c.Masters(), replica), slices.Contains(c.Replicas(), master))
+	// Leave the shared cluster as StartCluster made it.
+	if err := c.Reset(ctx); err != nil {
+		fmt.Println(err)
+	}
+	// Output: true true
+}
+
+func ExampleNode_Restart() {
+	ctx := context.Background()
+	n, err := redistest.StartNode(redistest.NodeOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer n.Stop()
+	port := n.Port
+	n.Kill()
+	_, err = n.Do(ctx, "PING")
+	fmt.Println("answers after Kill:", err == nil)
+	if err := n.Restart(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = n.Do(ctx, "PING")
+	fmt.Println("answers after Restart:", err == nil, "same port:", n.Port == port)
+	// Output:
+	// answers after Kill: false
+	// answers after Restart: true same port: true
 }
