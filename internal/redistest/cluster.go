@@ -64,7 +64,7 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (*TestCluster, error
 		c.Stop()
 		return nil, err
 	}
-	if err := c.build(ctx, masters); err != nil {
+	if err := c.build(ctx); err != nil {
 		c.Stop()
 		return nil, err
 	}

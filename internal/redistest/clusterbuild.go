@@ -8,10 +8,11 @@ import (
 )
 
 // build joins freshly started nodes into a cluster without redis-cli's
-// fixed sleeps: the first `masters` nodes get distinct config epochs and
+// fixed sleeps: the first c.masters nodes get distinct config epochs and
 // even slot ranges, every node meets every other, the rest replicate the
 // masters in turn, then it waits until the cluster is healthy.
-func (c *TestCluster) build(ctx context.Context, masters int) error {
+func (c *TestCluster) build(ctx context.Context) error {
+	masters := c.masters
 	err := eachNode(c.nodes[:masters], func(i int, n *Node) error {
 		// Distinct epochs spare the cluster its epoch-collision dance.
 		if _, err := n.Do(ctx, "CLUSTER", "SET-CONFIG-EPOCH", strconv.Itoa(i+1)); err != nil {
