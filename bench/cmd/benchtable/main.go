@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -47,6 +48,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err = run(ctx, cfg)
+	if ctx.Err() != nil {
+		err = errors.New("benchtable: interrupted; the servers it started are stopped")
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
