@@ -2,6 +2,7 @@ package conn
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/respwire/respwire/resp"
 )
@@ -28,6 +29,12 @@ func (c *Conn) readLoop() {
 		if err := c.deliver(v); err != nil {
 			c.closeWith(connectionLost(err))
 			return
+		}
+		if c.rd.Buffered() == 0 {
+			// Let the callers just answered run before this goroutine
+			// reads again: the read will most likely find nothing yet
+			// and park, and that system call need not delay them.
+			runtime.Gosched()
 		}
 	}
 }
