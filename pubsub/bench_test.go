@@ -1,0 +1,134 @@
+package pubsub
+
+import (
+	"io"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/respwire/respwire/internal/redistest"
+	"github.com/respwire/respwire/resp"
+	"github.com/stretchr/testify/require"
+)
+
+// rawPublisher publishes from a plain socket with pre-encoded commands and
+// discards the replies, so that the benchmark's allocations are the
+// subscriber's own.
+type rawPublisher struct {
+	nc      net.Conn
+	batch   []byte // batchLen PUBLISH commands
+	drained chan struct{}
+}
+
+const batchLen = 100
+
+// publishWindow is how many messages the publisher may be ahead of the reader.
+const publishWindow = 20000
+
+func newRawPublisher(b *testing.B, cmd string, channels []string) *rawPublisher {
+	nc, err := net.Dial("tcp", redistest.Server().Addr)
+	require.NoError(b, err)
+	p := &rawPublisher{nc: nc, drained: make(chan struct{})}
+	payload := "0123456789abcdef" // 16 bytes
+	for i := range batchLen {
+		p.batch = resp.AppendCommand(p.batch, cmd, channels[i%len(channels)], payload)
+	}
+	go func() {
+		defer close(p.drained)
+		io.Copy(io.Discard, nc) // the integer replies
+	}()
+	return p
+}
+
+// publish sends n messages (rounded up to whole batches) from a goroutine,
+// one batch per credit taken: the reader hands credits back as messages
+// arrive, so the server's output buffer for the subscriber stays small
+// (Redis disconnects a pub/sub client that falls 32 MB behind).
+func (p *rawPublisher) publish(n int, credits <-chan struct{}) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		var err error
+		for sent := 0; sent < n && err == nil; sent += batchLen {
+			<-credits
+			_, err = p.nc.Write(p.batch)
+		}
+		errc <- err
+	}()
+	return errc
+}
+
+func (p *rawPublisher) close() {
+	p.nc.Close()
+	<-p.drained
+}
+
+// BenchmarkReceive measures messages received per second and allocations
+// per message: one publisher, one Subscriber, the messages spread over the
+// given number of channels.
+func BenchmarkReceive(b *testing.B) {
+	for _, bc := range []struct {
+		name      string
+		publish   string
+		subscribe func(*Subscriber, []string) error
+		channels  int
+	}{
+		{"channels=1", "PUBLISH", func(s *Subscriber, chs []string) error { return s.Subscribe(testContext(b), chs...) }, 1},
+		{"channels=100", "PUBLISH", func(s *Subscriber, chs []string) error { return s.Subscribe(testContext(b), chs...) }, 100},
+		{"shard/channels=1", "SPUBLISH", func(s *Subscriber, chs []string) error { return s.SSubscribe(testContext(b), chs...) }, 1},
+		{"shard/channels=100", "SPUBLISH", func(s *Subscriber, chs []string) error { return s.SSubscribe(testContext(b), chs...) }, 100},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			name := uniqueName("bench")
+			s := newServerSubscriber(b, name)
+			chans := names(name, bc.channels)
+			require.NoError(b, bc.subscribe(s, chans))
+			p := newRawPublisher(b, bc.publish, chans)
+			defer p.close()
+
+			total := (b.N + batchLen - 1) / batchLen * batchLen
+			credits := make(chan struct{}, publishWindow/batchLen)
+			for range cap(credits) {
+				credits <- struct{}{}
+			}
+			stuck := time.NewTimer(time.Minute)
+			defer stuck.Stop()
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			sent := p.publish(total, credits)
+			for i := 1; i <= total; i++ {
+				select {
+				case _, ok := <-s.Messages():
+					if !ok {
+						b.Fatal("Messages() closed")
+					}
+				case <-stuck.C:
+					b.Fatalf("%d of %d messages after a minute", i-1, total)
+				}
+				if i%batchLen == 0 {
+					select {
+					case credits <- struct{}{}:
+					default:
+					}
+				}
+			}
+			elapsed := time.Since(start)
+			b.StopTimer()
+			require.NoError(b, <-sent)
+			b.ReportMetric(float64(total)/elapsed.Seconds(), "msgs/s")
+		})
+	}
+}
+
+// BenchmarkDecodePush is the Subscriber's own work per message, without the
+// network: taking a push frame apart.
+func BenchmarkDecodePush(b *testing.B) {
+	v := resp.NewPush(resp.NewBulkString("smessage"), resp.NewBulkString("channel:"+strconv.Itoa(42)), resp.NewBulkString("0123456789abcdef"))
+	b.ReportAllocs()
+	for b.Loop() {
+		if decodePush(v).kind != pushMessage {
+			b.Fatal("not a message")
+		}
+	}
+}
