@@ -3,6 +3,7 @@ package conn
 import (
 	"context"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,11 +41,13 @@ func TestDoAllocations(t *testing.T) {
 	}
 }
 
-// idleConnBytes dials n Conns, uses each once, and returns the heap and stack
-// memory they hold, per Conn, measured after a collection.
+// idleConnBytes dials n Conns, puts each through a burst of large commands,
+// and returns the heap and stack memory they hold once idle, per Conn,
+// measured after a collection.
 func idleConnBytes(tb testing.TB, n int) float64 {
 	ctx := context.Background()
 	addr := redistest.Server().Addr
+	big := strings.Repeat("x", 256<<10)
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -52,7 +55,13 @@ func idleConnBytes(tb testing.TB, n int) float64 {
 	for i := range conns {
 		c, err := Dial(ctx, addr, nil)
 		require.NoError(tb, err)
-		_, err = c.Do(ctx, "PING") // so the buffers a used Conn keeps are counted
+		// A burst of large commands and replies first, so that what a
+		// used Conn keeps is counted.
+		_, err = c.Do(ctx, "SET", "conn:idle:big", big)
+		require.NoError(tb, err)
+		_, err = c.Do(ctx, "GET", "conn:idle:big")
+		require.NoError(tb, err)
+		_, err = c.Do(ctx, "PING")
 		require.NoError(tb, err)
 		conns[i] = c
 	}

@@ -5,8 +5,9 @@ import "runtime"
 const (
 	// maxKeptBuffer is the largest write buffer kept for reuse after a
 	// write; a bigger one (from a burst of large commands) is left to the
-	// collector so an idle Conn stays small.
-	maxKeptBuffer = 64 << 10
+	// collector so an idle Conn stays small. Batches of small commands fit
+	// (128 pipelined GETs take about 4 KiB).
+	maxKeptBuffer = 8 << 10
 	// maxDirectWrite is the most a caller writes from its own goroutine.
 	// It writes only when nothing is in flight, so the socket's send buffer
 	// is empty and a write this small does not block even when the server
