@@ -7,11 +7,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/respwire/respwire/internal/redistest"
+	"github.com/respwire/respwire/resp"
 )
 
 func TestCloseIsIdempotent(t *testing.T) {
@@ -189,4 +191,68 @@ func TestDialRefused(t *testing.T) {
 	_, err = Dial(testContext(t), "127.0.0.1:"+strconv.Itoa(port), nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "conn: dial")
+}
+
+// TestCloseRacingEverything closes a Conn while goroutines run Do, DoMulti
+// and Send on it with contexts that end at random points: every call returns
+// its own reply, its context's error or an ErrClosed error, and none hangs.
+func TestCloseRacingEverything(t *testing.T) {
+	c := dialTest(t, &Options{OnPush: func(resp.Value) {}})
+	ctx := testContext(t)
+	const workers = 64
+	var (
+		wg      sync.WaitGroup
+		started sync.WaitGroup
+		calls   atomic.Int32
+	)
+	check := func(err error) bool {
+		if err == nil {
+			return true
+		}
+		if !errors.Is(err, ErrClosed) && !errors.Is(err, context.Canceled) {
+			t.Errorf("unexpected error %v", err)
+		}
+		return false
+	}
+	started.Add(workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			started.Done()
+			for i := 0; ; i++ {
+				calls.Add(1)
+				call, cancel := context.WithCancel(ctx)
+				if i%4 == 0 {
+					go cancel()
+				}
+				val := strconv.Itoa(w) + "/" + strconv.Itoa(i)
+				var err error
+				switch i % 3 {
+				case 0:
+					var v resp.Value
+					if v, err = c.Do(call, "ECHO", val); err == nil {
+						assert.Equal(t, val, text(t, v))
+					}
+				case 1:
+					var vals []resp.Value
+					if vals, err = c.DoMulti(call, []string{"ECHO", val}, []string{"ECHO", val + "+"}); err == nil {
+						assert.Equal(t, val, text(t, vals[0]))
+						assert.Equal(t, val+"+", text(t, vals[1]))
+					}
+				default:
+					err = c.Send(call, "SUBSCRIBE", "conn:chaos:"+val)
+				}
+				cancel()
+				if !check(err) && errors.Is(err, ErrClosed) {
+					return
+				}
+			}
+		}()
+	}
+	started.Wait()
+	require.Eventually(t, func() bool { return calls.Load() > 2000 }, 10*time.Second, time.Millisecond)
+	require.NoError(t, c.Close())
+	wg.Wait()
+	assert.Equal(t, StateClosed, c.State())
 }
