@@ -145,7 +145,9 @@ func (s *Subscriber) onPush(l *link, v resp.Value) {
 	}
 }
 
-// deliver hands m to the reader of Messages().
+// deliver hands m to the reader of Messages(). Once l is detached, whoever
+// closes its connection waits for this goroutine: a message whose
+// subscription the user dropped is then discarded rather than waited on.
 func (s *Subscriber) deliver(l *link, m Message) {
 	s.delivery.RLock()
 	defer s.delivery.RUnlock()
@@ -154,9 +156,34 @@ func (s *Subscriber) deliver(l *link, m Message) {
 	}
 	select {
 	case s.messages <- m:
+		return
 	case <-s.done:
-	case <-l.dying: // every channel of a detached link was unsubscribed
+		return
+	case <-l.dying:
 	}
+	if !s.wanted(m) {
+		return
+	}
+	// Published before its channel moved to another link: still the user's.
+	select {
+	case s.messages <- m:
+	case <-s.done:
+	}
+}
+
+// wanted reports whether the user still wants the subscription m came by.
+func (s *Subscriber) wanted(m Message) bool {
+	key := subKey{space: spaceChannel, name: m.Channel}
+	switch m.Kind {
+	case KindPMessage:
+		key = subKey{space: spacePattern, name: m.Pattern}
+	case KindSMessage:
+		key.space = spaceShard
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.want[key]
+	return ok
 }
 
 // confirmedLocked handles a subscribe confirmation for key on l. Usually key

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/respwire/respwire/conn"
@@ -55,14 +56,17 @@ func (s *Subscriber) subscribe(ctx context.Context, sp space, names []string, mo
 		if err == nil {
 			groups, err = s.route(sp, pending)
 		}
+		results := make([]groupResult, len(groups))
+		inParallel(len(groups), func(i int) {
+			r := &results[i]
+			r.retry, r.added, r.err = s.subscribeGroup(ctx, sp, groups[i], mode)
+		})
 		var again []subKey
-		for _, g := range groups {
-			var retry, newKeys []subKey
-			retry, newKeys, err = s.subscribeGroup(ctx, sp, g, mode)
-			added = append(added, newKeys...)
-			again = append(again, retry...)
-			if err != nil {
-				break
+		for _, r := range results {
+			added = append(added, r.added...)
+			again = append(again, r.retry...)
+			if err == nil {
+				err = r.err
 			}
 		}
 		if err != nil {
@@ -152,25 +156,63 @@ func (s *Subscriber) unsubscribe(ctx context.Context, sp space, names []string) 
 	s.mu.Unlock()
 	closeAll(closeNow)
 
+	type sendTo struct {
+		link *link
+		keys []subKey
+	}
+	var sends []sendTo
 	for l, keys := range send {
-		c, err := l.wait(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return err
-			}
-			continue // the dial failed: nothing was subscribed there
-		}
 		for _, g := range groupBySlot(l.addr, keys) {
-			err := c.Send(ctx, command(spaceCommands[sp].unsubscribe, g.keys)...)
-			if err != nil && !isRedirect(err) && !errors.Is(err, conn.ErrClosed) {
-				// A redirect means the node owns the slot no more and
-				// has dropped its channels already; a closed connection
-				// holds no subscription.
-				return fmt.Errorf("pubsub: %s: %w", spaceCommands[sp].unsubscribe, err)
-			}
+			sends = append(sends, sendTo{l, g.keys})
 		}
 	}
-	return nil
+	errs := make([]error, len(sends))
+	inParallel(len(sends), func(i int) {
+		c, err := sends[i].link.wait(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				errs[i] = err
+			}
+			return // the dial failed: nothing was subscribed there
+		}
+		err = c.Send(ctx, command(spaceCommands[sp].unsubscribe, sends[i].keys)...)
+		if err != nil && !isRedirect(err) && !errors.Is(err, conn.ErrClosed) {
+			// A redirect means the node owns the slot no more and has
+			// dropped its channels already; a closed connection holds no
+			// subscription.
+			errs[i] = fmt.Errorf("pubsub: %s: %w", spaceCommands[sp].unsubscribe, err)
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// groupResult is what subscribeGroup returned for one group.
+type groupResult struct {
+	retry, added []subKey
+	err          error
+}
+
+// maxParallel bounds the commands one call has in flight at once: groups of
+// different slots are sent concurrently, and pipelined on each connection.
+const maxParallel = 64
+
+// inParallel runs fn(0) … fn(n-1), up to maxParallel at a time, and returns
+// when all have.
+func inParallel(n int, fn func(i int)) {
+	if n == 1 {
+		fn(0)
+		return
+	}
+	var wg sync.WaitGroup
+	tokens := make(chan struct{}, maxParallel)
+	for i := range n {
+		tokens <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-tokens }()
+			fn(i)
+		})
+	}
+	wg.Wait()
 }
 
 // route splits keys into the groups to send: one for channels or patterns,
