@@ -1,6 +1,8 @@
 package pubsub
 
 import (
+	"context"
+
 	"github.com/respwire/respwire/conn"
 )
 
@@ -162,6 +164,18 @@ func keysOf(set map[subKey]struct{}) []subKey {
 
 func closeAll(conns []*conn.Conn) {
 	for _, c := range conns {
+		c.Close()
+	}
+}
+
+// retire closes the connections of emptied shard links. Each first gets a
+// bare SUNSUBSCRIBE (everything), and is closed once that is answered: by
+// then the server holds none of the connection's shard channels, and every
+// unsubscribe written before it was answered too. A bare close would leave
+// them counted until the server notices the closed socket.
+func retire(ctx context.Context, conns []*conn.Conn) {
+	for _, c := range conns {
+		_ = c.Send(ctx, spaceCommands[spaceShard].unsubscribe) // closed either way
 		c.Close()
 	}
 }

@@ -99,5 +99,5 @@ func (s *Subscriber) closeRetired() {
 	conns := s.retire
 	s.retire = nil
 	s.mu.Unlock()
-	closeAll(conns)
+	retire(s.life, conns)
 }

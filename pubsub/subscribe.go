@@ -95,7 +95,7 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 		created = false
 	}
 	s.mu.Unlock()
-	closeAll(closeNow)
+	retire(ctx, closeNow)
 	if len(send) == 0 {
 		return nil, added, nil
 	}
@@ -116,7 +116,7 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 	closing := s.closing
 	s.mu.Unlock()
 	if c != nil {
-		c.Close()
+		retire(ctx, []*conn.Conn{c})
 	}
 	switch {
 	case closing:
@@ -154,7 +154,7 @@ func (s *Subscriber) unsubscribe(ctx context.Context, sp space, names []string) 
 	}
 	send, closeNow := s.unwantLocked(keys)
 	s.mu.Unlock()
-	closeAll(closeNow)
+	retire(ctx, closeNow)
 
 	type sendTo struct {
 		link *link
