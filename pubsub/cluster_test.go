@@ -181,6 +181,25 @@ func TestClusterSubscribeWhileClosing(t *testing.T) {
 	eventually(t, "the node connection is gone", func() bool { return clusterClientsNamed(t, name) == 0 })
 }
 
+// Channels in hundreds of slots in one call: one SSUBSCRIBE per slot, each at
+// its slot's master, all confirmed when the call returns.
+func TestClusterManySlotsInOneCall(t *testing.T) {
+	ctx := testContext(t)
+	name := uniqueName("many")
+	s := newClusterSubscriber(t, name)
+	pub := newClusterClient(t, name+"-pub")
+	chans := channelsOnEveryMaster(t, name+"-", 500)
+	require.NoError(t, s.SSubscribe(ctx, chans...))
+	require.EqualValues(t, len(chans), shardNumsub(t, chans))
+	require.Equal(t, 3, clusterClientsNamed(t, name), "one connection per master")
+	for _, ch := range []string{chans[0], chans[250], chans[499]} {
+		publishOnce(t, s, pub, "SPUBLISH", ch, "to "+ch)
+	}
+	require.NoError(t, s.SUnsubscribe(ctx)) // all
+	require.Zero(t, shardNumsub(t, chans))
+	require.Empty(t, s.nodeLinks())
+}
+
 func TestClusterChannelsAndPatterns(t *testing.T) {
 	ctx := testContext(t)
 	name := uniqueName("global")

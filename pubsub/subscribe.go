@@ -104,6 +104,7 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 	}
 
 	c, err := l.wait(ctx)
+	dialFailed := err != nil && ctx.Err() == nil
 	if err == nil {
 		err = c.Send(ctx, command(spaceCommands[sp].subscribe, send)...)
 	}
@@ -121,10 +122,12 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 	switch {
 	case closing:
 		return send, added, ErrClosed
-	case isRedirect(err) || errors.Is(err, conn.ErrClosed):
-		// The slot lives elsewhere now, or the connection was lost or
-		// retired under us: route these keys again.
+	case isRedirect(err) || errors.Is(err, conn.ErrClosed) || (dialFailed && s.cluster != nil):
+		// The slot lives elsewhere now, the connection was lost or
+		// retired under us, or a node failed: route these keys again.
 		return send, added, nil
+	case dialFailed:
+		return send, added, err // says "pubsub: connect to ..." already
 	default:
 		return send, added, fmt.Errorf("pubsub: %s: %w", spaceCommands[sp].subscribe, err)
 	}
@@ -183,7 +186,12 @@ func (s *Subscriber) unsubscribe(ctx context.Context, sp space, names []string) 
 			errs[i] = fmt.Errorf("pubsub: %s: %w", spaceCommands[sp].unsubscribe, err)
 		}
 	})
-	return errors.Join(errs...)
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // groupResult is what subscribeGroup returned for one group.
