@@ -28,9 +28,11 @@
 // channels: it is opened with the node's first one and closed when the last
 // one is unsubscribed. SSubscribe takes channels in any slots: it sends one
 // SSUBSCRIBE per slot (the server refuses channels of several slots in one)
-// to the node that owns it. Connections speak RESP3 and the server's pushes
-// are read on each connection's reader goroutine; a server that only speaks
-// RESP2 is refused with an error (RESP2 subscribe mode is not implemented).
+// to the node that owns it. Connections speak RESP3, and the server's pushes
+// are read on each connection's reader goroutine. With conn.Options.Protocol
+// 2, or a server that refuses HELLO, each is instead a RESP2 connection
+// dedicated to subscribe mode, where every array the server sends is taken
+// as a push.
 //
 // # Concurrency
 //

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/respwire/respwire/conn"
 	"github.com/respwire/respwire/resp"
 )
 
@@ -25,7 +24,7 @@ type link struct {
 	shard bool // holds shard channels, and is closed when the last one leaves
 
 	ready chan struct{} // closed once the dial has finished
-	conn  *conn.Conn    // valid after ready; nil if the dial failed
+	conn  subConn       // valid after ready; nil if the dial failed
 	err   error         // the dial's error, valid after ready
 
 	dying chan struct{} // closed on detach: messages read from now on are dropped
@@ -47,7 +46,7 @@ func newLink(addr string, shard bool) *link {
 }
 
 // wait returns the link's connection once its dial has finished.
-func (l *link) wait(ctx context.Context) (*conn.Conn, error) {
+func (l *link) wait(ctx context.Context) (subConn, error) {
 	select {
 	case <-l.ready:
 		return l.conn, l.err
@@ -66,17 +65,13 @@ func (s *Subscriber) dial(ctx context.Context, l *link) {
 	c, err := s.dialConn(ctx, l.addr, &opts)
 	stop()
 	cancel()
-	if err == nil && c.Protocol() != 3 {
-		c.Close()
-		c, err = nil, fmt.Errorf("pubsub: %s answered in RESP2; the Subscriber needs RESP3 push frames", l.addr)
-	}
 	if err != nil {
 		err = fmt.Errorf("pubsub: connect to %s: %w", l.addr, err)
 	}
 
 	s.mu.Lock()
 	l.conn, l.err = c, err
-	var closeNow *conn.Conn
+	var closeNow subConn
 	switch {
 	case err != nil:
 		// Every member belongs to a call waiting on ready, which settles

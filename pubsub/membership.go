@@ -1,10 +1,6 @@
 package pubsub
 
-import (
-	"context"
-
-	"github.com/respwire/respwire/conn"
-)
+import "context"
 
 // This file holds the membership decisions: which subscription lives on which
 // link. Every function here runs with Subscriber.mu held and never blocks, so
@@ -43,7 +39,7 @@ func (s *Subscriber) linkLocked(sp space, addr string) (l *link, created bool) {
 // user unsubscribed meanwhile stays unsubscribed. A key wanted on another
 // link moves here; if that empties a shard link, its connection comes back in
 // closeNow for the caller to close.
-func (s *Subscriber) attachLocked(l *link, keys []subKey, mode attachMode) (send, added []subKey, closeNow []*conn.Conn) {
+func (s *Subscriber) attachLocked(l *link, keys []subKey, mode attachMode) (send, added []subKey, closeNow []subConn) {
 	for _, key := range keys {
 		owner, wanted := s.want[key]
 		_, orphaned := s.orphans[key]
@@ -71,7 +67,7 @@ func (s *Subscriber) attachLocked(l *link, keys []subKey, mode attachMode) (send
 // in orphans for the repair worker; without, the calling subscribe holds them
 // (to route again, or settle). If that empties an attached shard link, it is
 // detached and its connection returned for the caller to close.
-func (s *Subscriber) orphanLocked(l *link, keys []subKey, queue bool) *conn.Conn {
+func (s *Subscriber) orphanLocked(l *link, keys []subKey, queue bool) subConn {
 	for _, key := range keys {
 		if owner, wanted := s.want[key]; wanted && owner == l {
 			s.want[key] = nil
@@ -89,7 +85,7 @@ func (s *Subscriber) orphanLocked(l *link, keys []subKey, queue bool) *conn.Conn
 // ones subscribed somewhere by link. Links left without members are not in
 // the result: their connections, returned in closeNow, are closed instead,
 // which unsubscribes everything on them at once.
-func (s *Subscriber) unwantLocked(keys []subKey) (send map[*link][]subKey, closeNow []*conn.Conn) {
+func (s *Subscriber) unwantLocked(keys []subKey) (send map[*link][]subKey, closeNow []subConn) {
 	send = make(map[*link][]subKey)
 	for _, key := range keys {
 		owner, wanted := s.want[key]
@@ -116,7 +112,7 @@ func (s *Subscriber) unwantLocked(keys []subKey) (send map[*link][]subKey, close
 }
 
 // retireIfEmptyLocked detaches l if it is a shard link without members.
-func (s *Subscriber) retireIfEmptyLocked(l *link) *conn.Conn {
+func (s *Subscriber) retireIfEmptyLocked(l *link) subConn {
 	if !l.shard || len(l.members) > 0 {
 		return nil
 	}
@@ -127,7 +123,7 @@ func (s *Subscriber) retireIfEmptyLocked(l *link) *conn.Conn {
 // again, and hands its connection to the caller to close, unless someone
 // already took that job or the dial has not returned yet (the dialler then
 // closes it). It returns nil if l was already detached.
-func (s *Subscriber) detachLocked(l *link) *conn.Conn {
+func (s *Subscriber) detachLocked(l *link) subConn {
 	if l.detached {
 		return nil
 	}
@@ -162,7 +158,7 @@ func keysOf(set map[subKey]struct{}) []subKey {
 	return keys
 }
 
-func closeAll(conns []*conn.Conn) {
+func closeAll(conns []subConn) {
 	for _, c := range conns {
 		c.Close()
 	}
@@ -173,7 +169,7 @@ func closeAll(conns []*conn.Conn) {
 // then the server holds none of the connection's shard channels, and every
 // unsubscribe written before it was answered too. A bare close would leave
 // them counted until the server notices the closed socket.
-func retire(ctx context.Context, conns []*conn.Conn) {
+func retire(ctx context.Context, conns []subConn) {
 	for _, c := range conns {
 		_ = c.Send(ctx, spaceCommands[spaceShard].unsubscribe) // closed either way
 		c.Close()

@@ -240,9 +240,9 @@ func TestNewErrors(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "pubsub: ")
 
-	_, err = New(ctx, redistest.Server().Addr, &conn.Options{Protocol: 2})
+	_, err = New(ctx, redistest.Server().Addr, &conn.Options{Protocol: 4})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "RESP3")
+	assert.Contains(t, err.Error(), "pubsub: Options.Protocol is 4")
 
 	_, err = NewCluster(ctx, nil)
 	require.Error(t, err)

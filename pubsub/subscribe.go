@@ -117,7 +117,7 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 	closing := s.closing
 	s.mu.Unlock()
 	if c != nil {
-		retire(ctx, []*conn.Conn{c})
+		retire(ctx, []subConn{c})
 	}
 	switch {
 	case closing:

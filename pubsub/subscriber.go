@@ -25,8 +25,8 @@ type Subscriber struct {
 	addr    string          // the single server
 	opts    conn.Options    // of every connection; OnPush is the Subscriber's
 
-	// dialConn is conn.Dial; tests swap it for connections to a fake server.
-	dialConn func(ctx context.Context, addr string, opts *conn.Options) (*conn.Conn, error)
+	// dialConn is dialSubConn; tests swap it for connections to a fake server.
+	dialConn func(ctx context.Context, addr string, opts *conn.Options) (subConn, error)
 
 	messages       chan Message
 	delivery       sync.RWMutex // readers hand messages over; Close takes it to close messages
@@ -43,7 +43,7 @@ type Subscriber struct {
 	want       map[subKey]*link    // what the user wants, and where it is subscribed
 	orphans    map[subKey]struct{} // wanted and subscribed nowhere: the repair worker's job
 	strays     []stray             // subscribed without being wanted: the repair worker's job
-	retire     []*conn.Conn        // detached on a reader goroutine: the repair worker closes them
+	retire     []subConn           // detached on a reader goroutine: the repair worker closes them
 	global     *link               // channels and patterns
 	globalTurn int                 // which node of a cluster the next global link goes to
 	nodes      map[string]*link    // shard channels, by node address
@@ -51,7 +51,8 @@ type Subscriber struct {
 
 // New returns a Subscriber for the server at addr. It connects at once, so a
 // wrong address or password is reported here. opts may be nil; its OnPush is
-// ignored, and Protocol must be 3 or 0 (the default, 3).
+// ignored. Connections speak RESP3 unless opts.Protocol is 2 or the server
+// refuses HELLO; then each is a RESP2 connection in subscribe mode.
 func New(ctx context.Context, addr string, opts *conn.Options) (*Subscriber, error) {
 	var o conn.Options
 	if opts != nil {
@@ -103,18 +104,14 @@ func NewCluster(ctx context.Context, c *cluster.Client) (*Subscriber, error) {
 }
 
 func newSubscriber(opts conn.Options) (*Subscriber, error) {
-	switch opts.Protocol {
-	case 0:
-		opts.Protocol = 3
-	case 3:
-	default:
-		return nil, fmt.Errorf("pubsub: protocol %d: the Subscriber needs RESP3 (3)", opts.Protocol)
+	if opts.Protocol != 0 && opts.Protocol != 2 && opts.Protocol != 3 {
+		return nil, fmt.Errorf("pubsub: Options.Protocol is %d; want 2 or 3", opts.Protocol)
 	}
 	opts.OnPush = nil
 	life, stop := context.WithCancel(context.Background())
 	s := &Subscriber{
 		opts:     opts,
-		dialConn: conn.Dial,
+		dialConn: dialSubConn,
 		messages: make(chan Message, messageBuffer),
 		done:     make(chan struct{}),
 		life:     life,
