@@ -28,6 +28,7 @@ type fakeRedis struct {
 	subs  map[int]map[subKey]bool
 	log   []string // "<conn id> <command and arguments>"
 	hook  func(c *fakeserver.Conn, cmd []string) (handled bool)
+	resp2 bool // refuse HELLO and answer as Redis does in RESP2
 }
 
 func newFakeRedis(t testing.TB) *fakeRedis {
@@ -68,6 +69,10 @@ func (f *fakeRedis) handle(c *fakeserver.Conn, cmd []string) {
 	if hook != nil && hook(c, cmd) {
 		return
 	}
+	if f.resp2 && strings.EqualFold(cmd[0], "HELLO") {
+		f.reply(c, resp.NewSimpleError("ERR unknown command 'HELLO'"))
+		return
+	}
 	if fakeserver.ServeHello(c, cmd) {
 		return
 	}
@@ -91,7 +96,7 @@ func (f *fakeRedis) serve(c *fakeserver.Conn, cmd []string) {
 				chans = f.subscribed(c.ID(), space(sp))
 			}
 			if len(chans) == 0 {
-				f.reply(c, resp.NewPush(resp.NewBulkString(strings.ToLower(name)), resp.NewNull(), resp.NewInt(0)))
+				f.reply(c, f.pushFrame(resp.NewBulkString(strings.ToLower(name)), resp.NewNull(), resp.NewInt(0)))
 			}
 			for _, ch := range chans {
 				n := f.set(c.ID(), subKey{space(sp), ch}, false)
@@ -101,6 +106,8 @@ func (f *fakeRedis) serve(c *fakeserver.Conn, cmd []string) {
 		}
 	}
 	switch {
+	case name == "PING" && len(cmd) == 2 && f.resp2 && len(f.subscribed(c.ID(), spaceChannel)) > 0:
+		f.reply(c, resp.NewArray(resp.NewBulkString("pong"), resp.NewBulkString(cmd[1])))
 	case name == "PING" && len(cmd) == 2:
 		f.reply(c, resp.NewBulkString(cmd[1]))
 	case name == "PING":
@@ -182,18 +189,26 @@ func (f *fakeRedis) conn(id int) *fakeserver.Conn {
 
 // push writes a confirmation-shaped push frame.
 func (f *fakeRedis) push(c *fakeserver.Conn, kind, name string, n int) {
-	f.reply(c, resp.NewPush(resp.NewBulkString(kind), resp.NewBulkString(name), resp.NewInt(int64(n))))
+	f.reply(c, f.pushFrame(resp.NewBulkString(kind), resp.NewBulkString(name), resp.NewInt(int64(n))))
 }
 
 // smessage writes a shard message on c.
 func (f *fakeRedis) smessage(c *fakeserver.Conn, channel, payload string) {
-	f.reply(c, resp.NewPush(resp.NewBulkString("smessage"), resp.NewBulkString(channel), resp.NewBulkString(payload)))
+	f.reply(c, f.pushFrame(resp.NewBulkString("smessage"), resp.NewBulkString(channel), resp.NewBulkString(payload)))
 }
 
 // drop unsubscribes key on c as a server does on its own when a slot moves.
 func (f *fakeRedis) drop(c *fakeserver.Conn, key subKey) {
 	n := f.set(c.ID(), key, false)
 	f.push(c, strings.ToLower(spaceCommands[key.space].unsubscribe), key.name, n)
+}
+
+// pushFrame is a push on RESP3 and a plain array on RESP2.
+func (f *fakeRedis) pushFrame(elems ...resp.Value) resp.Value {
+	if f.resp2 {
+		return resp.NewArray(elems...)
+	}
+	return resp.NewPush(elems...)
 }
 
 // reply writes v; a client that went away is not the server's failure.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/respwire/respwire/conn"
+	"github.com/respwire/respwire/internal/fakeserver"
 	"github.com/respwire/respwire/internal/redistest"
 	"github.com/respwire/respwire/resp"
 	"github.com/stretchr/testify/assert"
@@ -109,4 +110,32 @@ func TestRESP2SendAfterClose(t *testing.T) {
 	_, err = dialRESP2(ctx, redistest.Server().Addr, &conn.Options{Password: "secret-pw"})
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "secret-pw")
+}
+
+// A server that refuses HELLO (Redis 5 and older) gets RESP2 connections in
+// subscribe mode. PING there answers ["pong", token] once a channel is
+// subscribed, the bare token before.
+func TestRESP2FallbackWhenHelloIsRefused(t *testing.T) {
+	ctx := testContext(t)
+	f := &fakeRedis{t: t, conns: make(map[int]*fakeserver.Conn), subs: make(map[int]map[subKey]bool), resp2: true}
+	f.srv = fakeserver.Start(t).Handle(f.handle)
+	s, err := New(ctx, f.srv.Addr(), nil)
+	require.NoError(t, err)
+	defer s.Close()
+
+	require.NoError(t, s.Subscribe(ctx, "a", "b"))
+	require.NoError(t, s.SSubscribe(ctx, "x"))
+	ids := f.holders(subKey{spaceChannel, "a"})
+	require.Len(t, ids, 1)
+	f.reply(f.conn(ids[0]), resp.NewArray(resp.NewBulkString("message"), resp.NewBulkString("a"), resp.NewBulkString("hi")))
+	assert.Equal(t, Message{Kind: KindMessage, Channel: "a", Payload: "hi"}, receive(t, s))
+	shardIDs := f.holders(shard("x"))
+	require.Len(t, shardIDs, 1)
+	f.smessage(f.conn(shardIDs[0]), "x", "sharded")
+	assert.Equal(t, Message{Kind: KindSMessage, Channel: "x", Payload: "sharded"}, receive(t, s))
+
+	require.NoError(t, s.Unsubscribe(ctx, "a"))
+	assert.Empty(t, f.holders(subKey{spaceChannel, "a"}))
+	require.NoError(t, s.SUnsubscribe(ctx, "x"))
+	assert.Empty(t, s.nodeLinks())
 }
