@@ -27,7 +27,7 @@ type link struct {
 	conn  subConn       // valid after ready; nil if the dial failed
 	err   error         // the dial's error, valid after ready
 
-	dying chan struct{} // closed on detach: messages read from now on are dropped
+	dying chan struct{} // closed on detach: messages of unwanted subscriptions are dropped, not waited on
 
 	// Guarded by Subscriber.mu.
 	members    map[subKey]struct{} // the subscriptions routed here
@@ -214,6 +214,6 @@ func (s *Subscriber) droppedLocked(l *link, key subKey) {
 	}
 	if c := s.orphanLocked(l, []subKey{key}, true); c != nil {
 		// This is c's reader goroutine, and closing c waits for it.
-		s.retire = append(s.retire, c)
+		s.toRetire = append(s.toRetire, c)
 	}
 }

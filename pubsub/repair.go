@@ -96,8 +96,8 @@ func (s *Subscriber) unsubscribeStray(ctx context.Context, st stray) bool {
 // closeRetired closes the connections of links detached on a reader goroutine.
 func (s *Subscriber) closeRetired() {
 	s.mu.Lock()
-	conns := s.retire
-	s.retire = nil
+	conns := s.toRetire
+	s.toRetire = nil
 	s.mu.Unlock()
 	retire(s.life, conns)
 }

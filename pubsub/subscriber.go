@@ -43,7 +43,7 @@ type Subscriber struct {
 	want       map[subKey]*link    // what the user wants, and where it is subscribed
 	orphans    map[subKey]struct{} // wanted and subscribed nowhere: the repair worker's job
 	strays     []stray             // subscribed without being wanted: the repair worker's job
-	retire     []subConn           // detached on a reader goroutine: the repair worker closes them
+	toRetire   []subConn           // detached on a reader goroutine: the repair worker retires them
 	global     *link               // channels and patterns
 	globalTurn int                 // which node of a cluster the next global link goes to
 	nodes      map[string]*link    // shard channels, by node address
@@ -193,8 +193,8 @@ func (s *Subscriber) Close() error {
 	s.closing = true
 	close(s.done)
 	s.stop()
-	conns := s.retire
-	s.retire = nil
+	conns := s.toRetire
+	s.toRetire = nil
 	if s.global != nil {
 		if c := s.detachLocked(s.global); c != nil {
 			conns = append(conns, c)
