@@ -200,6 +200,30 @@ func TestClusterManySlotsInOneCall(t *testing.T) {
 	require.Empty(t, s.nodeLinks())
 }
 
+// Reconnect in a cluster: every subscriber connection is killed; each is
+// dialled again (after a topology read) and its subscriptions restored.
+func TestClusterReconnectAfterClientKill(t *testing.T) {
+	ctx := testContext(t)
+	name := uniqueName("ckill")
+	s := newClusterSubscriber(t, name)
+	pub := newClusterClient(t, name+"-pub")
+	chans := channelsOnEveryMaster(t, name+"-", 12)
+	require.NoError(t, s.SSubscribe(ctx, chans...))
+	require.NoError(t, s.Subscribe(ctx, name+":ch"))
+	require.Equal(t, 4, clusterClientsNamed(t, name))
+
+	for _, node := range redistest.Cluster().Nodes() {
+		_, err := node.Do(ctx, "CLIENT", "KILL", "SKIPME", "yes", "TYPE", "pubsub")
+		require.NoError(t, err)
+	}
+	for _, ch := range chans {
+		publishUntilCluster(t, s, pub, "SPUBLISH", ch, "back on "+ch)
+	}
+	publishUntilCluster(t, s, pub, "PUBLISH", name+":ch", "channel back")
+	require.EqualValues(t, len(chans), shardNumsub(t, chans), "each channel subscribed once")
+	eventually(t, "one connection per master and one for channels", func() bool { return clusterClientsNamed(t, name) == 4 })
+}
+
 func TestClusterChannelsAndPatterns(t *testing.T) {
 	ctx := testContext(t)
 	name := uniqueName("global")

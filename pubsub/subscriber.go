@@ -128,6 +128,10 @@ func newSubscriber(opts conn.Options) (*Subscriber, error) {
 
 // Subscribe subscribes to channels and returns once the server confirmed
 // every one. In a cluster, any node delivers every PUBLISH.
+//
+// If a subscribe returns an error, the names it could not confirm and that
+// were not subscribed before are not subscribed; names confirmed before the
+// error stay subscribed. Subscribing a name twice is the same as once.
 func (s *Subscriber) Subscribe(ctx context.Context, channels ...string) error {
 	return s.subscribeUser(ctx, spaceChannel, channels)
 }
