@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/respwire/respwire/conn"
 	"github.com/respwire/respwire/internal/redistest"
 	"github.com/respwire/respwire/resp"
 	"github.com/stretchr/testify/require"
@@ -67,20 +68,27 @@ func (p *rawPublisher) close() {
 // per message: one publisher, one Subscriber, the messages spread over the
 // given number of channels.
 func BenchmarkReceive(b *testing.B) {
+	subscribe := func(s *Subscriber, chs []string) error { return s.Subscribe(testContext(b), chs...) }
+	ssubscribe := func(s *Subscriber, chs []string) error { return s.SSubscribe(testContext(b), chs...) }
 	for _, bc := range []struct {
 		name      string
 		publish   string
 		subscribe func(*Subscriber, []string) error
 		channels  int
+		protocol  int
 	}{
-		{"channels=1", "PUBLISH", func(s *Subscriber, chs []string) error { return s.Subscribe(testContext(b), chs...) }, 1},
-		{"channels=100", "PUBLISH", func(s *Subscriber, chs []string) error { return s.Subscribe(testContext(b), chs...) }, 100},
-		{"shard/channels=1", "SPUBLISH", func(s *Subscriber, chs []string) error { return s.SSubscribe(testContext(b), chs...) }, 1},
-		{"shard/channels=100", "SPUBLISH", func(s *Subscriber, chs []string) error { return s.SSubscribe(testContext(b), chs...) }, 100},
+		{"channels=1", "PUBLISH", subscribe, 1, 3},
+		{"channels=100", "PUBLISH", subscribe, 100, 3},
+		{"shard/channels=1", "SPUBLISH", ssubscribe, 1, 3},
+		{"shard/channels=100", "SPUBLISH", ssubscribe, 100, 3},
+		{"resp2/channels=1", "PUBLISH", subscribe, 1, 2},
+		{"resp2/channels=100", "PUBLISH", subscribe, 100, 2},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			name := uniqueName("bench")
-			s := newServerSubscriber(b, name)
+			s, err := New(testContext(b), redistest.Server().Addr, &conn.Options{ClientName: name, Protocol: bc.protocol})
+			require.NoError(b, err)
+			defer s.Close()
 			chans := names(name, bc.channels)
 			require.NoError(b, bc.subscribe(s, chans))
 			p := newRawPublisher(b, bc.publish, chans)

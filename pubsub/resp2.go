@@ -42,6 +42,10 @@ func dialSubConn(ctx context.Context, addr string, opts *conn.Options) (subConn,
 	return c, nil
 }
 
+// resp2ReadBuffer is the reader's buffer, as large as conn.Conn's: a burst
+// of small messages is decoded from one read.
+const resp2ReadBuffer = 16 << 10
+
 // resp2Barrier is the argument of the PING written after every command, as
 // conn.Conn.Send does on RESP3: its answer ends what the command caused.
 const resp2Barrier = "respwire:pubsub-barrier"
@@ -97,7 +101,7 @@ func dialRESP2(ctx context.Context, addr string, opts *conn.Options) (*resp2Conn
 		}
 		nc = tc
 	}
-	c := &resp2Conn{nc: nc, rd: resp.NewReader(nc), addr: addr, onPush: opts.OnPush, done: make(chan struct{})}
+	c := &resp2Conn{nc: nc, rd: resp.NewReaderSize(nc, resp2ReadBuffer), addr: addr, onPush: opts.OnPush, done: make(chan struct{})}
 	if err := c.handshake(ctx, opts); err != nil {
 		nc.Close()
 		return nil, err
