@@ -2,6 +2,8 @@ package pubsub
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -85,21 +87,12 @@ func channelOn(t testing.TB, master *redistest.Node, prefix string, avoid ...str
 	for _, ch := range distinctSlots(prefix, 64) {
 		m, err := redistest.Cluster().MasterOf(ctx, int(slots.Slot(ch)))
 		require.NoError(t, err)
-		if m.Addr == master.Addr && !contains(avoid, ch) {
+		if m.Addr == master.Addr && !slices.Contains(avoid, ch) {
 			return ch
 		}
 	}
 	t.Fatalf("no channel on %s", master)
 	return ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // publishOnce publishes payload once with cmd through the cluster client and
@@ -134,7 +127,7 @@ func TestClusterConcurrentUnsubscribe(t *testing.T) {
 	name := uniqueName("seed")
 	s := newClusterSubscriber(t, name)
 	for round := range 20 {
-		chans := channelsOnEveryMaster(t, name+"-"+itoaRound(round)+"-", 48)
+		chans := channelsOnEveryMaster(t, name+"-"+strconv.Itoa(round)+"-", 48)
 		require.NoError(t, s.SSubscribe(ctx, chans...))
 		require.EqualValues(t, len(chans), shardNumsub(t, chans), "round %d", round)
 		require.Equal(t, 3, clusterClientsNamed(t, name), "round %d: one connection per master", round)
@@ -165,8 +158,8 @@ func TestClusterSubscribeWhileClosing(t *testing.T) {
 	pub := newClusterClient(t, name+"-pub")
 	master := redistest.Cluster().Masters()[0]
 	for round := range 20 {
-		old := channelOn(t, master, name+"-old"+itoaRound(round)+"-")
-		fresh := channelOn(t, master, name+"-new"+itoaRound(round)+"-", old)
+		old := channelOn(t, master, name+"-old"+strconv.Itoa(round)+"-")
+		fresh := channelOn(t, master, name+"-new"+strconv.Itoa(round)+"-", old)
 		require.NoError(t, s.SSubscribe(ctx, old))
 
 		var wg sync.WaitGroup
@@ -174,7 +167,7 @@ func TestClusterSubscribeWhileClosing(t *testing.T) {
 		wg.Go(func() { assert.NoError(t, s.SSubscribe(ctx, fresh)) })
 		wg.Wait()
 
-		publishOnce(t, s, pub, "SPUBLISH", fresh, "round "+itoaRound(round))
+		publishOnce(t, s, pub, "SPUBLISH", fresh, "round "+strconv.Itoa(round))
 		require.Zero(t, shardNumsub(t, []string{old}))
 		require.NoError(t, s.SUnsubscribe(ctx, fresh))
 	}
@@ -329,5 +322,3 @@ func mustMasterOf(t testing.TB, slot int) *redistest.Node {
 	require.NoError(t, err)
 	return m
 }
-
-func itoaRound(i int) string { return string(rune('a'+i/26)) + string(rune('a'+i%26)) }

@@ -2,6 +2,7 @@ package pubsub
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -69,7 +70,7 @@ func TestRESP2ConcurrentUnsubscribe(t *testing.T) {
 	name := uniqueName("resp2seed")
 	s := newRESP2Subscriber(t, name)
 	for round := range 10 {
-		chans := names(name+":"+itoaRound(round), 32)
+		chans := names(name+":"+strconv.Itoa(round), 32)
 		require.NoError(t, s.SSubscribe(ctx, chans...))
 		require.NoError(t, s.Subscribe(ctx, chans...))
 		var wg sync.WaitGroup
