@@ -168,8 +168,16 @@ func closeAll(conns []subConn) {
 // bare SUNSUBSCRIBE (everything), and is closed once that is answered: by
 // then the server holds none of the connection's shard channels, and every
 // unsubscribe written before it was answered too. A bare close would leave
-// them counted until the server notices the closed socket.
-func retire(ctx context.Context, conns []subConn) {
+// them counted until the server notices the closed socket. Close cuts the
+// wait short, since it waits for every connection to be closed.
+func (s *Subscriber) retire(ctx context.Context, conns []subConn) {
+	if len(conns) == 0 {
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(s.life, cancel)
+	defer stop()
 	for _, c := range conns {
 		_ = c.Send(ctx, spaceCommands[spaceShard].unsubscribe) // closed either way
 		c.Close()

@@ -348,3 +348,25 @@ func TestSyncCloseRacesEverything(t *testing.T) {
 		})
 	}
 }
+
+// Close while the last unsubscribe of a node waits for a server that does
+// not answer: Close returns at once, and so does the unsubscribe, with nil.
+func TestSyncCloseCutsRetireShort(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		f := newFakeRedis(t)
+		s := f.subscriber(ctx)
+		require.NoError(t, s.SSubscribe(ctx, "x"))
+		release := make(chan struct{})
+		defer close(release)
+		f.setHook(stallFirst("SUNSUBSCRIBE", release))
+
+		unsubscribed := make(chan error, 1)
+		go func() { unsubscribed <- s.SUnsubscribe(ctx, "x") }()
+		synctest.Wait()
+		assert.Empty(t, unsubscribed, "waiting for the server")
+		require.NoError(t, s.Close())
+		require.NoError(t, <-unsubscribed)
+		assert.True(t, isDone(f.conn(2).Done()))
+	})
+}

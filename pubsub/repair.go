@@ -99,5 +99,5 @@ func (s *Subscriber) closeRetired() {
 	conns := s.toRetire
 	s.toRetire = nil
 	s.mu.Unlock()
-	retire(s.life, conns)
+	s.retire(s.life, conns)
 }

@@ -95,7 +95,7 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 		created = false
 	}
 	s.mu.Unlock()
-	retire(ctx, closeNow)
+	s.retire(ctx, closeNow)
 	if len(send) == 0 {
 		return nil, added, nil
 	}
@@ -117,7 +117,7 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 	closing := s.closing
 	s.mu.Unlock()
 	if c != nil {
-		retire(ctx, []subConn{c})
+		s.retire(ctx, []subConn{c})
 	}
 	switch {
 	case closing:
@@ -157,7 +157,7 @@ func (s *Subscriber) unsubscribe(ctx context.Context, sp space, names []string) 
 	}
 	send, closeNow := s.unwantLocked(keys)
 	s.mu.Unlock()
-	retire(ctx, closeNow)
+	s.retire(ctx, closeNow)
 
 	type sendTo struct {
 		link *link
