@@ -40,7 +40,9 @@
 // which connection is decided under one mutex, which nothing holds while it
 // waits for the network. Unsubscribing a node's last shard channel detaches
 // that node's connection, so no subscribe can reach it any more, and closes
-// it; exactly one goroutine does so, and every unsubscribe returns nil. A
+// it once a bare SUNSUBSCRIBE is answered (so the node counts none of its
+// channels when the call returns); exactly one goroutine does so, and every
+// concurrent unsubscribe returns nil. A
 // subscribe that comes a moment later opens a fresh connection, and its
 // channel is live when it returns. Close may race anything and returns nil.
 //
@@ -56,8 +58,9 @@
 //
 // # Backpressure
 //
-// Nothing is dropped: while Messages() is full, the connections stop
-// reading, and the servers buffer (up to their client-output-buffer-limit
+// Nothing is dropped (but the unread messages of a subscription the user has
+// just dropped): while Messages() is full, the connections stop reading, and
+// the servers buffer (up to their client-output-buffer-limit
 // for pubsub clients, after which Redis disconnects the client and the
 // Subscriber reconnects). Subscribe and Unsubscribe wait for confirmations
 // that queue behind messages, so a goroutine that reads Messages() should not
