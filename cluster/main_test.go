@@ -3,9 +3,11 @@ package cluster
 import (
 	"testing"
 
+	"go.uber.org/goleak"
+
 	"github.com/respwire/respwire/internal/redistest"
 )
 
 func TestMain(m *testing.M) {
-	redistest.Main(m, redistest.NeedCluster)
+	goleak.VerifyTestMain(redistest.Setup(m, redistest.NeedCluster))
 }

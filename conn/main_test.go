@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 	"testing"
+
+	"go.uber.org/goleak"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -13,7 +15,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	redistest.Main(m, redistest.NeedServer)
+	goleak.VerifyTestMain(redistest.Setup(m, redistest.NeedServer))
 }
 
 // testTimeout bounds every test's calls, so a bug fails a test instead of

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+
+	"go.uber.org/goleak"
 	"time"
 
 	"github.com/respwire/respwire/conn"
@@ -13,7 +15,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	redistest.Main(m, redistest.NeedServer|redistest.NeedCluster)
+	goleak.VerifyTestMain(redistest.Setup(m, redistest.NeedServer|redistest.NeedCluster))
 }
 
 // testTimeout bounds every wait of a test on a real server.

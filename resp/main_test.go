@@ -3,11 +3,13 @@ package resp_test
 import (
 	"testing"
 
+	"go.uber.org/goleak"
+
 	"github.com/respwire/respwire/internal/redistest"
 )
 
 // TestMain starts one redis-server for the live tests and checks for leaked
-// goroutines (redistest.Main runs goleak.VerifyTestMain).
+// goroutines.
 func TestMain(m *testing.M) {
-	redistest.Main(m, redistest.NeedServer)
+	goleak.VerifyTestMain(redistest.Setup(m, redistest.NeedServer))
 }

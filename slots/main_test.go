@@ -18,5 +18,5 @@ func TestMain(m *testing.M) {
 		goleak.VerifyTestMain(m)
 		return
 	}
-	redistest.Main(m, redistest.NeedCluster)
+	goleak.VerifyTestMain(redistest.Setup(m, redistest.NeedCluster))
 }

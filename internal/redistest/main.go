@@ -47,7 +47,20 @@ var shared struct {
 // exits. If a server cannot be started, no test runs and the binary exits
 // with status 1 and a message saying why. Options are passed to goleak.
 func Main(m *testing.M, need Need, opts ...goleak.Option) {
-	goleak.VerifyTestMain(runner{m: m, need: need}, opts...)
+	goleak.VerifyTestMain(Setup(m, need), opts...)
+}
+
+// Setup wraps m for goleak.VerifyTestMain, for a TestMain that wants the leak
+// check in plain sight:
+//
+//	func TestMain(m *testing.M) {
+//		goleak.VerifyTestMain(redistest.Setup(m, redistest.NeedServer))
+//	}
+//
+// Its Run starts what need names, runs the tests and stops every server, so
+// the goroutines that watch the servers are gone before goleak looks.
+func Setup(m *testing.M, need Need) goleak.TestingM {
+	return runner{m: m, need: need}
 }
 
 // runner wraps testing.M so that servers are up before the tests run and
