@@ -29,7 +29,8 @@
 // should reach every node (KEYS, SCAN, FLUSHALL, DBSIZE, ...) must be sent to
 // each master by the caller. With Options.ReadReplicas, read-only commands
 // go to a random replica of their slot's shard (each connection sends
-// READONLY); a replica still loading sends the read to the master. Blocking
+// READONLY). Only replicas the topology reports online serve reads: while a
+// replica is loading or failed, its reads go to the master. Blocking
 // commands go to masters; conn.Client runs them on connections of their own.
 //
 // # Redirects and failures

@@ -174,8 +174,10 @@ func TestReadReplicas(t *testing.T) {
 
 	_, err = c.Do(ctx, "SET", key, "v")
 	require.NoError(t, err)
-	_, err = master.Do(ctx, "WAIT", "1", "5000")
-	require.NoError(t, err)
+	waitReplicated(t, ctx, master)
+	// Earlier fault tests may have left the replica resyncing: the client
+	// routes reads to it only once the topology reports it online.
+	waitReplicaRouted(t, ctx, c, slot, replica)
 
 	// strlen is a read nobody else sends to this cluster's nodes.
 	masterBefore := commandCalls(t, ctx, master, "strlen")
@@ -208,10 +210,33 @@ func TestReadReplicas(t *testing.T) {
 	// Writes still go to the master.
 	_, err = c.Do(ctx, "SET", key, "w")
 	require.NoError(t, err)
-	_, err = master.Do(ctx, "WAIT", "1", "5000")
-	require.NoError(t, err)
+	waitReplicated(t, ctx, master)
 	v, err := c.Do(ctx, "GET", key)
 	require.NoError(t, err)
 	s, _ := v.Text()
 	assert.Equal(t, "w", s)
+}
+
+// waitReplicated waits until master's replica acknowledged every write made
+// to master so far.
+func waitReplicated(t *testing.T, ctx context.Context, master *redistest.Node) {
+	t.Helper()
+	v, err := master.Do(ctx, "WAIT", "1", "5000")
+	require.NoError(t, err)
+	n, err := v.Int()
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n, "WAIT: the replica acknowledged the write")
+}
+
+// waitReplicaRouted refreshes c's topology until reads of slot go to
+// replica.
+func waitReplicaRouted(t *testing.T, ctx context.Context, c *Client, slot int, replica *redistest.Node) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		if _, err := c.Refresh(ctx); err != nil {
+			return false
+		}
+		s := c.table.Load().slots[slot]
+		return s != nil && len(s.replicas) == 1 && s.replicas[0].addr == replica.Addr
+	}, 20*time.Second, 10*time.Millisecond, "the topology reports %s online", replica)
 }

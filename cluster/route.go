@@ -35,11 +35,12 @@ func newRouteTable(topo *slots.Topology, ns *nodeSet) *routeTable {
 		}
 		sh := &shard{master: ns.get(s.Master.Addr)}
 		for _, r := range s.Replicas {
-			// Loading replicas stay: Redis 7.0 reports replicas as loading
-			// until its gossip carries a replication offset, which can take
-			// long after they serve. One that really is loading answers
-			// LOADING, and the read goes to the master.
-			if r.Addr != "" && r.Health != slots.HealthFailed {
+			// Only online replicas serve reads. A loading one may not hold
+			// the master's data yet (Redis 7.0 reports a replica as loading
+			// until gossip brings its first replication offset), and a
+			// failed one doesn't answer. Their reads go to the master until
+			// a refresh shows them online.
+			if r.Addr != "" && r.Health == slots.HealthOnline {
 				sh.replicas = append(sh.replicas, ns.get(r.Addr))
 			}
 		}

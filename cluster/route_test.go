@@ -10,15 +10,20 @@ import (
 	"github.com/respwire/respwire/slots"
 )
 
-// testTopology is two shards, the second with two replicas, and a third
-// master without slots.
+// testTopology is two shards, the second with two online replicas, a failed
+// one and a loading one, and a third master without slots.
 func testTopology() *slots.Topology {
 	t := &slots.Topology{Shards: []slots.Shard{
 		{Master: slots.Node{Addr: "m1:1"}, Ranges: [][2]uint16{{0, 8191}}},
 		{
-			Master:   slots.Node{Addr: "m2:1"},
-			Replicas: []slots.Node{{Addr: "r2a:1"}, {Addr: "r2b:1", Health: slots.HealthFailed}, {Addr: "r2c:1", Health: slots.HealthLoading}},
-			Ranges:   [][2]uint16{{8192, 16383}},
+			Master: slots.Node{Addr: "m2:1"},
+			Replicas: []slots.Node{
+				{Addr: "r2a:1", Health: slots.HealthOnline},
+				{Addr: "r2b:1", Health: slots.HealthFailed},
+				{Addr: "r2c:1", Health: slots.HealthLoading},
+				{Addr: "r2d:1", Health: slots.HealthOnline},
+			},
+			Ranges: [][2]uint16{{8192, 16383}},
 		},
 		{Master: slots.Node{Addr: "empty:1"}},
 	}}
@@ -32,14 +37,14 @@ func TestRouteTable(t *testing.T) {
 	assert.Equal(t, "m1:1", rt.pick(0, false).addr)
 	assert.Equal(t, "m1:1", rt.pick(8191, true).addr, "no replica: reads go to the master")
 	assert.Equal(t, "m2:1", rt.pick(8192, false).addr)
-	assert.Equal(t, map[string]bool{"m1:1": true, "m2:1": true, "r2a:1": true, "r2c:1": true}, rt.addrs(),
-		"failed replicas are left out, loading ones kept")
+	assert.Equal(t, map[string]bool{"m1:1": true, "m2:1": true, "r2a:1": true, "r2d:1": true}, rt.addrs(),
+		"only online replicas serve reads: failed and loading ones are left out")
 	seen := map[string]bool{}
 	for range 200 {
 		seen[rt.pick(16383, true).addr] = true
 		seen[rt.pick(noSlot, false).addr] = true
 	}
-	assert.Equal(t, map[string]bool{"r2a:1": true, "r2c:1": true, "m1:1": true, "m2:1": true}, seen,
+	assert.Equal(t, map[string]bool{"r2a:1": true, "r2d:1": true, "m1:1": true, "m2:1": true}, seen,
 		"reads spread over the replicas, keyless commands over the masters")
 
 	// MOVED to a known master keeps its replicas; to a new one, adds it.
