@@ -87,7 +87,7 @@ func (p *connPool) get(ctx context.Context) (*Conn, error) {
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
-			return nil, ErrClosed
+			return nil, errClientClosed
 		}
 		n := len(p.idle)
 		if n == 0 {
@@ -114,7 +114,7 @@ func (p *connPool) get(ctx context.Context) (*Conn, error) {
 	defer p.mu.Unlock()
 	if p.closed {
 		_ = cn.Close()
-		return nil, ErrClosed
+		return nil, errClientClosed
 	}
 	p.onLoan[cn] = struct{}{}
 	return cn, nil

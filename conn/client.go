@@ -2,6 +2,7 @@ package conn
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -147,6 +148,12 @@ func retryable(err error) bool {
 	return SafeToRetry(err)
 }
 
+// errClientClosed is what a call gets when the Client is closed before the
+// call was written: after Close, or when Close ends its wait for a redial.
+// It wraps ErrClosed and is SafeToRetry, so a caller with another way to the
+// server (a cluster client after a failover) may send the command there.
+var errClientClosed error = &unsentError{cause: fmt.Errorf("conn: client closed: %w", ErrClosed)}
+
 // next waits until the shared Conn is no longer old and returns the new one.
 func (c *Client) next(ctx context.Context, old *Conn) (*Conn, error) {
 	for {
@@ -154,7 +161,7 @@ func (c *Client) next(ctx context.Context, old *Conn) (*Conn, error) {
 		replaced := c.replaced
 		c.mu.Unlock()
 		if State(c.state.Load()) != StateOpen {
-			return nil, ErrClosed
+			return nil, errClientClosed
 		}
 		if cn := c.current.Load(); cn != old {
 			return cn, nil
@@ -250,7 +257,9 @@ func (c *Client) install(cn *Conn) bool {
 
 // Close closes the shared Conn and every dedicated one, stops redialling
 // and waits for the redial goroutine to exit. Calls in flight on the shared
-// Conn fail with an error that wraps ErrClosed, as do calls made after Close.
+// Conn fail with an error that wraps ErrClosed, as do calls made after Close;
+// calls that were not written yet (waiting for a redial, or made after
+// Close) also satisfy SafeToRetry.
 // Only the first call does this; every other call, concurrent or later,
 // returns nil at once.
 func (c *Client) Close() error {

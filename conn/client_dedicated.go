@@ -54,10 +54,10 @@ func resetDedicated(ctx context.Context, cn *Conn) bool {
 	return err == nil && ok == "OK"
 }
 
-// lend takes a Conn from the pool, or returns ErrClosed after Close.
+// lend takes a Conn from the pool, or returns errClientClosed after Close.
 func (c *Client) lend(ctx context.Context) (*Conn, error) {
 	if State(c.state.Load()) != StateOpen {
-		return nil, ErrClosed
+		return nil, errClientClosed
 	}
 	return c.pool.get(ctx)
 }

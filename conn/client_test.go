@@ -158,13 +158,16 @@ func TestClientCloseRacesDo(t *testing.T) {
 		wg.Go(func() { assert.NoError(t, c.Close()) })
 	}
 	wg.Wait()
-	_, err := c.Do(ctx, "PING")
-	assert.ErrorIs(t, err, ErrClosed)
-	_, err = c.DoMulti(ctx, []string{"PING"})
-	assert.ErrorIs(t, err, ErrClosed)
-	_, err = c.Do(ctx, "BLPOP", "k", "0")
-	assert.ErrorIs(t, err, ErrClosed)
-	assert.ErrorIs(t, c.Dedicated(ctx, func(*Conn) error { return nil }), ErrClosed)
+	// Calls after Close are refused unwritten: they wrap ErrClosed and are
+	// safe to send elsewhere.
+	_, doErr := c.Do(ctx, "PING")
+	_, multiErr := c.DoMulti(ctx, []string{"PING"})
+	_, blockingErr := c.Do(ctx, "BLPOP", "k", "0")
+	dedicatedErr := c.Dedicated(ctx, func(*Conn) error { return nil })
+	for i, err := range []error{doErr, multiErr, blockingErr, dedicatedErr} {
+		assert.ErrorIs(t, err, ErrClosed, "call %d", i)
+		assert.True(t, SafeToRetry(err), "call %d: %v", i, err)
+	}
 	assert.NoError(t, c.Close())
 }
 

@@ -286,7 +286,9 @@ func TestSynctestClientRedialRacesClose(t *testing.T) {
 		synctest.Wait()
 		assert.Empty(t, waiting)
 		require.NoError(t, c.Close())
-		assert.ErrorIs(t, <-waiting, ErrClosed)
+		err := <-waiting
+		assert.ErrorIs(t, err, ErrClosed)
+		assert.True(t, SafeToRetry(err), "the PING was never written: %v", err)
 	})
 }
 
