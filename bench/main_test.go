@@ -19,7 +19,7 @@ import (
 // goroutine of a peer's: rueidis's cluster client, once closed, leaves a
 // topology refresh sleeping for up to 5 s before it exits.
 func TestMain(m *testing.M) {
-	redistest.Main(m, redistest.NeedServer|redistest.NeedCluster,
+	goleak.VerifyTestMain(redistest.Setup(m, redistest.NeedServer|redistest.NeedCluster),
 		goleak.IgnoreAnyFunction("github.com/redis/rueidis.(*clusterClient)._refresh.func2"))
 }
 
