@@ -30,9 +30,9 @@
 // SSUBSCRIBE per slot (the server refuses channels of several slots in one)
 // to the node that owns it. Connections speak RESP3, and the server's pushes
 // are read on each connection's reader goroutine. With conn.Options.Protocol
-// 2, or a server that refuses HELLO, each is instead a RESP2 connection
-// dedicated to subscribe mode, where every array the server sends is taken
-// as a push.
+// 2, or a server that refuses HELLO, they speak RESP2: each is still a
+// conn.Conn, which recognises subscribe mode's plain arrays and hands them
+// over as pushes (see conn.Conn.Send).
 //
 // # Concurrency
 //

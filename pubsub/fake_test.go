@@ -42,12 +42,8 @@ func (f *fakeRedis) subscriber(ctx context.Context) *Subscriber {
 	s, err := newSubscriber(conn.Options{})
 	require.NoError(f.t, err)
 	s.addr = "fake:6379"
-	s.dialConn = func(ctx context.Context, _ string, opts *conn.Options) (subConn, error) {
-		c, err := conn.NewConn(ctx, f.srv.Pipe(), opts)
-		if err != nil {
-			return nil, err
-		}
-		return c, nil
+	s.dialConn = func(ctx context.Context, _ string, opts *conn.Options) (*conn.Conn, error) {
+		return conn.NewConn(ctx, f.srv.Pipe(), opts)
 	}
 	require.NoError(f.t, s.connect(ctx))
 	f.t.Cleanup(func() { s.Close() })

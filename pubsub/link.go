@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/respwire/respwire/conn"
 	"github.com/respwire/respwire/resp"
 )
 
@@ -24,7 +25,7 @@ type link struct {
 	shard bool // holds shard channels, and is closed when the last one leaves
 
 	ready chan struct{} // closed once the dial has finished
-	conn  subConn       // valid after ready; nil if the dial failed
+	conn  *conn.Conn    // valid after ready; nil if the dial failed
 	err   error         // the dial's error, valid after ready
 
 	dying chan struct{} // closed on detach: messages of unwanted subscriptions are dropped, not waited on
@@ -46,7 +47,7 @@ func newLink(addr string, shard bool) *link {
 }
 
 // wait returns the link's connection once its dial has finished.
-func (l *link) wait(ctx context.Context) (subConn, error) {
+func (l *link) wait(ctx context.Context) (*conn.Conn, error) {
 	select {
 	case <-l.ready:
 		return l.conn, l.err
@@ -71,7 +72,7 @@ func (s *Subscriber) dial(ctx context.Context, l *link) {
 
 	s.mu.Lock()
 	l.conn, l.err = c, err
-	var closeNow subConn
+	var closeNow *conn.Conn
 	switch {
 	case err != nil:
 		// Every member belongs to a call waiting on ready, which settles

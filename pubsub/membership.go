@@ -1,6 +1,10 @@
 package pubsub
 
-import "context"
+import (
+	"context"
+
+	"github.com/respwire/respwire/conn"
+)
 
 // This file holds the membership decisions: which subscription lives on which
 // link. Every function here runs with Subscriber.mu held and never blocks, so
@@ -39,7 +43,7 @@ func (s *Subscriber) linkLocked(sp space, addr string) (l *link, created bool) {
 // user unsubscribed meanwhile stays unsubscribed. A key wanted on another
 // link moves here; if that empties a shard link, its connection comes back in
 // closeNow for the caller to close.
-func (s *Subscriber) attachLocked(l *link, keys []subKey, mode attachMode) (send, added []subKey, closeNow []subConn) {
+func (s *Subscriber) attachLocked(l *link, keys []subKey, mode attachMode) (send, added []subKey, closeNow []*conn.Conn) {
 	for _, key := range keys {
 		owner, wanted := s.want[key]
 		_, orphaned := s.orphans[key]
@@ -67,7 +71,7 @@ func (s *Subscriber) attachLocked(l *link, keys []subKey, mode attachMode) (send
 // in orphans for the repair worker; without, the calling subscribe holds them
 // (to route again, or settle). If that empties an attached shard link, it is
 // detached and its connection returned for the caller to close.
-func (s *Subscriber) orphanLocked(l *link, keys []subKey, queue bool) subConn {
+func (s *Subscriber) orphanLocked(l *link, keys []subKey, queue bool) *conn.Conn {
 	for _, key := range keys {
 		if owner, wanted := s.want[key]; wanted && owner == l {
 			s.want[key] = nil
@@ -85,7 +89,7 @@ func (s *Subscriber) orphanLocked(l *link, keys []subKey, queue bool) subConn {
 // ones subscribed somewhere by link. Links left without members are not in
 // the result: their connections, returned in closeNow, are closed instead,
 // which unsubscribes everything on them at once.
-func (s *Subscriber) unwantLocked(keys []subKey) (send map[*link][]subKey, closeNow []subConn) {
+func (s *Subscriber) unwantLocked(keys []subKey) (send map[*link][]subKey, closeNow []*conn.Conn) {
 	send = make(map[*link][]subKey)
 	for _, key := range keys {
 		owner, wanted := s.want[key]
@@ -112,7 +116,7 @@ func (s *Subscriber) unwantLocked(keys []subKey) (send map[*link][]subKey, close
 }
 
 // retireIfEmptyLocked detaches l if it is a shard link without members.
-func (s *Subscriber) retireIfEmptyLocked(l *link) subConn {
+func (s *Subscriber) retireIfEmptyLocked(l *link) *conn.Conn {
 	if !l.shard || len(l.members) > 0 {
 		return nil
 	}
@@ -123,7 +127,7 @@ func (s *Subscriber) retireIfEmptyLocked(l *link) subConn {
 // again, and hands its connection to the caller to close, unless someone
 // already took that job or the dial has not returned yet (the dialler then
 // closes it). It returns nil if l was already detached.
-func (s *Subscriber) detachLocked(l *link) subConn {
+func (s *Subscriber) detachLocked(l *link) *conn.Conn {
 	if l.detached {
 		return nil
 	}
@@ -158,7 +162,7 @@ func keysOf(set map[subKey]struct{}) []subKey {
 	return keys
 }
 
-func closeAll(conns []subConn) {
+func closeAll(conns []*conn.Conn) {
 	for _, c := range conns {
 		c.Close()
 	}
@@ -170,7 +174,7 @@ func closeAll(conns []subConn) {
 // unsubscribe written before it was answered too. A bare close would leave
 // them counted until the server notices the closed socket. Close cuts the
 // wait short, since it waits for every connection to be closed.
-func (s *Subscriber) retire(ctx context.Context, conns []subConn) {
+func (s *Subscriber) retire(ctx context.Context, conns []*conn.Conn) {
 	if len(conns) == 0 {
 		return
 	}

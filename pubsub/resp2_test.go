@@ -1,7 +1,6 @@
 package pubsub
 
 import (
-	"context"
 	"strconv"
 	"sync"
 	"testing"
@@ -98,17 +97,23 @@ func TestRESP2Reconnect(t *testing.T) {
 	publishUntil(t, s, pub, "SPUBLISH", name+":s", "shard back")
 }
 
+// A RESP2 connection in subscribe mode, as pubsub uses it: Send returns once
+// the confirmation went to OnPush, and fails with conn.ErrClosed after Close.
 func TestRESP2SendAfterClose(t *testing.T) {
-	ctx := context.Background()
-	c, err := dialRESP2(ctx, redistest.Server().Addr, &conn.Options{OnPush: func(resp.Value) {}})
+	ctx := testContext(t)
+	pushes := make(chan resp.Value, 1)
+	c, err := conn.Dial(ctx, redistest.Server().Addr, &conn.Options{Protocol: 2, OnPush: func(v resp.Value) { pushes <- v }})
 	require.NoError(t, err)
+	require.Equal(t, 2, c.Protocol())
 	require.NoError(t, c.Send(ctx, "SUBSCRIBE", "x"))
+	require.Len(t, pushes, 1, "the confirmation went to OnPush before Send returned")
+	assert.Equal(t, decodedPush{kind: pushSubscribed, sub: subKey{spaceChannel, "x"}}, decodePush(<-pushes))
 	require.NoError(t, c.Close())
 	require.NoError(t, c.Close())
 	assert.ErrorIs(t, c.Send(ctx, "SUBSCRIBE", "y"), conn.ErrClosed)
 	<-c.Done()
 
-	_, err = dialRESP2(ctx, redistest.Server().Addr, &conn.Options{Password: "secret-pw"})
+	_, err = New(ctx, redistest.Server().Addr, &conn.Options{Protocol: 2, Password: "secret-pw"})
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "secret-pw")
 }

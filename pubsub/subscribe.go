@@ -117,7 +117,7 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 	closing := s.closing
 	s.mu.Unlock()
 	if c != nil {
-		s.retire(ctx, []subConn{c})
+		s.retire(ctx, []*conn.Conn{c})
 	}
 	switch {
 	case closing:

@@ -25,8 +25,8 @@ type Subscriber struct {
 	addr    string          // the single server
 	opts    conn.Options    // of every connection; OnPush is the Subscriber's
 
-	// dialConn is dialSubConn; tests swap it for connections to a fake server.
-	dialConn func(ctx context.Context, addr string, opts *conn.Options) (subConn, error)
+	// dialConn is conn.Dial; tests swap it for connections to a fake server.
+	dialConn func(ctx context.Context, addr string, opts *conn.Options) (*conn.Conn, error)
 
 	messages       chan Message
 	delivery       sync.RWMutex // readers hand messages over; Close takes it to close messages
@@ -43,7 +43,7 @@ type Subscriber struct {
 	want       map[subKey]*link    // what the user wants, and where it is subscribed
 	orphans    map[subKey]struct{} // wanted and subscribed nowhere: the repair worker's job
 	strays     []stray             // subscribed without being wanted: the repair worker's job
-	toRetire   []subConn           // detached on a reader goroutine: the repair worker retires them
+	toRetire   []*conn.Conn        // detached on a reader goroutine: the repair worker retires them
 	global     *link               // channels and patterns
 	globalTurn int                 // which node of a cluster the next global link goes to
 	nodes      map[string]*link    // shard channels, by node address
@@ -52,7 +52,7 @@ type Subscriber struct {
 // New returns a Subscriber for the server at addr. It connects at once, so a
 // wrong address or password is reported here. opts may be nil; its OnPush is
 // ignored. Connections speak RESP3 unless opts.Protocol is 2 or the server
-// refuses HELLO; then each is a RESP2 connection in subscribe mode.
+// refuses HELLO; then they speak RESP2.
 func New(ctx context.Context, addr string, opts *conn.Options) (*Subscriber, error) {
 	var o conn.Options
 	if opts != nil {
@@ -111,7 +111,7 @@ func newSubscriber(opts conn.Options) (*Subscriber, error) {
 	life, stop := context.WithCancel(context.Background())
 	s := &Subscriber{
 		opts:     opts,
-		dialConn: dialSubConn,
+		dialConn: conn.Dial,
 		messages: make(chan Message, messageBuffer),
 		done:     make(chan struct{}),
 		life:     life,
