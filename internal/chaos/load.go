@@ -29,6 +29,7 @@ type LoadOptions struct {
 	Grace     time.Duration // a call returning later than Deadline+Grace is a hang; default 1s
 	SlowAfter time.Duration // a successful call slower than this counts as degraded service; default 250ms
 	Prefix    string        // key prefix; default "chaos"
+	Pace      time.Duration // if set, each worker makes at most one call per Pace
 }
 
 // Load drives SET/GET/DoMulti traffic and checks every reply belongs to its
@@ -163,11 +164,24 @@ func belongs(v resp.Value, key string) bool {
 
 func (l *Load) work(w int) {
 	rng := rand.New(rand.NewPCG(uint64(w), uint64(l.epoch.UnixNano())))
+	var pace <-chan time.Time
+	if l.opts.Pace > 0 {
+		tick := time.NewTicker(l.opts.Pace)
+		defer tick.Stop()
+		pace = tick.C
+	}
 	for n := 0; ; n++ {
 		select {
 		case <-l.stop:
 			return
 		default:
+		}
+		if pace != nil {
+			select {
+			case <-l.stop:
+				return
+			case <-pace:
+			}
 		}
 		k1, k2 := l.key(w, rng.IntN(l.opts.Keys)), l.key(w, rng.IntN(l.opts.Keys))
 		switch n % 3 {
