@@ -3,12 +3,26 @@ package resp
 import (
 	"io"
 	"strconv"
+	"sync"
 	"unsafe"
 )
 
-// bodyStep is how much of a large bulk string is allocated ahead of the bytes
-// that have arrived.
-const bodyStep = 64 << 10
+const (
+	// bodyStep is the longest body allocated whole as soon as its header is
+	// read, and the size of the chunks a longer body's proof is read into.
+	bodyStep = 64 << 10
+	// proofShare sets how much of a longer body must arrive before the
+	// whole of it is allocated: 1/proofShare. Until then its bytes go into
+	// pooled chunks, so a peer that declares a length and stops short makes
+	// the Reader allocate at most about proofShare+1 times what it sent
+	// (plus one chunk); an honest body costs one allocation of its own
+	// length and one copy of its first quarter.
+	proofShare = 4
+)
+
+// chunks holds bodyStep-sized buffers for the proof of long bodies; shared
+// by every Reader, and emptied by the collector when unused.
+var chunks = sync.Pool{New: func() any { return new([bodyStep]byte) }}
 
 // readBulk reads the body of a bulk string, bulk error or verbatim string
 // whose header (after the type byte) is header.
@@ -66,11 +80,63 @@ func (r *Reader) readBody(n int, kind Kind) (string, error) {
 		r.br.Discard(n + 2)
 		return s, nil
 	}
-	buf, err := r.appendBody(nil, n, n, kind)
-	if err != nil {
+	var buf []byte
+	got := 0
+	if n <= bodyStep {
+		buf = make([]byte, n)
+	} else {
+		var err error
+		if buf, got, err = r.readProof(n, kind); err != nil {
+			return "", err
+		}
+	}
+	if _, err := io.ReadFull(r.br, buf[got:]); err != nil {
+		return "", r.bodyError(err, kind)
+	}
+	if err := r.readCRLF(n, kind); err != nil {
 		return "", err
 	}
 	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil // buf is ours alone and never written again
+}
+
+// readProof reads the first 1/proofShare of a body of n bytes (n > bodyStep)
+// into pooled chunks and then, the peer having shown it is sending, returns
+// memory for all n bytes with the first got of them copied in.
+func (r *Reader) readProof(n int, kind Kind) (buf []byte, got int, err error) {
+	var held [16]*[bodyStep]byte // proof of up to 1 MiB without a slice on the heap
+	proof := held[:0]
+	defer func() {
+		for _, c := range proof {
+			chunks.Put(c)
+		}
+	}()
+	for got*proofShare < n {
+		c := chunks.Get().(*[bodyStep]byte)
+		proof = append(proof, c)
+		k, err := io.ReadFull(r.br, c[:min(bodyStep, n-got)])
+		got += k
+		if err != nil {
+			return nil, 0, r.bodyError(err, kind)
+		}
+	}
+	buf = make([]byte, n)
+	for i, c := range proof {
+		copy(buf[i*bodyStep:got], c[:])
+	}
+	return buf, got, nil
+}
+
+// readCRLF consumes the CRLF that ends a body of n bytes.
+func (r *Reader) readCRLF(n int, kind Kind) error {
+	b, err := r.br.Peek(2)
+	if err != nil {
+		return r.bodyError(err, kind)
+	}
+	if b[0] != '\r' || b[1] != '\n' {
+		return errorf("resp: " + kind.String() + " of " + strconv.Itoa(n) + " bytes not followed by CRLF")
+	}
+	r.br.Discard(2)
+	return nil
 }
 
 // appendBody reads n bytes and the CRLF after them onto buf. buf grows as the
@@ -87,14 +153,9 @@ func (r *Reader) appendBody(buf []byte, n, capLimit int, kind Kind) ([]byte, err
 		}
 		n -= step
 	}
-	b, err := r.br.Peek(2)
-	if err != nil {
-		return nil, r.bodyError(err, kind)
+	if err := r.readCRLF(len(buf), kind); err != nil {
+		return nil, err
 	}
-	if b[0] != '\r' || b[1] != '\n' {
-		return nil, errorf("resp: " + kind.String() + " of " + strconv.Itoa(len(buf)) + " bytes not followed by CRLF")
-	}
-	r.br.Discard(2)
 	return buf, nil
 }
 

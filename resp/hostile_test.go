@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -114,4 +115,35 @@ func (d *dribble) Read(p []byte) (int, error) {
 	n := copy(p[:min(len(p), 7)], d.data)
 	d.data = d.data[n:]
 	return n, nil
+}
+
+// TestHostileShortBody checks that what a long body costs follows the bytes
+// the peer sent, not the length it declared: a body is allocated whole only
+// once a quarter of it has arrived, so a peer that stops short has made the
+// reader allocate at most about five times what it sent (the body and the
+// chunks that held its first quarter), plus a chunk.
+func TestHostileShortBody(t *testing.T) {
+	tests := []struct{ declared, sent int }{
+		{64 << 20, 0},
+		{64 << 20, 100 << 10},
+		{64 << 20, 1 << 20},
+		{4 << 20, 1<<20 + 1}, // just past the quarter: the whole body is allocated
+		{1 << 20, 256 << 10},
+		{100 << 10, 10},
+	}
+	for _, tc := range tests {
+		t.Run(strconv.Itoa(tc.declared)+"/"+strconv.Itoa(tc.sent), func(t *testing.T) {
+			header := "$" + strconv.Itoa(tc.declared) + "\r\n"
+			input := io.MultiReader(strings.NewReader(header), bytes.NewReader(make([]byte, tc.sent)))
+			r := resp.NewReader(input)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := r.Read()
+			runtime.ReadMemStats(&after)
+			require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+			allocated := after.TotalAlloc - before.TotalAlloc
+			bound := uint64(5*tc.sent + 128<<10)
+			assert.Less(t, allocated, bound, "allocated %d bytes for %d sent", allocated, tc.sent)
+		})
+	}
 }

@@ -46,8 +46,9 @@ func NewReader(r io.Reader) *Reader { return NewReaderSize(r, 4096) }
 
 // NewReaderSize returns a Reader whose buffer holds at least size bytes. Bulk
 // strings that fit in the buffer are copied out of it with one allocation;
-// larger ones are read straight into memory of their own (one allocation up
-// to 64 KiB, beyond that growing as the bytes arrive).
+// larger ones are read straight into memory of their own, also one
+// allocation: up to 64 KiB as soon as the header is read, beyond that once a
+// quarter of the body has arrived (held meanwhile in pooled chunks).
 func NewReaderSize(r io.Reader, size int) *Reader {
 	return &Reader{br: bufio.NewReaderSize(r, size), maxBulk: DefaultMaxBulkLen, maxDepth: DefaultMaxDepth}
 }
