@@ -45,7 +45,8 @@ type Load struct {
 	mu        sync.Mutex
 	firstErrs []string        // a few error texts, for the log
 	crossText []string        // what the crossed replies looked like
-	latencies []time.Duration // since the last TakeLatencies
+	latencies []time.Duration // a uniform sample of the calls since the last TakeLatencies
+	latSeen   int64           // calls since the last TakeLatencies
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -139,8 +140,24 @@ func (l *Load) TakeLatencies() []time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := l.latencies
-	l.latencies = nil
+	l.latencies, l.latSeen = nil, 0
 	return out
+}
+
+// maxLatencySamples bounds the latency sample kept between two
+// TakeLatencies; past it, reservoir sampling keeps it uniform.
+const maxLatencySamples = 1 << 17
+
+// sampleLatency records took; l.mu is held.
+func (l *Load) sampleLatency(took time.Duration) {
+	l.latSeen++
+	if len(l.latencies) < maxLatencySamples {
+		l.latencies = append(l.latencies, took)
+		return
+	}
+	if j := rand.Int64N(l.latSeen); j < maxLatencySamples {
+		l.latencies[j] = took
+	}
 }
 
 // Calls is the number of calls made so far.
@@ -264,9 +281,7 @@ func (l *Load) call(fn func(ctx context.Context) (ok bool, what string, err erro
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.latencies) < 1<<20 {
-		l.latencies = append(l.latencies, took)
-	}
+	l.sampleLatency(took)
 	switch {
 	case err != nil:
 		l.failed.Add(1)
