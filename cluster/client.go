@@ -28,7 +28,8 @@ type Options struct {
 // concurrent use.
 type Client struct {
 	opts         Options
-	connOpts     conn.Options // what every node connection uses
+	connOpts     conn.Options // the caller's options, as ConnOptions returns them
+	nodeOpts     conn.Options // what node connections use: connOpts, plus READONLY with ReadReplicas
 	maxRedirects int
 
 	commands *commandTable
@@ -68,8 +69,11 @@ func New(ctx context.Context, opts *Options) (*Client, error) {
 	if c.maxRedirects <= 0 {
 		c.maxRedirects = DefaultMaxRedirects
 	}
-	c.nodes.opts = &c.connOpts
-	c.nodes.readonly = opts.ReadReplicas
+	c.nodeOpts = c.connOpts
+	if opts.ReadReplicas {
+		c.nodeOpts.OnConnect = readonlyOnConnect(opts.Conn.OnConnect)
+	}
+	c.nodes.opts = &c.nodeOpts
 	c.lifetime, c.stop = context.WithCancel(context.Background())
 
 	topo, seed, err := c.fetchTopology(ctx, c.refreshAddrs())
@@ -84,6 +88,22 @@ func New(ctx context.Context, opts *Options) (*Client, error) {
 	c.install(topo)
 	c.goroutines.Go(c.refreshLoop)
 	return c, nil
+}
+
+// readonlyOnConnect returns an OnConnect hook that runs next, if any, then
+// sends READONLY, so that every connection to a node, redials included, may
+// read from it when it is a replica. READONLY is harmless on a master, and a
+// master may become a replica.
+func readonlyOnConnect(next func(context.Context, *conn.Conn) error) func(context.Context, *conn.Conn) error {
+	return func(ctx context.Context, cn *conn.Conn) error {
+		if next != nil {
+			if err := next(ctx, cn); err != nil {
+				return err
+			}
+		}
+		_, err := cn.Do(ctx, "READONLY")
+		return err
+	}
 }
 
 // loadCommands reads the command table from n.
@@ -111,7 +131,9 @@ func (c *Client) Topology() *slots.Topology {
 	return c.table.Load().topo
 }
 
-// ConnOptions returns the options every node connection uses.
+// ConnOptions returns the connection options the Client was given
+// (Options.Conn). Node connections use them too, with READONLY added when
+// ReadReplicas is set.
 func (c *Client) ConnOptions() conn.Options {
 	return c.connOpts
 }

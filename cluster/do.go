@@ -211,9 +211,7 @@ func (c *Client) nextAfterReply(a *attempt, re *resp.Error) (wait bool, stop err
 			a.target, a.asking = c.nodes.get(addr), true
 			return false, nil
 		}
-		if !c.replicaLostReadonly(a, slot, addr) {
-			c.moved(slot, addr)
-		}
+		c.moved(slot, addr)
 		a.target, a.asking = c.nodes.get(addr), false
 		return false, nil
 	case "LOADING":
@@ -229,23 +227,6 @@ func (c *Client) nextAfterReply(a *attempt, re *resp.Error) (wait bool, stop err
 		return c.retry(a, re)
 	}
 	return false, re
-}
-
-// replicaLostReadonly tells whether a MOVED is a replica refusing a read
-// because its connection lacks READONLY (it redirects to the master the
-// table already knows), and if so sends READONLY to it again.
-func (c *Client) replicaLostReadonly(a *attempt, slot int, addr string) bool {
-	if !a.toReplica || a.target == nil {
-		return false
-	}
-	s := c.table.Load().slots[slot]
-	if s == nil || s.master.addr != addr || a.target == s.master {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(c.lifetime, time.Second)
-	defer cancel()
-	a.target.restoreReadonly(ctx)
-	return true
 }
 
 // backoff waits before retry number retries. It returns ctx.Err() when ctx

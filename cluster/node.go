@@ -12,17 +12,16 @@ import (
 // that a node that is down when the topology names it (a failed master) costs
 // nothing until a command really needs it.
 type node struct {
-	addr     string
-	opts     *conn.Options // shared by every node of a Client; never modified
-	readonly bool          // send READONLY on every connection (replicas serve reads)
+	addr string
+	opts *conn.Options // shared by every node of a Client; never modified
 
 	client atomic.Pointer[conn.Client] // nil until dialled
 	dialMu chan struct{}               // a one-slot semaphore: one dial at a time, waiters honour their context
 	closed bool                        // guarded by dialMu
 }
 
-func newNode(addr string, opts *conn.Options, readonly bool) *node {
-	return &node{addr: addr, opts: opts, readonly: readonly, dialMu: make(chan struct{}, 1)}
+func newNode(addr string, opts *conn.Options) *node {
+	return &node{addr: addr, opts: opts, dialMu: make(chan struct{}, 1)}
 }
 
 // get returns the node's client, dialling it on first use.
@@ -51,23 +50,8 @@ func (n *node) dial(ctx context.Context) (*conn.Client, error) {
 	if err != nil {
 		return nil, &nodeError{addr: n.addr, err: err}
 	}
-	if n.readonly {
-		// READONLY is harmless on a master, and a master may become a replica.
-		if _, err := cl.Do(ctx, "READONLY"); err != nil {
-			cl.Close()
-			return nil, &nodeError{addr: n.addr, err: err}
-		}
-	}
 	n.client.Store(cl)
 	return cl, nil
-}
-
-// restoreReadonly sends READONLY again after a replica redirected a read to
-// its master: its connection was redialled without it.
-func (n *node) restoreReadonly(ctx context.Context) {
-	if cl := n.client.Load(); cl != nil && n.readonly {
-		cl.Do(ctx, "READONLY") // a failure shows as the next MOVED
-	}
 }
 
 // close closes the node's client, if it has one, and keeps it from dialling
@@ -93,11 +77,10 @@ func (e *nodeError) Unwrap() error { return e.err }
 
 // nodeSet owns the nodes of a Client, one per address.
 type nodeSet struct {
-	opts     *conn.Options
-	readonly bool // see node.readonly
-	mu       sync.Mutex
-	all      map[string]*node
-	done     bool // Close was called: no more nodes
+	opts *conn.Options
+	mu   sync.Mutex
+	all  map[string]*node
+	done bool // Close was called: no more nodes
 }
 
 // get returns the node for addr, creating it (without dialling) if needed.
@@ -107,7 +90,7 @@ func (s *nodeSet) get(addr string) *node {
 	if n, ok := s.all[addr]; ok {
 		return n
 	}
-	n := newNode(addr, s.opts, s.readonly)
+	n := newNode(addr, s.opts)
 	if s.done {
 		n.closed = true
 		return n

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/respwire/respwire/conn"
 	"github.com/respwire/respwire/internal/redistest"
 	"github.com/respwire/respwire/slots"
 )
@@ -186,26 +188,31 @@ func TestReadReplicas(t *testing.T) {
 	for range reads {
 		v, err := c.Do(ctx, "STRLEN", key)
 		require.NoError(t, err)
-		n, _ := v.Int()
+		n, err := v.Int()
+		require.NoError(t, err, "STRLEN replied %v", v)
 		require.Equal(t, int64(1), n)
 	}
 	assert.Equal(t, masterBefore, commandCalls(t, ctx, master, "strlen"), "no read went to the master")
 	assert.Equal(t, replicaBefore+reads, commandCalls(t, ctx, replica, "strlen"), "every read went to the replica")
 
-	// A redialled replica connection lacks READONLY: the replica redirects
-	// the read to the master, and the client sends READONLY again.
+	// A redialled replica connection is READONLY from the start (the
+	// OnConnect hook): reads go to the replica again, none refused.
 	movedBefore := errorCount(t, ctx, replica, "MOVED")
 	_, err = replica.Do(ctx, "CLIENT", "KILL", "TYPE", "normal")
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		before := commandCalls(t, ctx, replica, "strlen")
 		v, err := c.Do(ctx, "STRLEN", key)
+		if errors.Is(err, conn.ErrClosed) {
+			return false // written to the killed connection before the client saw it die
+		}
 		require.NoError(t, err)
-		n, _ := v.Int()
+		n, err := v.Int()
+		require.NoError(t, err, "STRLEN replied %v", v)
 		require.Equal(t, int64(1), n)
 		return commandCalls(t, ctx, replica, "strlen") > before
 	}, 10*time.Second, time.Millisecond, "reads go back to the replica")
-	assert.Greater(t, errorCount(t, ctx, replica, "MOVED"), movedBefore, "the replica did refuse a read")
+	assert.Equal(t, movedBefore, errorCount(t, ctx, replica, "MOVED"), "the replica refused no read")
 
 	// Writes still go to the master.
 	_, err = c.Do(ctx, "SET", key, "w")
@@ -239,4 +246,41 @@ func waitReplicaRouted(t *testing.T, ctx context.Context, c *Client, slot int, r
 		s := c.table.Load().slots[slot]
 		return s != nil && len(s.replicas) == 1 && s.replicas[0].addr == replica.Addr
 	}, 20*time.Second, 10*time.Millisecond, "the topology reports %s online", replica)
+}
+
+// TestReadReplicasKeepsOnConnect: a hook given in Options.Conn still runs on
+// node connections when ReadReplicas adds READONLY to it, and ConnOptions
+// returns the caller's options, without READONLY.
+func TestReadReplicasKeepsOnConnect(t *testing.T) {
+	ctx := testContext(t, 30*time.Second)
+	c := newTestClient(t, &Options{ReadReplicas: true, Conn: conn.Options{
+		OnConnect: func(ctx context.Context, cn *conn.Conn) error {
+			_, err := cn.Do(ctx, "CLIENT", "SETNAME", "hooked")
+			return err
+		},
+	}})
+	v, err := c.Do(ctx, "CLIENT", "GETNAME")
+	require.NoError(t, err)
+	name, err := v.Text()
+	require.NoError(t, err)
+	assert.Equal(t, "hooked", name)
+	v, err = c.Do(ctx, "CLIENT", "INFO")
+	require.NoError(t, err)
+	info, err := v.Text()
+	require.NoError(t, err)
+	assert.Contains(t, info, "flags=r", "the connection is READONLY too")
+
+	// A connection made with ConnOptions (as pubsub makes them) runs the
+	// caller's hook only.
+	opts := c.ConnOptions()
+	cn, err := conn.Dial(ctx, redistest.Cluster().Masters()[0].Addr, &opts)
+	require.NoError(t, err)
+	defer cn.Close()
+	require.NoError(t, opts.OnConnect(ctx, cn))
+	v, err = cn.Do(ctx, "CLIENT", "INFO")
+	require.NoError(t, err)
+	info, err = v.Text()
+	require.NoError(t, err)
+	assert.Contains(t, info, " name=hooked ")
+	assert.NotContains(t, info, "flags=r")
 }

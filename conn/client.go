@@ -39,7 +39,8 @@ const (
 // Commands that change the state of their connection (WATCH, MULTI, SELECT,
 // CLIENT REPLY) must not go through Do, since the shared Conn is everyone's:
 // use DoMulti for MULTI ... EXEC written in one piece, or Dedicated.
-// Options.OnPush receives the push frames of every Conn of the Client.
+// Options.OnPush receives the push frames of every Conn of the Client, and
+// Options.OnConnect runs on each Conn it dials.
 type Client struct {
 	// current is the shared Conn. It may have died; the redial goroutine
 	// then replaces it, and calls that meet the dead one wait for that.
@@ -64,8 +65,22 @@ func NewClient(ctx context.Context, addr string, opts *Options) (*Client, error)
 		o = *opts
 	}
 	return newClient(ctx, func(ctx context.Context) (*Conn, error) {
-		return Dial(ctx, addr, &o)
+		return dialClientConn(ctx, addr, &o)
 	}, o.DialTimeout)
+}
+
+// dialClientConn dials one of a Client's Conns and runs opts.OnConnect on
+// it.
+func dialClientConn(ctx context.Context, addr string, opts *Options) (*Conn, error) {
+	cn, err := Dial(ctx, addr, opts)
+	if err != nil || opts.OnConnect == nil {
+		return cn, err
+	}
+	if err := opts.OnConnect(ctx, cn); err != nil {
+		_ = cn.Close()
+		return nil, fmt.Errorf("conn: OnConnect for %s: %w", addr, err)
+	}
+	return cn, nil
 }
 
 // newClient is NewClient with any way of making a Conn, such as over

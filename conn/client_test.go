@@ -365,6 +365,63 @@ func TestClientKeepsOptionsAcrossRedials(t *testing.T) {
 	}))
 }
 
+// TestClientOnConnect: the hook runs on the first Conn, on every redial and
+// on dedicated Conns, before any caller's command; a redial whose hook fails
+// is tried again, and NewClient returns the first dial's hook error.
+func TestClientOnConnect(t *testing.T) {
+	server := redistest.Server()
+	ctx := testContext(t)
+	var mu sync.Mutex
+	calls := 0
+	failNext := false
+	errHook := errors.New("hook refused")
+	opts := &Options{OnConnect: func(ctx context.Context, cn *Conn) error {
+		mu.Lock()
+		calls++
+		n, fail := calls, failNext
+		failNext = false
+		mu.Unlock()
+		if fail {
+			return errHook
+		}
+		_, err := cn.Do(ctx, "CLIENT", "SETNAME", fmt.Sprintf("onconnect-%d", n))
+		return err
+	}}
+	c, err := NewClient(ctx, server.Addr, opts)
+	require.NoError(t, err)
+	defer c.Close()
+	name := func(do func(context.Context, ...string) (resp.Value, error)) string {
+		t.Helper()
+		v, err := do(ctx, "CLIENT", "GETNAME")
+		require.NoError(t, err)
+		return text(t, v)
+	}
+	assert.Equal(t, "onconnect-1", name(c.Do))
+
+	// The first redial's hook fails: that Conn is dropped, the next one
+	// gets the hook again.
+	mu.Lock()
+	failNext = true
+	mu.Unlock()
+	old := c.current.Load()
+	_, err = server.Do(ctx, "CLIENT", "KILL", "ID", clientID(t, old))
+	require.NoError(t, err)
+	<-old.Done()
+	assert.Equal(t, "onconnect-3", name(c.Do), "the redial after the failed one ran the hook")
+
+	require.NoError(t, c.Dedicated(ctx, func(cn *Conn) error {
+		assert.Equal(t, "onconnect-4", name(cn.Do), "a dedicated Conn ran the hook")
+		return nil
+	}))
+	mu.Lock()
+	assert.Equal(t, 4, calls)
+	mu.Unlock()
+
+	_, err = NewClient(ctx, server.Addr, &Options{OnConnect: func(context.Context, *Conn) error { return errHook }})
+	require.ErrorIs(t, err, errHook)
+	assert.ErrorContains(t, err, "conn: OnConnect")
+}
+
 func infoField(info, name string) string {
 	for line := range strings.Lines(info) {
 		if value, ok := strings.CutPrefix(strings.TrimSpace(line), name+":"); ok {

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"context"
 	"crypto/tls"
 	"time"
 
@@ -35,4 +36,14 @@ type Options struct {
 	// block forever either: Close waits for it to return. Nil drops push
 	// frames.
 	OnPush func(resp.Value)
+	// OnConnect, when not nil, runs on every new Conn a Client dials, right
+	// after the handshake and before any command of the Client's callers:
+	// the first Conn, every redial, and the dedicated Conns of blocking
+	// commands and Dedicated. It is for per-connection state that must
+	// survive redials, such as READONLY on a cluster replica. It runs
+	// within DialTimeout, with the dial's context; it must not close c or
+	// keep it. An error fails that dial: NewClient returns it, a redial is
+	// tried again later, a blocking command or Dedicated call returns it.
+	// Dial does not call it.
+	OnConnect func(ctx context.Context, c *Conn) error
 }
