@@ -132,16 +132,7 @@ func TestClusterConcurrentUnsubscribe(t *testing.T) {
 		require.EqualValues(t, len(chans), shardNumsub(t, chans), "round %d", round)
 		require.Equal(t, 3, clusterClientsNamed(t, name), "round %d: one connection per master", round)
 
-		errs := make(chan error, len(chans))
-		var wg sync.WaitGroup
-		for _, ch := range chans {
-			wg.Go(func() { errs <- s.SUnsubscribe(ctx, ch) })
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			require.NoError(t, err, "round %d", round)
-		}
+		unsubscribeAtOnce(t, chans, func(ch string) error { return s.SUnsubscribe(ctx, ch) }, "round %d", round)
 		require.Zero(t, shardNumsub(t, chans), "round %d: subscriptions left", round)
 		require.Empty(t, s.nodeLinks(), "round %d", round)
 		eventually(t, "the node connections are gone", func() bool { return clusterClientsNamed(t, name) == 0 })

@@ -2,16 +2,18 @@ package pubsub
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
-
-	"go.uber.org/goleak"
 	"time"
 
 	"github.com/respwire/respwire/conn"
 	"github.com/respwire/respwire/internal/redistest"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
@@ -39,10 +41,25 @@ func uniqueName(prefix string) string {
 // connections are named name, closed when the test ends.
 func newServerSubscriber(t testing.TB, name string) *Subscriber {
 	t.Helper()
-	s, err := New(testContext(t), redistest.Server().Addr, &conn.Options{ClientName: name})
+	return newSubscriberSpeaking(t, name, 3)
+}
+
+// newSubscriberSpeaking is newServerSubscriber with connections that speak
+// RESP proto (2 or 3).
+func newSubscriberSpeaking(t testing.TB, name string, proto int) *Subscriber {
+	t.Helper()
+	s, err := New(testContext(t), redistest.Server().Addr, &conn.Options{ClientName: name, Protocol: proto})
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// forEachProtocol runs fn as a subtest for RESP3 and for RESP2, where
+// conn.Conn turns subscribe mode's plain arrays into pushes.
+func forEachProtocol(t *testing.T, fn func(t *testing.T, proto int)) {
+	for _, proto := range []int{3, 2} {
+		t.Run("RESP"+strconv.Itoa(proto), func(t *testing.T) { fn(t, proto) })
+	}
 }
 
 // publisher is a connection to publish from.
@@ -157,4 +174,17 @@ func names(prefix string, n int) []string {
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	require.Eventually(t, cond, testTimeout, 10*time.Millisecond, what)
+}
+
+// unsubscribeAtOnce calls unsubscribe for every channel, each on a goroutine
+// of its own, all at once, and requires every call to return nil.
+func unsubscribeAtOnce(t testing.TB, channels []string, unsubscribe func(channel string) error, msgAndArgs ...any) {
+	t.Helper()
+	errs := make([]error, len(channels))
+	var wg sync.WaitGroup
+	for i, ch := range channels {
+		wg.Go(func() { errs[i] = unsubscribe(ch) })
+	}
+	wg.Wait()
+	require.NoError(t, errors.Join(errs...), msgAndArgs...)
 }

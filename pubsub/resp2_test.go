@@ -1,8 +1,6 @@
 package pubsub
 
 import (
-	"strconv"
-	"sync"
 	"testing"
 
 	"github.com/respwire/respwire/conn"
@@ -12,90 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// newRESP2Subscriber returns a Subscriber on the standalone server that
-// speaks RESP2, its connections named name.
-func newRESP2Subscriber(t testing.TB, name string) *Subscriber {
-	t.Helper()
-	s, err := New(testContext(t), redistest.Server().Addr, &conn.Options{ClientName: name, Protocol: 2})
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-func TestRESP2EveryKind(t *testing.T) {
-	ctx := testContext(t)
-	name := uniqueName("resp2")
-	node := redistest.Server()
-	s := newRESP2Subscriber(t, name)
-	pub := publisher(t, node.Addr)
-
-	require.NoError(t, s.Subscribe(ctx, name+":ch"))
-	require.NoError(t, s.PSubscribe(ctx, name+":p*"))
-	require.NoError(t, s.SSubscribe(ctx, name+":sh"))
-	clients, err := node.Clients(ctx)
-	require.NoError(t, err)
-	n := 0
-	for _, c := range clients {
-		if c.Name == name {
-			assert.Equal(t, "2", c.Fields["resp"], "the connection speaks RESP2")
-			n++
-		}
-	}
-	assert.Equal(t, 2, n, "channel and shard connections")
-
-	_, err = pub.Do(ctx, "PUBLISH", name+":ch", "one")
-	require.NoError(t, err)
-	assert.Equal(t, Message{Kind: KindMessage, Channel: name + ":ch", Payload: "one"}, receive(t, s))
-	_, err = pub.Do(ctx, "PUBLISH", name+":pat", "two")
-	require.NoError(t, err)
-	assert.Equal(t, Message{Kind: KindPMessage, Pattern: name + ":p*", Channel: name + ":pat", Payload: "two"}, receive(t, s))
-	_, err = pub.Do(ctx, "SPUBLISH", name+":sh", "three")
-	require.NoError(t, err)
-	assert.Equal(t, Message{Kind: KindSMessage, Channel: name + ":sh", Payload: "three"}, receive(t, s))
-
-	require.NoError(t, s.Unsubscribe(ctx))
-	require.NoError(t, s.PUnsubscribe(ctx))
-	require.NoError(t, s.SUnsubscribe(ctx))
-	assert.Zero(t, numsub(t, node, "NUMSUB", name+":ch"))
-	assert.Zero(t, numsub(t, node, "SHARDNUMSUB", name+":sh"))
-	eventually(t, "the shard connection closes", func() bool { return clientsNamed(t, node, name) == 1 })
-}
-
-// The seed race on RESP2 connections.
-func TestRESP2ConcurrentUnsubscribe(t *testing.T) {
-	node := redistest.Server()
-	ctx := testContext(t)
-	name := uniqueName("resp2seed")
-	s := newRESP2Subscriber(t, name)
-	for round := range 10 {
-		chans := names(name+":"+strconv.Itoa(round), 32)
-		require.NoError(t, s.SSubscribe(ctx, chans...))
-		require.NoError(t, s.Subscribe(ctx, chans...))
-		var wg sync.WaitGroup
-		for _, ch := range chans {
-			wg.Go(func() { assert.NoError(t, s.SUnsubscribe(ctx, ch)) })
-			wg.Go(func() { assert.NoError(t, s.Unsubscribe(ctx, ch)) })
-		}
-		wg.Wait()
-		require.Zero(t, numsub(t, node, "SHARDNUMSUB", chans...), "round %d", round)
-		require.Zero(t, numsub(t, node, "NUMSUB", chans...), "round %d", round)
-	}
-}
-
-func TestRESP2Reconnect(t *testing.T) {
-	ctx := testContext(t)
-	name := uniqueName("resp2re")
-	node := redistest.Server()
-	s := newRESP2Subscriber(t, name)
-	pub := publisher(t, node.Addr)
-	require.NoError(t, s.Subscribe(ctx, name+":ch"))
-	require.NoError(t, s.SSubscribe(ctx, name+":s"))
-	_, err := node.Do(ctx, "CLIENT", "KILL", "SKIPME", "yes", "TYPE", "pubsub")
-	require.NoError(t, err)
-	publishUntil(t, s, pub, "PUBLISH", name+":ch", "back")
-	publishUntil(t, s, pub, "SPUBLISH", name+":s", "shard back")
-}
 
 // A RESP2 connection in subscribe mode, as pubsub uses it: Send returns once
 // the confirmation went to OnPush, and fails with conn.ErrClosed after Close.

@@ -13,28 +13,51 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// Every kind of message arrives, on a channel connection and a shard
+// connection that speak the protocol asked for; unsubscribing everything
+// leaves nothing on the server and closes the shard connection.
 func TestSubscribeReceivesEveryKind(t *testing.T) {
-	ctx := testContext(t)
-	name := uniqueName("kinds")
-	s := newServerSubscriber(t, name)
-	pub := publisher(t, redistest.Server().Addr)
+	forEachProtocol(t, func(t *testing.T, proto int) {
+		ctx := testContext(t)
+		name := uniqueName("kinds")
+		node := redistest.Server()
+		s := newSubscriberSpeaking(t, name, proto)
+		pub := publisher(t, node.Addr)
 
-	require.NoError(t, s.Subscribe(ctx, name+":ch"))
-	require.NoError(t, s.PSubscribe(ctx, name+":p*"))
-	require.NoError(t, s.SSubscribe(ctx, name+":sh"))
+		require.NoError(t, s.Subscribe(ctx, name+":ch"))
+		require.NoError(t, s.PSubscribe(ctx, name+":p*"))
+		require.NoError(t, s.SSubscribe(ctx, name+":sh"))
+		clients, err := node.Clients(ctx)
+		require.NoError(t, err)
+		n := 0
+		for _, c := range clients {
+			if c.Name == name {
+				assert.Equal(t, strconv.Itoa(proto), c.Fields["resp"], "the connection's protocol")
+				n++
+			}
+		}
+		assert.Equal(t, 2, n, "channel and shard connections")
 
-	// Confirmed subscriptions are live: one publish each is enough.
-	_, err := pub.Do(ctx, "PUBLISH", name+":ch", "one")
-	require.NoError(t, err)
-	assert.Equal(t, Message{Kind: KindMessage, Channel: name + ":ch", Payload: "one"}, receive(t, s))
+		// Confirmed subscriptions are live: one publish each is enough.
+		_, err = pub.Do(ctx, "PUBLISH", name+":ch", "one")
+		require.NoError(t, err)
+		assert.Equal(t, Message{Kind: KindMessage, Channel: name + ":ch", Payload: "one"}, receive(t, s))
 
-	_, err = pub.Do(ctx, "PUBLISH", name+":pat", "two")
-	require.NoError(t, err)
-	assert.Equal(t, Message{Kind: KindPMessage, Pattern: name + ":p*", Channel: name + ":pat", Payload: "two"}, receive(t, s))
+		_, err = pub.Do(ctx, "PUBLISH", name+":pat", "two")
+		require.NoError(t, err)
+		assert.Equal(t, Message{Kind: KindPMessage, Pattern: name + ":p*", Channel: name + ":pat", Payload: "two"}, receive(t, s))
 
-	_, err = pub.Do(ctx, "SPUBLISH", name+":sh", "three")
-	require.NoError(t, err)
-	assert.Equal(t, Message{Kind: KindSMessage, Channel: name + ":sh", Payload: "three"}, receive(t, s))
+		_, err = pub.Do(ctx, "SPUBLISH", name+":sh", "three")
+		require.NoError(t, err)
+		assert.Equal(t, Message{Kind: KindSMessage, Channel: name + ":sh", Payload: "three"}, receive(t, s))
+
+		require.NoError(t, s.Unsubscribe(ctx))
+		require.NoError(t, s.PUnsubscribe(ctx))
+		require.NoError(t, s.SUnsubscribe(ctx))
+		assert.Zero(t, numsub(t, node, "NUMSUB", name+":ch"))
+		assert.Zero(t, numsub(t, node, "SHARDNUMSUB", name+":sh"))
+		eventually(t, "the shard connection closes", func() bool { return clientsNamed(t, node, name) == 1 })
+	})
 }
 
 func TestMessagesKeepConnectionOrder(t *testing.T) {
@@ -118,7 +141,9 @@ func TestShardConnectionFollowsItsChannels(t *testing.T) {
 }
 
 // TestConcurrentUnsubscribeOneServer is the seed race for every kind on one
-// server: many channels, all unsubscribed at once from as many goroutines.
+// server, in both protocols: many channels, all unsubscribed at once from as
+// many goroutines ("channel+shard" unsubscribes both kinds of each name, so
+// the two connections' unsubscribes interleave).
 func TestConcurrentUnsubscribeOneServer(t *testing.T) {
 	node := redistest.Server()
 	kinds := []struct {
@@ -133,52 +158,57 @@ func TestConcurrentUnsubscribeOneServer(t *testing.T) {
 			func(t *testing.T, _ []string) int64 { return numpat(t, node) }},
 		{"shard", (*Subscriber).SSubscribe, (*Subscriber).SUnsubscribe,
 			func(t *testing.T, chs []string) int64 { return numsub(t, node, "SHARDNUMSUB", chs...) }},
+		{"channel+shard",
+			func(s *Subscriber, ctx context.Context, chs ...string) error {
+				return errors.Join(s.SSubscribe(ctx, chs...), s.Subscribe(ctx, chs...))
+			},
+			func(s *Subscriber, ctx context.Context, chs ...string) error {
+				return errors.Join(s.SUnsubscribe(ctx, chs...), s.Unsubscribe(ctx, chs...))
+			},
+			func(t *testing.T, chs []string) int64 {
+				return numsub(t, node, "SHARDNUMSUB", chs...) + numsub(t, node, "NUMSUB", chs...)
+			}},
 	}
-	for _, k := range kinds {
-		t.Run(k.name, func(t *testing.T) {
-			ctx := testContext(t)
-			name := uniqueName("seed1-" + k.name)
-			s := newServerSubscriber(t, name)
-			for round := range 20 {
-				channels := names(name+":"+strconv.Itoa(round), 64)
-				require.NoError(t, k.subscribe(s, ctx, channels...))
-				errs := make(chan error, len(channels))
-				var wg sync.WaitGroup
-				for _, ch := range channels {
-					wg.Go(func() { errs <- k.unsubscribe(s, ctx, ch) })
+	forEachProtocol(t, func(t *testing.T, proto int) {
+		for _, k := range kinds {
+			t.Run(k.name, func(t *testing.T) {
+				ctx := testContext(t)
+				name := uniqueName("seed1-" + k.name)
+				s := newSubscriberSpeaking(t, name, proto)
+				for round := range 20 {
+					channels := names(name+":"+strconv.Itoa(round), 64)
+					require.NoError(t, k.subscribe(s, ctx, channels...))
+					unsubscribeAtOnce(t, channels, func(ch string) error { return k.unsubscribe(s, ctx, ch) }, "round %d", round)
+					require.Zero(t, k.left(t, channels), "round %d: subscriptions left on the server", round)
 				}
-				wg.Wait()
-				close(errs)
-				for err := range errs {
-					require.NoError(t, err, "round %d", round)
-				}
-				require.Zero(t, k.left(t, channels), "round %d: subscriptions left on the server", round)
-			}
-			eventually(t, "only the channel connection is left", func() bool { return clientsNamed(t, node, name) == 1 })
-		})
-	}
+				eventually(t, "only the channel connection is left", func() bool { return clientsNamed(t, node, name) == 1 })
+			})
+		}
+	})
 }
 
 func TestReconnectAfterClientKill(t *testing.T) {
-	ctx := testContext(t)
-	name := uniqueName("reconnect")
-	node := redistest.Server()
-	s := newServerSubscriber(t, name)
-	pub := publisher(t, node.Addr)
-	require.NoError(t, s.Subscribe(ctx, name+":ch"))
-	require.NoError(t, s.PSubscribe(ctx, name+":p*"))
-	require.NoError(t, s.SSubscribe(ctx, name+":s1", name+":s2"))
+	forEachProtocol(t, func(t *testing.T, proto int) {
+		ctx := testContext(t)
+		name := uniqueName("reconnect")
+		node := redistest.Server()
+		s := newSubscriberSpeaking(t, name, proto)
+		pub := publisher(t, node.Addr)
+		require.NoError(t, s.Subscribe(ctx, name+":ch"))
+		require.NoError(t, s.PSubscribe(ctx, name+":p*"))
+		require.NoError(t, s.SSubscribe(ctx, name+":s1", name+":s2"))
 
-	for round := range 3 {
-		_, err := node.Do(ctx, "CLIENT", "KILL", "SKIPME", "yes", "TYPE", "pubsub")
-		require.NoError(t, err)
-		tag := strconv.Itoa(round)
-		assert.Equal(t, KindMessage, publishUntil(t, s, pub, "PUBLISH", name+":ch", "ch"+tag).Kind)
-		assert.Equal(t, KindPMessage, publishUntil(t, s, pub, "PUBLISH", name+":pat", "pat"+tag).Kind)
-		assert.Equal(t, KindSMessage, publishUntil(t, s, pub, "SPUBLISH", name+":s1", "s1"+tag).Kind)
-		assert.Equal(t, KindSMessage, publishUntil(t, s, pub, "SPUBLISH", name+":s2", "s2"+tag).Kind)
-	}
-	assert.EqualValues(t, 1, numsub(t, node, "NUMSUB", name+":ch"), "subscribed once, not once per reconnect")
+		for round := range 3 {
+			_, err := node.Do(ctx, "CLIENT", "KILL", "SKIPME", "yes", "TYPE", "pubsub")
+			require.NoError(t, err)
+			tag := strconv.Itoa(round)
+			assert.Equal(t, KindMessage, publishUntil(t, s, pub, "PUBLISH", name+":ch", "ch"+tag).Kind)
+			assert.Equal(t, KindPMessage, publishUntil(t, s, pub, "PUBLISH", name+":pat", "pat"+tag).Kind)
+			assert.Equal(t, KindSMessage, publishUntil(t, s, pub, "SPUBLISH", name+":s1", "s1"+tag).Kind)
+			assert.Equal(t, KindSMessage, publishUntil(t, s, pub, "SPUBLISH", name+":s2", "s2"+tag).Kind)
+		}
+		assert.EqualValues(t, 1, numsub(t, node, "NUMSUB", name+":ch"), "subscribed once, not once per reconnect")
+	})
 }
 
 func TestCloseIsIdempotentAndClosesMessages(t *testing.T) {
