@@ -2,6 +2,7 @@ package pubsub
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,16 @@ import (
 // The deterministic versions of the lifecycle races, over fakeRedis inside a
 // synctest bubble: the server stalls or injects at exactly the point the
 // race needs. Connection 1 is always the channel connection made by New.
+
+// fakeTest runs fn in a synctest bubble, with a fakeRedis and a Subscriber
+// on it whose channel connection (1) is open.
+func fakeTest(t *testing.T, fn func(t *testing.T, ctx context.Context, f *fakeRedis, s *Subscriber)) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		f := newFakeRedis(t)
+		fn(t, ctx, f, f.subscriber(ctx))
+	})
+}
 
 // stallFirst returns a hook that blocks the first command starting with
 // prefix until release is closed (and then serves it normally).
@@ -34,10 +45,7 @@ func stallFirst(prefix string, release <-chan struct{}) func(*fakeserver.Conn, [
 // an unsubscribe while its dial is still in flight) gets a fresh connection,
 // and its channel is live when it returns; the dying one is closed once.
 func TestSyncSubscribeMeetsDyingConnection(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx := context.Background()
-		f := newFakeRedis(t)
-		s := f.subscriber(ctx)
+	fakeTest(t, func(t *testing.T, ctx context.Context, f *fakeRedis, s *Subscriber) {
 		release := make(chan struct{})
 		f.setHook(stallFirst("HELLO", release)) // the first shard connection's handshake
 
@@ -70,10 +78,7 @@ func TestSyncSubscribeMeetsDyingConnection(t *testing.T) {
 // once, so no subscribe can reach it, and closes it once everything written
 // on it was answered. Every call returns nil.
 func TestSyncConcurrentUnsubscribes(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx := context.Background()
-		f := newFakeRedis(t)
-		s := f.subscriber(ctx)
+	fakeTest(t, func(t *testing.T, ctx context.Context, f *fakeRedis, s *Subscriber) {
 		channels := distinctSlots("u", 8)
 		require.NoError(t, s.SSubscribe(ctx, channels...))
 		require.Len(t, f.commands("SSUBSCRIBE"), len(channels), "one SSUBSCRIBE per slot")
@@ -103,71 +108,53 @@ func TestSyncConcurrentUnsubscribes(t *testing.T) {
 }
 
 // A pushed sunsubscribe (the slot moved) that crosses the user's in-flight
-// SUNSUBSCRIBE of the same channel is harmless: the call returns nil and the
-// channel, no longer wanted, is not subscribed again.
+// SUNSUBSCRIBE of x is harmless when it drops x itself: the call returns nil
+// and x, no longer wanted, is not subscribed again. When it drops y, which
+// the user still wants, it is followed: y is subscribed again (on a single
+// server: at the same address, on a fresh connection since its old one
+// emptied) and receives messages.
 func TestSyncPushedSunsubscribeCrossesUnsubscribe(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx := context.Background()
-		f := newFakeRedis(t)
-		s := f.subscriber(ctx)
-		chans := distinctSlots("c", 2)
-		x, y := chans[0], chans[1]
-		require.NoError(t, s.SSubscribe(ctx, x, y))
+	for _, dropWanted := range []bool{false, true} {
+		t.Run("dropWanted="+strconv.FormatBool(dropWanted), func(t *testing.T) {
+			fakeTest(t, func(t *testing.T, ctx context.Context, f *fakeRedis, s *Subscriber) {
+				chans := distinctSlots("c", 2)
+				x, y := chans[0], chans[1]
+				require.NoError(t, s.SSubscribe(ctx, x, y))
+				drop := x
+				if dropWanted {
+					drop = y
+				}
 
-		f.setHook(func(c *fakeserver.Conn, cmd []string) bool {
-			if cmd[0] == "SUNSUBSCRIBE" && len(cmd) > 1 && cmd[1] == x {
-				f.drop(c, shard(x)) // the server's own sunsubscribe, first
-			}
-			return false // then the confirmation, as Redis sends one anyway
+				f.setHook(func(c *fakeserver.Conn, cmd []string) bool {
+					if cmd[0] == "SUNSUBSCRIBE" && len(cmd) > 1 && cmd[1] == x {
+						f.drop(c, shard(drop)) // the server's own sunsubscribe, first
+					}
+					return false // then the confirmation, as Redis sends one anyway
+				})
+				require.NoError(t, s.SUnsubscribe(ctx, x))
+				synctest.Wait()
+				assert.Len(t, f.commands("SSUBSCRIBE "+x), 1, "x is not subscribed again")
+				assert.Empty(t, f.holders(shard(x)))
+				s.mu.Lock()
+				assert.Empty(t, s.orphans)
+				s.mu.Unlock()
+				if !dropWanted {
+					assert.Equal(t, []int{2}, f.holders(shard(y)), "y never moved")
+					return
+				}
+				assert.Equal(t, []int{3}, f.holders(shard(y)), "y subscribed again, on a fresh connection")
+				assert.True(t, isDone(f.conn(2).Done()), "the emptied connection was retired")
+				f.smessage(f.conn(3), y, "again")
+				assert.Equal(t, "again", (<-s.Messages()).Payload)
+			})
 		})
-		require.NoError(t, s.SUnsubscribe(ctx, x))
-		synctest.Wait()
-		assert.Len(t, f.commands("SSUBSCRIBE "+x), 1, "x is not subscribed again")
-		assert.Empty(t, f.holders(shard(x)))
-		assert.Equal(t, []int{2}, f.holders(shard(y)), "y never moved")
-		s.mu.Lock()
-		assert.Empty(t, s.orphans)
-		s.mu.Unlock()
-	})
-}
-
-// A pushed sunsubscribe for a channel the user still wants, crossing an
-// unsubscribe of another one, is followed: the channel is subscribed again
-// (on a single server: at the same address, on a fresh connection since its
-// old one emptied) and receives messages.
-func TestSyncPushedSunsubscribeIsFollowed(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx := context.Background()
-		f := newFakeRedis(t)
-		s := f.subscriber(ctx)
-		chans := distinctSlots("f", 2)
-		x, y := chans[0], chans[1]
-		require.NoError(t, s.SSubscribe(ctx, x, y))
-
-		f.setHook(func(c *fakeserver.Conn, cmd []string) bool {
-			if cmd[0] == "SUNSUBSCRIBE" && len(cmd) > 1 && cmd[1] == x {
-				f.drop(c, shard(y))
-			}
-			return false
-		})
-		require.NoError(t, s.SUnsubscribe(ctx, x))
-		synctest.Wait()
-		assert.Equal(t, []int{3}, f.holders(shard(y)), "y subscribed again, on a fresh connection")
-		assert.True(t, isDone(f.conn(2).Done()), "the emptied connection was retired")
-		assert.Empty(t, f.holders(shard(x)))
-
-		f.smessage(f.conn(3), y, "again")
-		assert.Equal(t, "again", (<-s.Messages()).Payload)
-	})
+	}
 }
 
 // A subscribe confirmation the user does not want (a subscribe and an
 // unsubscribe of one name crossed) is undone.
 func TestSyncStrayConfirmationIsUnsubscribed(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx := context.Background()
-		f := newFakeRedis(t)
-		s := f.subscriber(ctx)
+	fakeTest(t, func(t *testing.T, ctx context.Context, f *fakeRedis, s *Subscriber) {
 		require.NoError(t, s.SSubscribe(ctx, "kept"))
 		f.set(2, shard("stray"), true)
 		f.push(f.conn(2), "ssubscribe", "stray", 2)
@@ -185,10 +172,7 @@ func TestSyncStrayConfirmationIsUnsubscribed(t *testing.T) {
 // Redirects: an unsubscribe answered with MOVED means the node dropped the
 // channel already; a subscribe answered with MOVED is routed again.
 func TestSyncRedirects(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx := context.Background()
-		f := newFakeRedis(t)
-		s := f.subscriber(ctx)
+	fakeTest(t, func(t *testing.T, ctx context.Context, f *fakeRedis, s *Subscriber) {
 		chans := distinctSlots("m", 2)
 		moved := 0
 		f.setHook(func(c *fakeserver.Conn, cmd []string) bool {
@@ -231,10 +215,7 @@ func TestSyncRedirects(t *testing.T) {
 // A lost connection is dialled again and every subscription restored, one
 // SSUBSCRIBE per slot.
 func TestSyncReconnectRestoresSubscriptions(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx := context.Background()
-		f := newFakeRedis(t)
-		s := f.subscriber(ctx)
+	fakeTest(t, func(t *testing.T, ctx context.Context, f *fakeRedis, s *Subscriber) {
 		chans := distinctSlots("r", 3)
 		require.NoError(t, s.SSubscribe(ctx, chans...))
 		require.NoError(t, s.Subscribe(ctx, "a", "b"))
@@ -268,10 +249,7 @@ func TestSyncReconnectRestoresSubscriptions(t *testing.T) {
 // A failed dial leaves the subscription to the repair worker, which keeps
 // trying with backoff until the server answers.
 func TestSyncRepairRetriesWithBackoff(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx := context.Background()
-		f := newFakeRedis(t)
-		s := f.subscriber(ctx)
+	fakeTest(t, func(t *testing.T, ctx context.Context, f *fakeRedis, s *Subscriber) {
 		require.NoError(t, s.SSubscribe(ctx, "x"))
 		refusals := 0
 		resubscribed := make(chan struct{}, 1)
@@ -300,10 +278,7 @@ func TestSyncRepairRetriesWithBackoff(t *testing.T) {
 // Close while a reader is blocked on a full Messages() and a Send waits
 // behind it: Close returns, the Send returns, Messages() is closed.
 func TestSyncCloseUnblocksEverything(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx := context.Background()
-		f := newFakeRedis(t)
-		s := f.subscriber(ctx)
+	fakeTest(t, func(t *testing.T, ctx context.Context, f *fakeRedis, s *Subscriber) {
 		require.NoError(t, s.SSubscribe(ctx, "x", "w"))
 		go func() {
 			for i := range messageBuffer + 10 {
@@ -328,10 +303,7 @@ func TestSyncCloseUnblocksEverything(t *testing.T) {
 // subscribes return nil or ErrClosed.
 func TestSyncCloseRacesEverything(t *testing.T) {
 	for range 20 {
-		synctest.Test(t, func(t *testing.T) {
-			ctx := context.Background()
-			f := newFakeRedis(t)
-			s := f.subscriber(ctx)
+		fakeTest(t, func(t *testing.T, ctx context.Context, f *fakeRedis, s *Subscriber) {
 			require.NoError(t, s.SSubscribe(ctx, "a"))
 			var wg sync.WaitGroup
 			wg.Go(func() { assert.NoError(t, s.Close()) })
@@ -352,10 +324,7 @@ func TestSyncCloseRacesEverything(t *testing.T) {
 // Close while the last unsubscribe of a node waits for a server that does
 // not answer: Close returns at once, and so does the unsubscribe, with nil.
 func TestSyncCloseCutsRetireShort(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx := context.Background()
-		f := newFakeRedis(t)
-		s := f.subscriber(ctx)
+	fakeTest(t, func(t *testing.T, ctx context.Context, f *fakeRedis, s *Subscriber) {
 		require.NoError(t, s.SSubscribe(ctx, "x"))
 		release := make(chan struct{})
 		defer close(release)
