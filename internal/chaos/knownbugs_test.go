@@ -12,8 +12,10 @@ import (
 	"github.com/respwire/respwire/internal/fakeserver"
 )
 
-// knownBugs runs the tests that show open bugs in other packages; they fail
-// until the bug is fixed. CHAOS_KNOWN_BUGS=1 go test -run Bug ./internal/chaos
+// knownBug skips a test that shows an open bug in another package: such a
+// test fails until the bug is fixed. Run them with
+//
+//	CHAOS_KNOWN_BUGS=1 go test -race -run Bug ./internal/chaos
 func knownBug(t *testing.T, what string) {
 	t.Helper()
 	if os.Getenv("CHAOS_KNOWN_BUGS") == "" {

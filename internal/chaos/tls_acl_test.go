@@ -120,7 +120,7 @@ func TestACL(t *testing.T) {
 	require.ErrorAs(t, err, &re)
 	require.Equal(t, "NOPERM", re.Code)
 	collect(err)
-	// The same through a Client and a cluster-less DoMulti.
+	// And as one reply of a DoMulti.
 	vs, err := c.DoMulti(ctx, []string{"GET", "allowed:k"}, []string{"FLUSHALL"})
 	require.NoError(t, err)
 	require.Error(t, vs[1].Err())
