@@ -39,6 +39,7 @@ func (c *Client) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	toReplica := c.opts.ReadReplicas && info.readonly() && !info.blocking()
 	if n := c.table.Load().pick(slot, toReplica); n != nil {
 		if cl := n.client.Load(); cl != nil {
+			c.checkConnected(n, cl)
 			v, err := cl.Do(ctx, args...)
 			if err == nil {
 				return v, nil
@@ -115,7 +116,7 @@ func (c *Client) connFor(ctx context.Context, a *attempt) (*conn.Client, error) 
 			return nil, errNoNode
 		}
 	}
-	return a.target.get(ctx)
+	return c.clientOf(ctx, a.target)
 }
 
 // send makes one try of a, the command args.

@@ -41,12 +41,14 @@
 // the target in one write and leaves the table alone. TRYAGAIN, CLUSTERDOWN
 // and LOADING are retried with a backoff (1 ms doubling to 200 ms) while the
 // context lasts. A command takes at most Options.MaxRedirects hops (16 by
-// default). A node that refuses connections, whose connection breaks or
-// whose calls run out of time becomes suspect: the topology is read again at
-// once and then every 250 ms, and the node is PINGed, until it answers or
-// leaves the routing. So a failover is noticed even though calls to a dead
-// node just wait for it. A command is sent again after a connection error
-// only when it surely never left, so a write never runs twice. Refresh reads
+// default). A node that refuses connections, whose connection breaks, is
+// down when a call is made, or whose calls run out of time becomes suspect:
+// the topology is read again at once and then every 250 ms, and the node is
+// PINGed, until it answers or leaves the routing. So a failover is noticed
+// even though calls to a dead node just wait for it; when it leaves the
+// routing, those calls, never written, go to the new owner. A command is
+// sent again after a connection error only when it surely never left, so a
+// write never runs twice. Refresh reads
 // the topology on demand, for example after a node pushed an unsubscribe.
 //
 // # Batches and transactions

@@ -330,3 +330,42 @@ func TestPausedNode(t *testing.T) {
 	assert.Equal(t, "v", s)
 	require.Equal(t, slots.NumSlots, c.Topology().Covered())
 }
+
+// TestPublishAfterFailover: a node whose master was killed and failed over
+// while the client held a connection to it. A call made after the failover
+// must not wait for the dead node to come back: the client notices that
+// the node's connection is down, reads the topology again and sends the call
+// to the new master promptly.
+func TestPublishAfterFailover(t *testing.T) {
+	c := newTestClient(t, nil)
+	ctx := testContext(t, 2*time.Minute)
+	cl := redistest.Cluster()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		assert.NoError(t, cl.Reset(ctx))
+	})
+	channel := uniqueKey(t, "ch")
+	slot := int(slots.Slot(channel))
+	victim, err := cl.MasterOf(ctx, slot)
+	require.NoError(t, err)
+	replica, err := cl.ReplicaOf(ctx, victim)
+	require.NoError(t, err)
+	_, err = c.Do(ctx, "SPUBLISH", channel, "before") // the client now has a connection to the victim
+	require.NoError(t, err)
+
+	require.NoError(t, victim.Kill())
+	require.NoError(t, cl.Failover(ctx, victim))
+	failedOver := time.Now()
+
+	call, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	_, err = c.Do(call, "SPUBLISH", channel, "after")
+	took := time.Since(failedOver)
+	require.NoError(t, err)
+	t.Logf("SPUBLISH after the failover took %v", took.Round(time.Millisecond))
+	assert.Less(t, took, 2*time.Second, "SPUBLISH waited for the dead master")
+	sh, ok := c.Topology().ShardFor(uint16(slot))
+	require.True(t, ok)
+	assert.Equal(t, replica.Addr, sh.Master.Addr, "the client routes to the promoted replica")
+}

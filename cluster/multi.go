@@ -144,7 +144,7 @@ func (c *Client) sendBatch(ctx context.Context, b *batch, cmds [][]string, attem
 		fail(errNoNode)
 		return
 	}
-	cl, err := b.target.get(ctx)
+	cl, err := c.clientOf(ctx, b.target)
 	if err != nil {
 		fail(err)
 		return

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/respwire/respwire/conn"
 )
 
 const (
@@ -36,6 +38,27 @@ func (c *Client) suspect(n *node) {
 	c.suspects.nodes[n] = true
 	c.suspects.mu.Unlock()
 	c.triggerRefresh()
+}
+
+// clientOf returns n's connection, dialling it if needed, as node.get
+// does, and suspects n if that connection is down.
+func (c *Client) clientOf(ctx context.Context, n *node) (*conn.Client, error) {
+	cl, err := n.get(ctx)
+	if err == nil {
+		c.checkConnected(n, cl)
+	}
+	return cl, err
+}
+
+// checkConnected suspects n when its connection cl is down. A call on it
+// would wait for the redial, which never succeeds if the node died, and
+// nothing it gets back would tell that the node failed over: the refresh
+// that suspicion starts does, and the node's connection, dropped from the
+// routing, then fails the waiting calls as unsent, to be routed afresh.
+func (c *Client) checkConnected(n *node, cl *conn.Client) {
+	if !cl.Connected() {
+		c.suspect(n)
+	}
 }
 
 func (c *Client) hasSuspects() bool {

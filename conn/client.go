@@ -131,6 +131,15 @@ func (c *Client) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	}
 }
 
+// Connected reports whether the Client's shared Conn is open. It is false
+// from the moment that Conn breaks until a redial replaces it, and after
+// Close; calls made meanwhile wait for the new Conn (or fail after Close). A
+// cluster client uses it to notice a node that went away before its calls
+// wait for it.
+func (c *Client) Connected() bool {
+	return c.current.Load().State() == StateOpen
+}
+
 // DoMulti sends cmds written contiguously and returns their replies in
 // order, as Conn.DoMulti does. If any of them is blocking, all of them run
 // on a dedicated Conn.

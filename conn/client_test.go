@@ -8,11 +8,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/respwire/respwire/internal/fakeserver"
 	"github.com/respwire/respwire/internal/redistest"
 	"github.com/respwire/respwire/resp"
 )
@@ -363,6 +365,33 @@ func TestClientKeepsOptionsAcrossRedials(t *testing.T) {
 		check(cn.Do)
 		return nil
 	}))
+}
+
+// TestSynctestClientConnected: Connected is false while the shared Conn is
+// dead and its redial pending, true once a redial replaced it, and false
+// after Close.
+func TestSynctestClientConnected(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := fakeserver.New(t).Script(fakeserver.AcceptHello(), fakeserver.Close()).Handle(fakeHandler)
+		redial := make(chan struct{})
+		dials := 0
+		dial := func(ctx context.Context) (*Conn, error) {
+			if dials++; dials > 1 {
+				<-redial
+			}
+			return NewConn(ctx, s.Pipe(), nil)
+		}
+		c, err := newClient(t.Context(), dial, 0)
+		require.NoError(t, err)
+		<-c.current.Load().Done()
+		synctest.Wait()
+		assert.False(t, c.Connected(), "the Conn died, the redial waits")
+		close(redial)
+		synctest.Wait()
+		assert.True(t, c.Connected())
+		require.NoError(t, c.Close())
+		assert.False(t, c.Connected())
+	})
 }
 
 // TestClientOnConnect: the hook runs on the first Conn, on every redial and
