@@ -124,6 +124,25 @@ func TestHostileServer(t *testing.T) {
 			maxAlloc: 48 * mib, // 16 MiB sent: the string being built, and its last growth
 		},
 		{
+			// Every element costs a 64-byte decoded Value, far more
+			// than its four bytes on the wire: 1 MiB sent allocates
+			// about 80 MiB (see TestBugSmallElementsAmplify).
+			name: "endless streamed array of small integers",
+			steps: []fakeserver.Step{fakeserver.Do("stream", func(c *fakeserver.Conn) error {
+				elems := []byte(strings.Repeat(":1\r\n", 1<<16)) // 256 KiB
+				if err := c.WriteRaw([]byte("*?\r\n")); err != nil {
+					return err
+				}
+				for range 4 { // 1 MiB, 262144 elements, then silence
+					if err := c.WriteRaw(elems); err != nil {
+						return err
+					}
+				}
+				return nil
+			})},
+			maxAlloc: 128 * mib,
+		},
+		{
 			name: "reply that never ends",
 			steps: []fakeserver.Step{
 				fakeserver.ReplyRaw([]byte("*3\r\n:1\r\n$5\r\nab")),
