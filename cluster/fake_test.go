@@ -192,3 +192,61 @@ func TestUnreachableSeedIsAnError(t *testing.T) {
 	assert.True(t, errors.As(err, &re), "%v", err)
 	assert.True(t, strings.HasPrefix(err.Error(), "cluster: "), "%v", err)
 }
+
+// TestLoadingReplicaJoinsReads: a replica the topology reports as loading
+// serves no reads; with ReadReplicas the client reads the topology again by
+// itself, with nothing else to trigger it, and routes reads to the replica
+// once it is reported online.
+func TestLoadingReplicaJoinsReads(t *testing.T) {
+	f := fakeserver.Start(t)
+	host, portText, err := net.SplitHostPort(f.Addr())
+	require.NoError(t, err)
+	port, err := strconv.Atoi(portText)
+	require.NoError(t, err)
+	const replicaPort = 1 // never dialled: the test only looks at the routing
+	var shardsAsked atomic.Int64
+	node := func(id string, port int, role, health string) resp.Value {
+		return resp.NewMap(
+			resp.NewBulkString("id"), resp.NewBulkString(id),
+			resp.NewBulkString("port"), resp.NewInt(int64(port)),
+			resp.NewBulkString("ip"), resp.NewBulkString(host),
+			resp.NewBulkString("role"), resp.NewBulkString(role),
+			resp.NewBulkString("replication-offset"), resp.NewInt(0),
+			resp.NewBulkString("health"), resp.NewBulkString(health),
+		)
+	}
+	f.Handle(func(c *fakeserver.Conn, cmd []string) {
+		if fakeserver.ServeHello(c, cmd) {
+			return
+		}
+		switch {
+		case strings.EqualFold(cmd[0], "CLUSTER") && len(cmd) > 1 && strings.EqualFold(cmd[1], "SHARDS"):
+			health := "loading"
+			if shardsAsked.Add(1) > 2 {
+				health = "online"
+			}
+			_ = c.Reply(resp.NewArray(resp.NewMap(
+				resp.NewBulkString("slots"), resp.NewArray(resp.NewInt(0), resp.NewInt(16383)),
+				resp.NewBulkString("nodes"), resp.NewArray(
+					node("m", port, "master", "online"),
+					node("r", replicaPort, "replica", health),
+				),
+			)))
+		case strings.EqualFold(cmd[0], "COMMAND"):
+			_ = c.Reply(resp.NewArray())
+		case strings.EqualFold(cmd[0], "READONLY"):
+			_ = c.Reply(resp.NewSimpleString("OK"))
+		default:
+			_ = c.Reply(resp.NewSimpleError("ERR unknown command"))
+		}
+	})
+	c, err := New(testContext(t, 5*time.Second), &Options{Addrs: []string{f.Addr()}, ReadReplicas: true})
+	require.NoError(t, err)
+	defer c.Close()
+	replicaAddr := net.JoinHostPort(host, strconv.Itoa(replicaPort))
+	require.Equal(t, f.Addr(), c.table.Load().pick(0, true).addr, "reads go to the master while the replica loads")
+	require.Eventually(t, func() bool {
+		return c.table.Load().pick(0, true).addr == replicaAddr
+	}, 10*time.Second, 10*time.Millisecond, "reads go to the replica once it is reported online")
+	assert.Greater(t, shardsAsked.Load(), int64(2))
+}

@@ -20,6 +20,9 @@ type routeTable struct {
 	topo   *slots.Topology
 	slots  [slots.NumSlots]*shard // nil: no known owner
 	shards []*shard               // one per master that serves slots; keyless commands go to any
+	// loadingReplicas: some replica was left out as loading, which it
+	// usually stops being within a second; see refreshLoop.
+	loadingReplicas bool
 }
 
 // newRouteTable builds the table for topo, taking nodes from ns.
@@ -40,8 +43,12 @@ func newRouteTable(topo *slots.Topology, ns *nodeSet) *routeTable {
 			// until gossip brings its first replication offset), and a
 			// failed one doesn't answer. Their reads go to the master until
 			// a refresh shows them online.
-			if r.Addr != "" && r.Health == slots.HealthOnline {
+			switch {
+			case r.Addr == "":
+			case r.Health == slots.HealthOnline:
 				sh.replicas = append(sh.replicas, ns.get(r.Addr))
+			case r.Health == slots.HealthLoading:
+				t.loadingReplicas = true
 			}
 		}
 		t.shards = append(t.shards, sh)
@@ -57,7 +64,7 @@ func newRouteTable(topo *slots.Topology, ns *nodeSet) *routeTable {
 // withSlot returns a copy of t in which slot belongs to the master at addr.
 // Replicas come along when addr already masters another shard.
 func (t *routeTable) withSlot(slot int, addr string, ns *nodeSet) *routeTable {
-	next := &routeTable{topo: t.topo, shards: t.shards}
+	next := &routeTable{topo: t.topo, shards: t.shards, loadingReplicas: t.loadingReplicas}
 	next.slots = t.slots
 	var sh *shard
 	for _, s := range t.shards {

@@ -34,6 +34,7 @@ func TestRouteTable(t *testing.T) {
 	ns := &nodeSet{opts: &conn.Options{}}
 	rt := newRouteTable(testTopology(), ns)
 	require.Len(t, rt.shards, 2, "the master without slots serves nothing")
+	assert.True(t, rt.loadingReplicas, "a loading replica was left out")
 	assert.Equal(t, "m1:1", rt.pick(0, false).addr)
 	assert.Equal(t, "m1:1", rt.pick(8191, true).addr, "no replica: reads go to the master")
 	assert.Equal(t, "m2:1", rt.pick(8192, false).addr)

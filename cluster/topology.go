@@ -21,6 +21,10 @@ const (
 	// minRefreshInterval spaces the refreshes that redirects and broken
 	// connections trigger: a burst of MOVED replies costs one refresh.
 	minRefreshInterval = 100 * time.Millisecond
+	// loadingPollInterval is how often the topology is read again, with
+	// ReadReplicas, while it reports some replica as loading: reads go to
+	// that replica once it is reported online.
+	loadingPollInterval = time.Second
 )
 
 // errNoSlots is returned for a node that answers but serves no slot yet
@@ -244,8 +248,11 @@ func (c *Client) triggerRefresh() {
 }
 
 // refreshLoop serves triggerRefresh, at most once per minRefreshInterval,
-// and refreshes every suspectInterval while some node is suspect, until the
-// Client closes.
+// refreshes every suspectInterval while some node is suspect, and (with
+// ReadReplicas) every loadingPollInterval while the table left out a loading
+// replica, until the Client closes. Whether to poll is decided after each
+// refresh the loop runs; a table installed by Refresh is looked at after the
+// next one.
 func (c *Client) refreshLoop() {
 	timer := time.NewTimer(minRefreshInterval)
 	defer timer.Stop()
@@ -259,8 +266,12 @@ func (c *Client) refreshLoop() {
 	}
 	for {
 		var poll <-chan time.Time
-		if c.hasSuspects() {
+		switch {
+		case c.hasSuspects():
 			timer.Reset(suspectInterval)
+			poll = timer.C
+		case c.opts.ReadReplicas && c.table.Load().loadingReplicas:
+			timer.Reset(loadingPollInterval)
 			poll = timer.C
 		}
 		select {
