@@ -40,9 +40,10 @@ type Options struct {
 	// after the handshake and before any command of the Client's callers:
 	// the first Conn, every redial, and the dedicated Conns of blocking
 	// commands and Dedicated. It is for per-connection state that must
-	// survive redials, such as READONLY on a cluster replica. It runs
-	// within DialTimeout, with the dial's context; it must not close c or
-	// keep it. An error fails that dial: NewClient returns it, a redial is
+	// survive redials, such as READONLY on a cluster replica. It runs with
+	// the dial's context, within the dial's time limit (the Client bounds
+	// each dial by DialTimeout, 10 s when 0); it must not close c or keep
+	// it. An error fails that dial: NewClient returns it, a redial is
 	// tried again later, a blocking command or Dedicated call returns it.
 	// Dial does not call it.
 	OnConnect func(ctx context.Context, c *Conn) error
