@@ -331,11 +331,11 @@ func TestPausedNode(t *testing.T) {
 	require.Equal(t, slots.NumSlots, c.Topology().Covered())
 }
 
-// TestPublishAfterFailover: a node whose master was killed and failed over
-// while the client held a connection to it. A call made after the failover
-// must not wait for the dead node to come back: the client notices that
-// the node's connection is down, reads the topology again and sends the call
-// to the new master promptly.
+// TestPublishAfterFailover: a master is killed and failed over while the
+// client holds a connection to it. Neither a call already waiting for the
+// dead node nor one made after the failover may wait for it to come back:
+// the client notices that the node's connection is down, reads the topology
+// again and sends the calls to the new master promptly.
 func TestPublishAfterFailover(t *testing.T) {
 	c := newTestClient(t, nil)
 	ctx := testContext(t, 2*time.Minute)
@@ -353,8 +353,19 @@ func TestPublishAfterFailover(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.Do(ctx, "SPUBLISH", channel, "before") // the client now has a connection to the victim
 	require.NoError(t, err)
+	victimClient := c.nodes.get(victim.Addr).client.Load()
+	require.NotNil(t, victimClient)
 
 	require.NoError(t, victim.Kill())
+	require.Eventually(t, func() bool { return !victimClient.Connected() }, 10*time.Second, time.Millisecond,
+		"the client sees the connection drop")
+	waiting := make(chan error, 1)
+	go func() {
+		call, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		_, err := c.Do(call, "SPUBLISH", channel, "during")
+		waiting <- err
+	}()
 	require.NoError(t, cl.Failover(ctx, victim))
 	failedOver := time.Now()
 
@@ -365,6 +376,17 @@ func TestPublishAfterFailover(t *testing.T) {
 	require.NoError(t, err)
 	t.Logf("SPUBLISH after the failover took %v", took.Round(time.Millisecond))
 	assert.Less(t, took, 2*time.Second, "SPUBLISH waited for the dead master")
+	var waitErr error
+	select {
+	case waitErr = <-waiting:
+	case <-time.After(time.Until(failedOver.Add(2 * time.Second))):
+		select {
+		case waitErr = <-waiting:
+		default:
+			t.Fatal("the call made during the outage still waits for the dead master")
+		}
+	}
+	require.NoError(t, waitErr, "the call made during the outage")
 	sh, ok := c.Topology().ShardFor(uint16(slot))
 	require.True(t, ok)
 	assert.Equal(t, replica.Addr, sh.Master.Addr, "the client routes to the promoted replica")
