@@ -31,8 +31,10 @@ type fakeRedis struct {
 	resp2 bool // refuse HELLO and answer as Redis does in RESP2
 }
 
-func newFakeRedis(t testing.TB) *fakeRedis {
-	f := &fakeRedis{t: t, conns: make(map[int]*fakeserver.Conn), subs: make(map[int]map[subKey]bool)}
+// newFakeRedis returns a fakeRedis over net.Pipe that speaks RESP proto (2
+// or 3).
+func newFakeRedis(t testing.TB, proto int) *fakeRedis {
+	f := &fakeRedis{t: t, conns: make(map[int]*fakeserver.Conn), subs: make(map[int]map[subKey]bool), resp2: proto == 2}
 	f.srv = fakeserver.New(t).Handle(f.handle)
 	return f
 }
@@ -102,7 +104,7 @@ func (f *fakeRedis) serve(c *fakeserver.Conn, cmd []string) {
 		}
 	}
 	switch {
-	case name == "PING" && len(cmd) == 2 && f.resp2 && len(f.subscribed(c.ID(), spaceChannel)) > 0:
+	case name == "PING" && len(cmd) == 2 && f.resp2 && f.inSubscribeMode(c.ID()):
 		f.reply(c, resp.NewArray(resp.NewBulkString("pong"), resp.NewBulkString(cmd[1])))
 	case name == "PING" && len(cmd) == 2:
 		f.reply(c, resp.NewBulkString(cmd[1]))
@@ -113,8 +115,9 @@ func (f *fakeRedis) serve(c *fakeserver.Conn, cmd []string) {
 	}
 }
 
-// set records key on connection id and returns how many subscriptions of
-// key's space the connection has.
+// set records key on connection id and returns the count Redis puts in the
+// confirmation: the connection's shard channels for a shard key, its
+// channels and patterns together for the others.
 func (f *fakeRedis) set(id int, key subKey, on bool) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -128,11 +131,18 @@ func (f *fakeRedis) set(id int, key subKey, on bool) int {
 	}
 	n := 0
 	for k := range f.subs[id] {
-		if k.space == key.space {
+		if (k.space == spaceShard) == (key.space == spaceShard) {
 			n++
 		}
 	}
 	return n
+}
+
+// inSubscribeMode reports whether connection id holds any subscription.
+func (f *fakeRedis) inSubscribeMode(id int) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.subs[id]) > 0
 }
 
 func (f *fakeRedis) subscribed(id int, sp space) []string {

@@ -20,12 +20,19 @@ import (
 // race needs. Connection 1 is always the channel connection made by New.
 
 // fakeTest runs fn in a synctest bubble, with a fakeRedis and a Subscriber
-// on it whose channel connection (1) is open.
+// on it whose channel connection (1) is open, once for each protocol: in
+// RESP2 the fake refuses HELLO and the Subscriber's conn.Conns fall back.
 func fakeTest(t *testing.T, fn func(t *testing.T, ctx context.Context, f *fakeRedis, s *Subscriber)) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx := context.Background()
-		f := newFakeRedis(t)
-		fn(t, ctx, f, f.subscriber(ctx))
+	forEachProtocol(t, func(t *testing.T, proto int) {
+		synctest.Test(t, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFakeRedis(t, proto)
+			s := f.subscriber(ctx)
+			s.mu.Lock()
+			require.Equal(t, proto, s.global.conn.Protocol(), "the channel connection's protocol")
+			s.mu.Unlock()
+			fn(t, ctx, f, s)
+		})
 	})
 }
 
@@ -241,7 +248,7 @@ func TestSyncReconnectRestoresSubscriptions(t *testing.T) {
 			assert.Equal(t, channelConn, f.holders(key), key.name)
 		}
 
-		f.reply(f.conn(channelConn[0]), resp.NewPush(resp.NewBulkString("pmessage"), resp.NewBulkString("p*"), resp.NewBulkString("pq"), resp.NewBulkString("1")))
+		f.reply(f.conn(channelConn[0]), f.pushFrame(resp.NewBulkString("pmessage"), resp.NewBulkString("p*"), resp.NewBulkString("pq"), resp.NewBulkString("1")))
 		assert.Equal(t, Message{Kind: KindPMessage, Pattern: "p*", Channel: "pq", Payload: "1"}, <-s.Messages())
 	})
 }
@@ -280,6 +287,12 @@ func TestSyncRepairRetriesWithBackoff(t *testing.T) {
 func TestSyncCloseUnblocksEverything(t *testing.T) {
 	fakeTest(t, func(t *testing.T, ctx context.Context, f *fakeRedis, s *Subscriber) {
 		require.NoError(t, s.SSubscribe(ctx, "x", "w"))
+		// The server holds the SUNSUBSCRIBE on a channel: answered, it would
+		// wait for the flood's write on fakeserver's sync.Mutex, which
+		// synctest.Wait does not count as blocked.
+		release := make(chan struct{})
+		defer close(release)
+		f.setHook(stallFirst("SUNSUBSCRIBE", release))
 		go func() {
 			for i := range messageBuffer + 10 {
 				f.smessage(f.conn(2), "x", "m"+string(rune('a'+i%26)))

@@ -33,8 +33,8 @@ func TestRESP2SendAfterClose(t *testing.T) {
 }
 
 // A server that refuses HELLO (Redis 5 and older) gets RESP2 connections in
-// subscribe mode. PING there answers ["pong", token] once a channel is
-// subscribed, the bare token before.
+// subscribe mode, over TCP, as New dials them. PING there answers ["pong",
+// token] while anything is subscribed, the bare token otherwise.
 func TestRESP2FallbackWhenHelloIsRefused(t *testing.T) {
 	ctx := testContext(t)
 	f := &fakeRedis{t: t, conns: make(map[int]*fakeserver.Conn), subs: make(map[int]map[subKey]bool), resp2: true}
