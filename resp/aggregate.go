@@ -6,15 +6,54 @@ import (
 	"strconv"
 )
 
+// DefaultMaxElements is how many elements, at every depth together, one
+// reply may hold unless SetMaxElements says otherwise: 1<<24, about 16.8
+// million. Their decoded Values alone take 1 GiB, twice the default bulk
+// limit, and more than any reply a client should ask for in one piece
+// (KEYS, SMEMBERS or HGETALL that large are SCAN's job), while no reply a
+// working Redis deployment sends in practice comes near it.
+const DefaultMaxElements = 1 << 24
+
 const (
 	// minValueLen is the fewest bytes a value takes on the wire ("_\r\n"): a
 	// peer that declares count elements must send at least count*minValueLen
 	// bytes, which bounds how much the Reader reserves ahead of them.
 	minValueLen = 3
-	// smallAggregate is the capacity reserved for an aggregate whose declared
-	// count is not yet backed by buffered bytes; it then grows by appending.
+	// smallAggregate is the most elements reserved for a counted aggregate
+	// whose count is not yet backed by buffered bytes; it then grows by
+	// doubling as elements arrive.
 	smallAggregate = 16
 )
+
+// SetMaxElements sets how many elements one reply may hold, counting the
+// elements of every aggregate and attribute in it (a map's keys and values
+// both count). A reply that declares or streams more fails with an error
+// wrapping ErrTooLarge, before anything is allocated for a declared count.
+// n <= 0 restores DefaultMaxElements.
+func (r *Reader) SetMaxElements(n int) {
+	if n <= 0 {
+		n = DefaultMaxElements
+	}
+	r.maxElems = n
+}
+
+// elementLimit returns the reply's element limit.
+func (r *Reader) elementLimit() int {
+	if r.maxElems <= 0 {
+		return DefaultMaxElements
+	}
+	return r.maxElems
+}
+
+// countElements charges n more elements to the current reply.
+func (r *Reader) countElements(n int64) error {
+	limit := r.elementLimit()
+	if n > int64(limit-r.elems) {
+		return tooLarge("resp: reply holds more than the limit of " + strconv.Itoa(limit) + " elements")
+	}
+	r.elems += int(n)
+	return nil
+}
 
 // readAggregate reads the elements of an array, set, push, map or attribute
 // whose header line is line. depth counts the aggregates around it.
@@ -47,8 +86,14 @@ func (r *Reader) readAggregate(line []byte, depth int) (Value, error) {
 	if err := r.checkDepth(depth); err != nil {
 		return Value{}, err
 	}
-	elems := make([]Value, 0, r.reserve(count))
-	for int64(len(elems)) < count {
+	if err := r.countElements(count); err != nil {
+		return Value{}, err
+	}
+	elems := make([]Value, 0, r.reserve(int(count)))
+	for len(elems) < int(count) {
+		if len(elems) == cap(elems) {
+			elems = growElems(elems, int(count))
+		}
 		if v, ok := r.readBuffered(); ok {
 			elems = append(elems, v)
 			continue
@@ -74,25 +119,55 @@ func (r *Reader) checkDepth(depth int) error {
 	return nil
 }
 
-// reserve returns the capacity to allocate for an aggregate of count values:
-// all of it when the bytes already buffered could hold them (within this
-// frame's budget), else a small start that grows as elements arrive.
-func (r *Reader) reserve(count int64) int {
+// reserve returns the capacity to allocate first for an aggregate of count
+// values: all of it when the bytes already buffered could hold them (within
+// this frame's budget), else what is left of the budget, at least
+// smallAggregate, rounded down onto the steps growElems takes toward count.
+func (r *Reader) reserve(count int) int {
 	if count <= smallAggregate {
-		return int(count)
+		return count
 	}
 	if r.budget < 0 {
 		r.budget = r.br.Buffered() / minValueLen
 	}
-	if count <= int64(r.budget) {
-		r.budget -= int(count)
-		return int(count)
+	if count <= r.budget {
+		r.budget -= count
+		return count
 	}
-	return smallAggregate
+	start := max(r.budget, smallAggregate)
+	r.budget = 0
+	return stepBelow(count, start)
+}
+
+// growElems returns a copy of the full slice elems with twice its capacity,
+// so that reading n elements allocates at most 2n in all. For a counted
+// aggregate (count > 0) the capacity takes the steps count/2^k, rounded up,
+// so that the last growth lands on count: a reply that keeps its word ends
+// with no spare room, one that stops short has made the Reader allocate
+// room for at most twice the elements it sent.
+func growElems(elems []Value, count int) []Value {
+	next := max(1, 2*cap(elems))
+	if count > 0 {
+		next = stepBelow(count, next)
+	}
+	grown := make([]Value, len(elems), next)
+	copy(grown, elems)
+	return grown
+}
+
+// stepBelow returns the largest count/2^k, rounded up, that is at most
+// limit (and count itself when that is): each such step is more than half
+// the next, so stepping from one to the next at most doubles.
+func stepBelow(count, limit int) int {
+	for count > limit {
+		count = (count + 1) / 2
+	}
+	return count
 }
 
 // readStreamedAggregate reads the elements of *?, %? or ~? up to the end
-// marker ".".
+// marker ".". Their slice grows by doubling from one element, so it holds
+// less than twice the elements that arrived.
 func (r *Reader) readStreamedAggregate(kind Kind, depth int) (Value, error) {
 	if kind != Array && kind != Map && kind != Set {
 		return Value{}, errorf("resp: " + kind.String() + " cannot be streamed")
@@ -102,6 +177,12 @@ func (r *Reader) readStreamedAggregate(kind Kind, depth int) (Value, error) {
 		v, err := r.readValue(depth+1, true)
 		switch err {
 		case nil:
+			if err := r.countElements(1); err != nil {
+				return Value{}, err
+			}
+			if len(elems) == cap(elems) {
+				elems = growElems(elems, 0)
+			}
 			elems = append(elems, v)
 			continue
 		case errStreamEnd:

@@ -33,15 +33,36 @@
 // before anything is allocated for it. A body of up to 64 KiB is allocated
 // when its header arrives; a longer one only once a quarter of it has
 // arrived, so a peer that stops short has made the Reader allocate at most
-// about five times what it sent, plus 64 KiB. Aggregates reserve room only
-// for elements the buffered bytes could hold and otherwise grow as elements
-// arrive, and nesting is bounded by SetMaxDepth (128 by default). Malformed
-// input (an unknown type byte, a negative length other than -1, a bad
-// integer, double or boolean, a missing CRLF) fails with an error wrapping
-// ErrProtocol whose text starts "resp:"; a limit exceeded wraps ErrTooLarge
-// as well. Read returns io.EOF only between frames; a frame cut short fails
-// with an error wrapping io.ErrUnexpectedEOF and ErrProtocol. No input makes
-// the Reader panic.
+// about five times what it sent, plus 64 KiB. Nesting is bounded by
+// SetMaxDepth (128 by default), and the elements of one reply, at every
+// depth together, by SetMaxElements (DefaultMaxElements, about 16.8 million,
+// by default); a declared count beyond it fails before anything is allocated
+// for it. Malformed input (an unknown type byte, a negative length other
+// than -1, a bad integer, double or boolean, a missing CRLF) fails with an
+// error wrapping ErrProtocol whose text starts "resp:"; a limit exceeded
+// wraps ErrTooLarge as well. Read returns io.EOF only between frames; a
+// frame cut short fails with an error wrapping io.ErrUnexpectedEOF and
+// ErrProtocol. No input makes the Reader panic.
+//
+// Small elements cost the most memory per byte sent: every element decodes
+// to a Value of S bytes (S is 64 on 64-bit platforms) and takes at least 3
+// bytes on the wire ("_\r\n"); a string's text costs about its length
+// besides. An aggregate reserves room up front only for the elements that
+// the bytes already buffered could hold (or at most 16), then its slice
+// doubles as elements arrive: a counted aggregate's in steps that end
+// exactly at its count, a streamed one's from a single element. So, per
+// byte sent:
+//
+//   - counted aggregates (*3, %2, ...): Read allocates at most 2*S/3 bytes
+//     in all, counting the slices it outgrew (about 43), and the Value it
+//     returns keeps at most S/3 (about 21);
+//   - streamed aggregates (*?, %?, ~?), whose slice may end half empty, and
+//     replies cut short: twice those, 4*S/3 allocated (about 85) and 2*S/3
+//     kept (about 43).
+//
+// On top of that the Reader may reserve, once per reply, room for as many
+// elements as a third of its buffer's size, and up to 16 for each aggregate
+// still open. SetMaxElements caps the total where this is too generous.
 //
 // # Writing
 //

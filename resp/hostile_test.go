@@ -3,10 +3,13 @@ package resp_test
 import (
 	"bytes"
 	"io"
+	"math"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,33 +42,46 @@ func TestHostileInput(t *testing.T) {
 	nested := strings.Repeat("*1\r\n", 1_000_000)
 	wideNested := strings.Repeat("*1000000\r\n", 200)
 	tests := []struct {
-		name  string
-		input func() io.Reader
-		limit int64
-		is    error
-		msg   string
+		name     string
+		input    func() io.Reader
+		limit    int64
+		maxElems int // 0: no element limit to speak of, so the declared counts are tried
+		is       error
+		msg      string
 	}{
 		{"bulk length beyond the limit", func() io.Reader { return strings.NewReader("$2147483647\r\n") },
-			0, resp.ErrTooLarge, "bulk string length 2147483647 exceeds the limit"},
+			0, 0, resp.ErrTooLarge, "bulk string length 2147483647 exceeds the limit"},
 		{"bulk length at the limit, then EOF", func() io.Reader { return strings.NewReader("$536870912\r\n") },
-			0, io.ErrUnexpectedEOF, "unexpected EOF in bulk string"},
+			0, 0, io.ErrUnexpectedEOF, "unexpected EOF in bulk string"},
 		{"verbatim length at the limit, then EOF", func() io.Reader { return strings.NewReader("=536870912\r\ntxt:") },
-			0, io.ErrUnexpectedEOF, "unexpected EOF in verbatim string"},
+			0, 0, io.ErrUnexpectedEOF, "unexpected EOF in verbatim string"},
 		{"array of 2^31-1, then EOF", func() io.Reader { return strings.NewReader("*2147483647\r\n") },
-			0, io.ErrUnexpectedEOF, "unexpected EOF in array of 2147483647 values after 0"},
+			0, 0, io.ErrUnexpectedEOF, "unexpected EOF in array of 2147483647 values after 0"},
 		{"map of 2^31-1 pairs, some sent", func() io.Reader { return strings.NewReader("%2147483647\r\n" + strings.Repeat(":1\r\n", 1000)) },
-			0, io.ErrUnexpectedEOF, "after 1000"},
+			0, 0, io.ErrUnexpectedEOF, "after 1000"},
 		{"a million nested arrays", func() io.Reader { return strings.NewReader(nested) },
-			0, resp.ErrTooLarge, "nested more than 128 deep"},
+			0, 0, resp.ErrTooLarge, "nested more than 128 deep"},
 		{"nested arrays of a million each", func() io.Reader { return strings.NewReader(wideNested) },
-			0, resp.ErrTooLarge, "nested more than 128 deep"},
+			0, 0, resp.ErrTooLarge, "nested more than 128 deep"},
 		{"map with an odd element count", func() io.Reader { return strings.NewReader("%3\r\n+a\r\n:1\r\n+b\r\n:2\r\n+c\r\n") },
-			0, io.ErrUnexpectedEOF, "map of 6 values after 5"},
+			0, 0, io.ErrUnexpectedEOF, "map of 6 values after 5"},
 		{"streamed chunks past the limit", func() io.Reader { return &endlessChunks{} },
-			256 << 10, resp.ErrTooLarge, "exceeds the limit of 262144 bytes"},
+			256 << 10, 0, resp.ErrTooLarge, "exceeds the limit of 262144 bytes"},
 		{"line without end", func() io.Reader {
 			return io.MultiReader(strings.NewReader("+"), bytes.NewReader(bytes.Repeat([]byte("a"), 300<<10)))
-		}, 256 << 10, resp.ErrTooLarge, "line longer than the limit"},
+		}, 256 << 10, 0, resp.ErrTooLarge, "line longer than the limit"},
+		{"array past the element limit", func() io.Reader { return strings.NewReader("*1001\r\n") },
+			0, 1000, resp.ErrTooLarge, "more than the limit of 1000 elements"},
+		{"array of 2^31-1 past the default element limit", func() io.Reader { return strings.NewReader("*2147483647\r\n") },
+			0, -1, resp.ErrTooLarge, "more than the limit of 16777216 elements"},
+		{"nested arrays past the element limit", func() io.Reader { return strings.NewReader(strings.Repeat("*600\r\n", 3)) },
+			0, 1000, resp.ErrTooLarge, "more than the limit of 1000 elements"},
+		{"streamed array past the element limit", func() io.Reader {
+			return strings.NewReader("*?\r\n" + strings.Repeat(":1\r\n", 1001))
+		}, 0, 1000, resp.ErrTooLarge, "more than the limit of 1000 elements"},
+		{"attribute and value past the element limit", func() io.Reader {
+			return strings.NewReader("|1\r\n+a\r\n:1\r\n*999\r\n")
+		}, 0, 1000, resp.ErrTooLarge, "more than the limit of 1000 elements"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,6 +89,12 @@ func TestHostileInput(t *testing.T) {
 			r := resp.NewReader(input)
 			if tc.limit > 0 {
 				r.SetMaxBulkLen(tc.limit)
+			}
+			switch {
+			case tc.maxElems == 0:
+				r.SetMaxElements(math.MaxInt)
+			case tc.maxElems > 0:
+				r.SetMaxElements(tc.maxElems)
 			}
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
@@ -146,4 +168,85 @@ func TestHostileShortBody(t *testing.T) {
 			assert.Less(t, allocated, bound, "allocated %d bytes for %d sent", allocated, tc.sent)
 		})
 	}
+}
+
+// TestHostileManySmallElements checks the bound the package doc promises for
+// replies of many small elements, the worst case for memory per byte sent:
+// each 3-byte "_\r\n" becomes a whole Value. A counted aggregate allocates at
+// most 2*sizeof(Value)/3 per byte sent in all and keeps sizeof(Value)/3; a
+// streamed one at most twice that. Before element slices grew by doubling
+// (they grew by append, about 1.25 times a step, from 16) a million nulls
+// allocated some 320 MiB, more than 100 times the 3 MiB sent.
+func TestHostileManySmallElements(t *testing.T) {
+	const count = 1<<20 + 1 // one past a power of two: the streamed slice has just doubled
+	valueSize := float64(unsafe.Sizeof(resp.Value{}))
+	for _, tc := range []struct {
+		name, header, trailer, element string
+		factor                         float64 // 1 counted, 2 streamed
+	}{
+		{"counted nulls", "*" + strconv.Itoa(count) + "\r\n", "", "_\r\n", 1},
+		{"streamed nulls", "*?\r\n", ".\r\n", "_\r\n", 2},
+		{"counted integers", "*" + strconv.Itoa(count) + "\r\n", "", ":1\r\n", 1},
+		{"streamed integers", "*?\r\n", ".\r\n", ":1\r\n", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wire := tc.header + strings.Repeat(tc.element, count) + tc.trailer
+			m := measureRead(t, resp.NewReader(strings.NewReader(wire)))
+			require.NoError(t, m.err)
+			require.Len(t, m.value.Elems(), count)
+			if tc.factor == 1 {
+				assert.Equal(t, count, cap(m.value.Elems()), "a counted aggregate ends with no spare room")
+			}
+			assert.Less(t, cap(m.value.Elems()), 2*count)
+
+			sent := float64(len(wire))
+			const slack = 1 << 20 // the runtime's own noise
+			keptBound := tc.factor*valueSize/3*sent + slack
+			totalBound := 2 * tc.factor * valueSize / 3 * sent
+			t.Logf("%d KiB sent: %.1f bytes allocated, %.1f peak in use, %.1f kept per byte sent (bounds %.1f, %.1f, %.1f)",
+				len(wire)>>10, float64(m.total)/sent, float64(m.peakInuse)/sent, float64(m.kept)/sent,
+				totalBound/sent, totalBound/sent, keptBound/sent)
+			assert.Less(t, float64(m.total), totalBound+slack, "allocated in all")
+			assert.Less(t, float64(m.peakInuse), totalBound+slack, "heap in use at the peak")
+			assert.Less(t, float64(m.kept), keptBound, "kept by the value")
+		})
+	}
+}
+
+// readMemory is what one Read cost: the bytes it allocated in all, the peak
+// growth of the heap in use while it ran (sampled every millisecond), and
+// what the value it returned keeps once the garbage is collected.
+type readMemory struct {
+	value                  resp.Value
+	err                    error
+	total, peakInuse, kept int64
+}
+
+func measureRead(t *testing.T, r *resp.Reader) readMemory {
+	t.Helper()
+	var m readMemory
+	var before, now runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.value, m.err = r.Read()
+	}()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for reading := true; reading; {
+		select {
+		case <-done:
+			reading = false
+		case <-tick.C:
+		}
+		runtime.ReadMemStats(&now)
+		m.peakInuse = max(m.peakInuse, int64(now.HeapInuse)-int64(before.HeapInuse))
+	}
+	m.total = int64(now.TotalAlloc - before.TotalAlloc)
+	runtime.GC()
+	runtime.ReadMemStats(&now)
+	m.kept = int64(now.HeapAlloc) - int64(before.HeapAlloc)
+	return m
 }

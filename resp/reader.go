@@ -39,6 +39,10 @@ type Reader struct {
 	// still reserve up front, from the bytes already buffered; -1 until the
 	// frame's first large aggregate computes it.
 	budget int
+	// elems counts the elements of the current frame; maxElems bounds them
+	// (0 for DefaultMaxElements). See aggregate.go.
+	elems    int
+	maxElems int
 }
 
 // NewReader returns a Reader with a 4 KiB buffer on r.
@@ -90,7 +94,7 @@ func (r *Reader) Read() (Value, error) {
 	if v, ok := r.readBuffered(); ok {
 		return v, nil
 	}
-	r.budget = -1
+	r.budget, r.elems = -1, 0
 	return r.readValue(0, false)
 }
 
