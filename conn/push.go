@@ -41,7 +41,10 @@ func (c *Conn) pushInRESP2(v resp.Value) bool {
 		return false
 	}
 	elems := v.Elems()
-	if count, err := elems[len(elems)-1].Int(); err == nil && elems[len(elems)-1].Kind() == resp.Integer {
+	// Only confirmations end in an integer count; checking the kind first
+	// keeps a message's payload from being parsed (and an error allocated).
+	if last := elems[len(elems)-1]; last.Kind() == resp.Integer {
+		count, _ := last.Int()
 		switch kind {
 		case "subscribe", "psubscribe", "unsubscribe", "punsubscribe":
 			c.subs.channels = int(count)
