@@ -41,6 +41,22 @@ func benchDo(b *testing.B, args ...string) {
 			}
 		}
 		reportWrites(b, c, w0)
+		b.ReportMetric(float64(c.ownReads.Load())/float64(b.N), "own-reads/op")
+	})
+	b.Run("serial-ctx", func(b *testing.B) {
+		// A context that can end: the caller waits for the reader
+		// goroutine instead of reading its own reply.
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		c := benchConn(b)
+		b.ReportAllocs()
+		w0 := c.writes.Load()
+		for b.Loop() {
+			if _, err := c.Do(ctx, args...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportWrites(b, c, w0)
 	})
 	b.Run("parallel", func(b *testing.B) {
 		c := benchConn(b)

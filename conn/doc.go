@@ -27,6 +27,14 @@
 // commands share each write and each read, and a call costs no allocation of
 // its own: a GET allocates only the value's string, a SET nothing.
 //
+// A serial caller would pay for handing its reply from the reader goroutine
+// to its own. So on a Conn without OnPush, once nothing is in flight the
+// reader goroutine lends the socket for a millisecond: a call whose context
+// can never end (ctx.Done() is nil, as for context.Background) that finds it
+// lent writes its command and reads its reply itself, one goroutine switch
+// fewer. Exactly one goroutine reads the socket at a time; the reader
+// goroutine takes it back when the window ends or other calls are waiting.
+//
 // DoMulti writes its commands back to back with no other caller's command in
 // between, so MULTI ... EXEC in one DoMulti is a transaction. It returns one
 // value per command; error replies stay in the values (see resp.Value.Err).

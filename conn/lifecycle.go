@@ -59,6 +59,12 @@ type Conn struct {
 
 	writes atomic.Uint64 // write syscalls, for benchmarks
 
+	reading    atomic.Int32  // who reads the socket: readByReader, readLent or readByCaller
+	reclaim    atomic.Bool   // the reader goroutine wants the socket back from a caller
+	lendFor    atomic.Int64  // how long the socket is lent, in nanoseconds: lendWindow (tests lengthen it)
+	ownReads   atomic.Uint64 // calls that read their own reply, for tests and benchmarks
+	wakeReader chan struct{} // capacity 1: wakes the reader goroutine from lend
+
 	spares sync.Pool // requests for reuse; see getRequest
 }
 
@@ -117,6 +123,8 @@ func (c *Conn) closeWith(cause error) bool {
 
 // start runs the Conn's two goroutines; the handshake is done.
 func (c *Conn) start() {
+	c.wakeReader = make(chan struct{}, 1)
+	c.lendFor.Store(int64(lendWindow))
 	go c.writeLoop()
 	go c.readLoop()
 }

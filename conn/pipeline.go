@@ -112,8 +112,11 @@ func (c *Conn) unlock(r *request) {
 
 // wait blocks until r is answered or ctx ends, and returns r.err. On a nil
 // error the caller owns r and recycles it; otherwise r is already disposed of.
+// A caller whose ctx cannot end reads its reply itself when the reader
+// goroutine has lent the socket (see readOwn).
 func (c *Conn) wait(ctx context.Context, r *request) error {
 	if ctxDone := ctx.Done(); ctxDone != nil {
+		c.needReader()
 		select {
 		case <-r.done:
 		case <-ctxDone:
@@ -123,6 +126,9 @@ func (c *Conn) wait(ctx context.Context, r *request) error {
 			<-r.done
 		}
 	} else {
+		if c.onPush != nil || !c.readOwn(r) {
+			c.needReader()
+		}
 		<-r.done
 	}
 	if err := r.err; err != nil {

@@ -3,40 +3,76 @@ package conn
 import (
 	"fmt"
 	"runtime"
+	"time"
 
 	"github.com/respwire/respwire/resp"
 )
+
+// Who reads the socket. Exactly one goroutine does at a time: the reader
+// goroutine, or a caller it lent the socket to. Moved by compare-and-swap.
+const (
+	readByReader int32 = iota // the reader goroutine reads, or is about to
+	readLent                  // nobody reads: the socket is free for a lone caller
+	readByCaller              // a caller reads its own reply (see readOwn)
+)
+
+// lendWindow is how long the reader goroutine leaves the socket to callers
+// once nothing is in flight. While lent and unused, a connection lost is
+// noticed this late at most; push frames are not delayed, since only a Conn
+// without OnPush lends its socket.
+const lendWindow = time.Millisecond
 
 // readLoop is the reader goroutine: it decodes every frame, hands push frames
 // to OnPush and replies to the request at the head of the queue. When the
 // socket fails (or Close closed it) it closes the Conn, waits for the writer
 // and marks the Conn closed.
+//
+// A serial caller pays for the hand-over of its reply from this goroutine to
+// its own. So when nothing is in flight and the Conn has no OnPush, this
+// goroutine steps away from the socket for up to lendWindow (see lend), and
+// a caller alone in flight reads its reply itself (see readOwn).
 func (c *Conn) readLoop() {
 	defer c.finish()
+	var idle *time.Timer
 	for {
 		v, err := c.rd.Read()
+		if err == nil {
+			err = c.dispatch(v)
+		}
 		if err != nil {
 			c.closeWith(connectionLost(err))
 			return
 		}
-		if v.Kind() == resp.Push {
-			c.push(v)
+		if c.rd.Buffered() != 0 {
 			continue
 		}
-		if c.proto == 2 && c.pushInRESP2(v) {
+		if c.onPush == nil {
+			if idle == nil {
+				idle = time.NewTimer(lendWindow)
+				defer idle.Stop()
+			}
+			if !c.lend(idle) {
+				return
+			}
 			continue
 		}
-		if err := c.deliver(v); err != nil {
-			c.closeWith(connectionLost(err))
-			return
-		}
-		if c.rd.Buffered() == 0 {
-			// Let the callers just answered run before this goroutine
-			// reads again: the read will most likely find nothing yet
-			// and park, and that system call need not delay them.
-			runtime.Gosched()
-		}
+		// Let the callers just answered run before this goroutine reads
+		// again: the read will most likely find nothing yet and park,
+		// and that system call need not delay them.
+		runtime.Gosched()
 	}
+}
+
+// dispatch hands one decoded frame to where it belongs.
+func (c *Conn) dispatch(v resp.Value) error {
+	if v.Kind() == resp.Push {
+		c.push(v)
+		return nil
+	}
+	if c.proto == 2 && c.pushInRESP2(v) {
+		return nil
+	}
+	return c.deliver(v)
 }
 
 // deliver gives v to the oldest written request.
@@ -56,4 +92,96 @@ func (c *Conn) deliver(v resp.Value) error {
 		r.answer()
 	}
 	return nil
+}
+
+// lend leaves the socket to callers while nothing is in flight: the reader
+// goroutine parks until a caller that cannot read for itself wakes it, or
+// the idle timer fires, and then takes the socket back. It reports false
+// when the Conn is closing.
+func (c *Conn) lend(idle *time.Timer) bool {
+	select {
+	case <-c.wakeReader: // stale: whatever it was for is checked below
+	default:
+	}
+	c.reading.Store(readLent)
+	if c.anyQueued() && c.reading.CompareAndSwap(readLent, readByReader) {
+		// Requests are in flight: read on, but let the callers just
+		// answered run first, as readLoop does.
+		runtime.Gosched()
+		return true
+	}
+	idle.Reset(time.Duration(c.lendFor.Load()))
+	for {
+		select {
+		case <-c.stop:
+			return false
+		case <-c.wakeReader:
+		case <-idle.C:
+		}
+		c.reclaim.Store(true)
+		if c.reading.CompareAndSwap(readLent, readByReader) {
+			c.reclaim.Store(false)
+			idle.Stop()
+			return true
+		}
+		// A caller is reading; it wakes this goroutine when it is done.
+	}
+}
+
+// anyQueued reports whether any request is queued.
+func (c *Conn) anyQueued() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.queue.len() > 0
+}
+
+// needReader makes sure someone reads the socket for a request just queued
+// that will not read for itself.
+func (c *Conn) needReader() {
+	if c.reading.Load() == readLent {
+		select {
+		case c.wakeReader <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// readOwn reads the socket on the caller's goroutine until r is answered,
+// when the socket is lent (see lend), which saves the hand-over of the reply
+// from the reader goroutine. It reads frames as the reader goroutine would,
+// answering whichever requests they are for. It reports false, having done
+// nothing, when the socket is not free, and true when r is answered. Only a
+// caller whose context never ends may read: a read cannot be cut short
+// without losing the stream.
+func (c *Conn) readOwn(r *request) bool {
+	if r.state.Load() == requestAnswered {
+		return true // the reader goroutine answered it before lending
+	}
+	if !c.reading.CompareAndSwap(readLent, readByCaller) {
+		return false
+	}
+	read := false
+	for r.state.Load() != requestAnswered {
+		read = true
+		v, err := c.rd.Read()
+		if err == nil {
+			err = c.dispatch(v)
+		}
+		if err != nil {
+			c.closeWith(connectionLost(err)) // answers r
+			break
+		}
+	}
+	if read {
+		c.ownReads.Add(1)
+	}
+	more := c.rd.Buffered() > 0
+	c.reading.Store(readLent)
+	if more || c.reclaim.Load() || c.anyQueued() {
+		select {
+		case c.wakeReader <- struct{}{}:
+		default:
+		}
+	}
+	return true
 }
