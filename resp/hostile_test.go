@@ -45,7 +45,7 @@ func TestHostileInput(t *testing.T) {
 		name     string
 		input    func() io.Reader
 		limit    int64
-		maxElems int // 0: no element limit to speak of, so the declared counts are tried
+		maxElems int // 0: raised out of the way, so huge declared counts are tried; -1: the default
 		is       error
 		msg      string
 	}{
@@ -108,6 +108,29 @@ func TestHostileInput(t *testing.T) {
 			assert.Less(t, allocated, uint64(budget), "allocated %d bytes", allocated)
 		})
 	}
+}
+
+// TestMaxElementsPerReply checks that the element limit counts each reply
+// afresh, and that SetMaxElements(0) restores the default.
+func TestMaxElementsPerReply(t *testing.T) {
+	fiveElems := "*3\r\n:1\r\n*2\r\n:2\r\n:3\r\n:4\r\n" // 3 + 2 elements
+	r := resp.NewReader(strings.NewReader(fiveElems + fiveElems + "*?\r\n" + strings.Repeat(":1\r\n", 6) + ".\r\n" + fiveElems))
+	r.SetMaxElements(5)
+	for range 2 {
+		v, err := r.Read()
+		require.NoError(t, err)
+		require.Len(t, v.Elems(), 3)
+	}
+	_, err := r.Read()
+	require.ErrorIs(t, err, resp.ErrTooLarge)
+	assert.Contains(t, err.Error(), "more than the limit of 5 elements")
+
+	r = resp.NewReader(strings.NewReader("*" + strconv.Itoa(resp.DefaultMaxElements+1) + "\r\n"))
+	r.SetMaxElements(5)
+	r.SetMaxElements(0)
+	_, err = r.Read()
+	require.ErrorIs(t, err, resp.ErrTooLarge)
+	assert.Contains(t, err.Error(), "more than the limit of "+strconv.Itoa(resp.DefaultMaxElements)+" elements")
 }
 
 // TestHostileWithinLimits checks that honest large input still decodes when
