@@ -8,10 +8,10 @@ import (
 
 // DefaultMaxElements is how many elements, at every depth together, one
 // reply may hold unless SetMaxElements says otherwise: 1<<24, about 16.8
-// million. Their decoded Values alone take 1 GiB, twice the default bulk
-// limit, and more than any reply a client should ask for in one piece
-// (KEYS, SMEMBERS or HGETALL that large are SCAN's job), while no reply a
-// working Redis deployment sends in practice comes near it.
+// million, whose decoded Values alone take 1 GiB, twice the default bulk
+// limit. Replies that large (KEYS, SMEMBERS or HGETALL over millions of
+// entries) are better fetched piecewise with SCAN; a client that must read
+// them in one piece raises the limit.
 const DefaultMaxElements = 1 << 24
 
 const (
@@ -19,9 +19,10 @@ const (
 	// peer that declares count elements must send at least count*minValueLen
 	// bytes, which bounds how much the Reader reserves ahead of them.
 	minValueLen = 3
-	// smallAggregate is the most elements reserved for a counted aggregate
-	// whose count is not yet backed by buffered bytes; it then grows by
-	// doubling as elements arrive.
+	// smallAggregate is how many elements a counted aggregate may reserve
+	// that no buffered bytes back yet: a smaller one reserves its count, a
+	// larger one this many or what the buffered bytes justify, and then
+	// grows by doubling as elements arrive.
 	smallAggregate = 16
 )
 
@@ -139,12 +140,14 @@ func (r *Reader) reserve(count int) int {
 	return stepBelow(count, start)
 }
 
-// growElems returns a copy of the full slice elems with twice its capacity,
-// so that reading n elements allocates at most 2n in all. For a counted
-// aggregate (count > 0) the capacity takes the steps count/2^k, rounded up,
-// so that the last growth lands on count: a reply that keeps its word ends
-// with no spare room, one that stops short has made the Reader allocate
-// room for at most twice the elements it sent.
+// growElems returns a copy of the full slice elems with at most twice its
+// capacity, so that the slices outgrown on the way sum to less than the
+// last one. For a counted aggregate (count > 0) the capacities take the
+// steps count/2^k, rounded up, and the last growth lands on count: a reply
+// that keeps its word ends with no spare room and has cost at most twice
+// its elements in all; one that stops short, like a streamed aggregate,
+// holds room for at most twice the elements it sent and has cost at most
+// four times.
 func growElems(elems []Value, count int) []Value {
 	next := max(1, 2*cap(elems))
 	if count > 0 {

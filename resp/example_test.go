@@ -65,6 +65,19 @@ func ExampleReader_SetMaxBulkLen() {
 	// true
 }
 
+// A client that reads replies of untrusted size can bound how many elements
+// one reply may hold, at every depth together; each one costs a Value.
+func ExampleReader_SetMaxElements() {
+	r := resp.NewReader(bytes.NewReader([]byte("*2\r\n*2\r\n:1\r\n:2\r\n*2\r\n:3\r\n:4\r\n")))
+	r.SetMaxElements(5)
+	_, err := r.Read()
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, resp.ErrTooLarge))
+	// Output:
+	// resp: reply holds more than the limit of 5 elements
+	// true
+}
+
 // Commands append to a reusable buffer: with room in it, no allocation.
 func ExampleAppendCommand() {
 	buf := make([]byte, 0, 64)
