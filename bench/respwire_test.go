@@ -29,7 +29,7 @@ func respwireStandalone(ctx context.Context, addr string) (kvClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ready(ctx, respwireClient{c})
+	return ready(ctx, respwireClient{std: c})
 }
 
 func respwireCluster(ctx context.Context, addrs []string) (kvClient, error) {
@@ -37,20 +37,27 @@ func respwireCluster(ctx context.Context, addrs []string) (kvClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ready(ctx, respwireClient{c})
+	return ready(ctx, respwireClient{cluster: c})
 }
 
-// respwireCommands is what conn.Client and cluster.Client have in common.
-type respwireCommands interface {
-	Do(ctx context.Context, args ...string) (resp.Value, error)
-	DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, error)
-	Close() error
+// respwireClient holds one of the two clients as its concrete type. Calling
+// Do through an interface would make the compiler move every call's variadic
+// argument slice to the heap, an allocation a user calling the client
+// directly never pays.
+type respwireClient struct {
+	std     *conn.Client
+	cluster *cluster.Client
 }
 
-type respwireClient struct{ c respwireCommands }
+func (r respwireClient) do(ctx context.Context, args ...string) (resp.Value, error) {
+	if r.std != nil {
+		return r.std.Do(ctx, args...)
+	}
+	return r.cluster.Do(ctx, args...)
+}
 
 func (r respwireClient) get(ctx context.Context, key string) (string, error) {
-	v, err := r.c.Do(ctx, "GET", key)
+	v, err := r.do(ctx, "GET", key)
 	if err != nil {
 		return "", err
 	}
@@ -58,7 +65,7 @@ func (r respwireClient) get(ctx context.Context, key string) (string, error) {
 }
 
 func (r respwireClient) set(ctx context.Context, key, value string) error {
-	_, err := r.c.Do(ctx, "SET", key, value)
+	_, err := r.do(ctx, "SET", key, value)
 	return err
 }
 
@@ -69,7 +76,13 @@ func (r respwireClient) pipeline(keys []string) func(ctx context.Context) error 
 		cmds[i] = []string{"GET", key}
 	}
 	return func(ctx context.Context) error {
-		replies, err := r.c.DoMulti(ctx, cmds...)
+		var replies []resp.Value
+		var err error
+		if r.std != nil {
+			replies, err = r.std.DoMulti(ctx, cmds...)
+		} else {
+			replies, err = r.cluster.DoMulti(ctx, cmds...)
+		}
 		if err != nil {
 			return err
 		}
@@ -86,7 +99,12 @@ func (r respwireClient) pipeline(keys []string) func(ctx context.Context) error 
 	}
 }
 
-func (r respwireClient) close() error { return r.c.Close() }
+func (r respwireClient) close() error {
+	if r.std != nil {
+		return r.std.Close()
+	}
+	return r.cluster.Close()
+}
 
 // respwireSubscribe ranges over Subscriber.Messages until Close closes it.
 func respwireSubscribe(ctx context.Context, addr, channel string, deliver func(string)) (io.Closer, error) {
