@@ -85,7 +85,7 @@ func TestHostileServer(t *testing.T) {
 		},
 		{
 			// Collections grow as elements arrive: a huge declared
-			// count is not refused, it just costs nothing up front.
+			// count within resp's element limit costs nothing up front.
 			name:     "huge array length, two elements sent",
 			steps:    []fakeserver.Step{fakeserver.ReplyRaw([]byte("*2000000000\r\n:1\r\n:2\r\n"))},
 			maxAlloc: 4 * mib,
@@ -125,8 +125,8 @@ func TestHostileServer(t *testing.T) {
 		},
 		{
 			// Every element costs a 64-byte decoded Value, far more
-			// than its four bytes on the wire: 1 MiB sent allocates
-			// about 80 MiB (see TestBugSmallElementsAmplify).
+			// than its four bytes on the wire: resp bounds it linearly
+			// (see TestSmallElementsAmplify).
 			name: "endless streamed array of small integers",
 			steps: []fakeserver.Step{fakeserver.Do("stream", func(c *fakeserver.Conn) error {
 				elems := []byte(strings.Repeat(":1\r\n", 1<<16)) // 256 KiB
