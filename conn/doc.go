@@ -29,11 +29,12 @@
 //
 // A serial caller would pay for handing its reply from the reader goroutine
 // to its own. So on a Conn without OnPush, once nothing is in flight the
-// reader goroutine lends the socket for a millisecond: a call whose context
-// can never end (ctx.Done() is nil, as for context.Background) that finds it
-// lent writes its command and reads its reply itself, one goroutine switch
-// fewer. Exactly one goroutine reads the socket at a time; the reader
-// goroutine takes it back when the window ends or other calls are waiting.
+// reader goroutine lends the socket: a call whose context can never end
+// (ctx.Done() is nil, as for context.Background) that finds it lent writes
+// its command and reads its reply itself, one goroutine switch fewer.
+// Exactly one goroutine reads the socket at a time; the reader goroutine
+// takes it back when other calls are waiting, or after a millisecond in
+// which no call read for itself.
 //
 // DoMulti writes its commands back to back with no other caller's command in
 // between, so MULTI ... EXEC in one DoMulti is a transaction. It returns one

@@ -16,10 +16,10 @@ const (
 	readByCaller              // a caller reads its own reply (see readOwn)
 )
 
-// lendWindow is how long the reader goroutine leaves the socket to callers
-// once nothing is in flight. While lent and unused, a connection lost is
-// noticed this late at most; push frames are not delayed, since only a Conn
-// without OnPush lends its socket.
+// lendWindow is how long the reader goroutine leaves the socket unused by
+// callers before it takes it back. While lent and unused, a connection lost
+// is noticed about this late at most (two windows); push frames are not
+// delayed, since only a Conn without OnPush lends its socket.
 const lendWindow = time.Millisecond
 
 // readLoop is the reader goroutine: it decodes every frame, hands push frames
@@ -95,9 +95,9 @@ func (c *Conn) deliver(v resp.Value) error {
 }
 
 // lend leaves the socket to callers while nothing is in flight: the reader
-// goroutine parks until a caller that cannot read for itself wakes it, or
-// the idle timer fires, and then takes the socket back. It reports false
-// when the Conn is closing.
+// goroutine parks until a caller that cannot read for itself wakes it, or a
+// whole window passes in which no caller read for itself, and then takes
+// the socket back. It reports false when the Conn is closing.
 func (c *Conn) lend(idle *time.Timer) bool {
 	select {
 	case <-c.wakeReader: // stale: whatever it was for is checked below
@@ -110,13 +110,22 @@ func (c *Conn) lend(idle *time.Timer) bool {
 		runtime.Gosched()
 		return true
 	}
-	idle.Reset(time.Duration(c.lendFor.Load()))
+	window := time.Duration(c.lendFor.Load())
+	idle.Reset(window)
+	reads := c.ownReads.Load()
 	for {
 		select {
 		case <-c.stop:
 			return false
 		case <-c.wakeReader:
 		case <-idle.C:
+			if now := c.ownReads.Load(); now != reads {
+				// Callers are reading for themselves: taking the
+				// socket back would cost the next one a hand-over.
+				reads = now
+				idle.Reset(window)
+				continue
+			}
 		}
 		c.reclaim.Store(true)
 		if c.reading.CompareAndSwap(readLent, readByReader) {
