@@ -159,9 +159,9 @@ func (c *Conn) needReader() {
 // when the socket is lent (see lend), which saves the hand-over of the reply
 // from the reader goroutine. It reads frames as the reader goroutine would,
 // answering whichever requests they are for. It reports false, having done
-// nothing, when the socket is not free, and true when r is answered. Only a
-// caller whose context never ends may read: a read cannot be cut short
-// without losing the stream.
+// nothing, when the socket is not free; true when r is answered, or will be
+// by the teardown the read's failure started. Only a caller whose context
+// never ends may read: a read cannot be cut short without losing the stream.
 func (c *Conn) readOwn(r *request) bool {
 	if r.state.Load() == requestAnswered {
 		return true // the reader goroutine answered it before lending
