@@ -68,7 +68,6 @@ func newConn(ctx context.Context, nc net.Conn, addr string, opts *Options) (*Con
 	}
 	c := &Conn{
 		nc:         nc,
-		rd:         resp.NewReaderSize(nc, readBufferSize),
 		addr:       addr,
 		onPush:     opts.OnPush,
 		kick:       make(chan struct{}, 1),
@@ -76,6 +75,8 @@ func newConn(ctx context.Context, nc net.Conn, addr string, opts *Options) (*Con
 		writerDone: make(chan struct{}),
 		done:       make(chan struct{}),
 	}
+	c.sock.nc = nc
+	c.rd = resp.NewReaderSize(&c.sock, readBufferSize)
 	if err := c.handshake(ctx, opts); err != nil {
 		nc.Close()
 		return nil, err

@@ -71,6 +71,10 @@
 // read or write error, EOF, a malformed reply) the Conn closes itself the
 // same way; pending calls fail with an error that says why and wraps both
 // ErrClosed and the cause ("conn: connection lost: read tcp ...: EOF").
+// A reply nobody asked for breaks the stream the same way (the cause wraps
+// resp.ErrProtocol), also when the next command is sent before the reader
+// gets to it: a reply is matched to the oldest command only if it began in
+// bytes read from the socket after that command was written.
 // SafeToRetry tells the failures of commands that were never written, which
 // can be sent again elsewhere, from those that may have run. A closed Conn
 // stays closed: dial a new one, or let Client do it.

@@ -2,6 +2,7 @@ package conn
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -85,4 +86,51 @@ func TestBrokenStreamClosesConn(t *testing.T) {
 			assert.Equal(t, StateClosed, c.State())
 		})
 	}
+}
+
+// TestEarlyReplyIsNotTheNextCallers: the server answers GET k and, in the same
+// write, sends a push and a reply nobody asked for. The push holds the reader
+// goroutine (OnPush blocks) until the next command has been written, so the
+// stray reply is decoded with that command at the head of the queue. It was
+// read before the command was written, so it cannot be its reply: the Conn
+// closes with a protocol error instead of handing it over. The fake is
+// served over net.Pipe, where one write arrives in one read.
+func TestEarlyReplyIsNotTheNextCallers(t *testing.T) {
+	written := make(chan struct{})
+	s := fakeserver.New(t).Script(fakeserver.AcceptHello(),
+		fakeserver.Expect("GET", "k"),
+		fakeserver.ReplyRaw([]byte("$4\r\nmine\r\n>2\r\n$7\r\nmessage\r\n$4\r\nhold\r\n$6\r\nstray!\r\n")),
+		fakeserver.Expect("GET", "other"), fakeserver.Signal(written),
+		fakeserver.Stall(nil))
+	inPush, release := make(chan struct{}), make(chan struct{})
+	onPush := func(resp.Value) {
+		close(inPush)
+		<-release
+	}
+	ctx := testContext(t)
+	c, err := NewConn(ctx, s.Pipe(), &Options{OnPush: onPush})
+	require.NoError(t, err)
+	defer c.Close()
+
+	v, err := c.Do(ctx, "GET", "k")
+	require.NoError(t, err)
+	got, _ := v.Text()
+	require.Equal(t, "mine", got)
+	<-inPush
+	errc := make(chan error, 1)
+	go func() {
+		v, err := c.Do(ctx, "GET", "other")
+		if err == nil {
+			err = fmt.Errorf("got reply %v", v)
+		}
+		errc <- err
+	}()
+	<-written
+	close(release)
+	err = <-errc
+	require.ErrorIs(t, err, ErrClosed)
+	assert.ErrorIs(t, err, resp.ErrProtocol)
+	assert.Contains(t, err.Error(), "read before the oldest waiting command was written")
+	assert.False(t, SafeToRetry(err), "the command was written")
+	<-c.Done()
 }

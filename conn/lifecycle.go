@@ -37,6 +37,7 @@ func (s State) String() string {
 // own reply. See the package documentation.
 type Conn struct {
 	nc     net.Conn
+	sock   countedReads // nc as rd reads it, numbering the reads
 	rd     *resp.Reader
 	addr   string
 	proto  int

@@ -35,9 +35,9 @@ func (c *Conn) readLoop() {
 	defer c.finish()
 	var idle *time.Timer
 	for {
-		v, err := c.rd.Read()
+		v, origin, err := c.readFrame()
 		if err == nil {
-			err = c.dispatch(v)
+			err = c.dispatch(v, origin)
 		}
 		if err != nil {
 			c.closeWith(connectionLost(err))
@@ -63,8 +63,9 @@ func (c *Conn) readLoop() {
 	}
 }
 
-// dispatch hands one decoded frame to where it belongs.
-func (c *Conn) dispatch(v resp.Value) error {
+// dispatch hands one decoded frame, which began in socket read number origin
+// (see readFrame), to where it belongs.
+func (c *Conn) dispatch(v resp.Value, origin uint64) error {
 	if v.Kind() == resp.Push {
 		c.push(v)
 		return nil
@@ -72,17 +73,25 @@ func (c *Conn) dispatch(v resp.Value) error {
 	if c.proto == 2 && c.pushInRESP2(v) {
 		return nil
 	}
-	return c.deliver(v)
+	return c.deliver(v, origin)
 }
 
-// deliver gives v to the oldest written request.
-func (c *Conn) deliver(v resp.Value) error {
+// deliver gives v, which began in socket read number origin, to the oldest
+// written request. A reply that began in bytes read before that request's
+// command was written (origin <= r.sent) cannot be its reply: it answers
+// nothing, and taking it would hand every later caller the reply before its
+// own, so the stream is refused as out of step.
+func (c *Conn) deliver(v resp.Value, origin uint64) error {
 	c.mu.Lock()
 	if c.queue.len() == c.unwritten {
 		c.mu.Unlock()
 		return fmt.Errorf("conn: a %v reply that no command is waiting for: %w", v.Kind(), resp.ErrProtocol)
 	}
 	r := c.queue.at(0)
+	if origin <= r.sent {
+		c.mu.Unlock()
+		return fmt.Errorf("conn: a %v reply read before the oldest waiting command was written: %w", v.Kind(), resp.ErrProtocol)
+	}
 	complete := r.take(v)
 	if complete {
 		c.queue.pop()
@@ -172,9 +181,9 @@ func (c *Conn) readOwn(r *request) bool {
 	read := false
 	for r.state.Load() != requestAnswered {
 		read = true
-		v, err := c.rd.Read()
+		v, origin, err := c.readFrame()
 		if err == nil {
-			err = c.dispatch(v)
+			err = c.dispatch(v, origin)
 		}
 		if err != nil {
 			c.closeWith(connectionLost(err)) // answers r

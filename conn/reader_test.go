@@ -164,3 +164,36 @@ func TestMixedReaders(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestCallerReadsNoStrayReply: a caller reading its own reply finds behind it
+// a second reply that nobody asked for. Whoever reads that stray frame next,
+// the reader goroutine taking the socket back or the next caller reading for
+// itself, the Conn closes with a protocol error rather than hand it to the
+// next call. Which of the two gets there first is up to the scheduler, so
+// the test tries a few connections.
+func TestCallerReadsNoStrayReply(t *testing.T) {
+	ctx := context.Background() // never ends: the caller may read for itself
+	for range 20 {
+		s := fakeserver.Start(t).Script(fakeserver.AcceptHello(),
+			fakeserver.Expect("GET", "a"), fakeserver.Reply(resp.NewBulkString("1")),
+			fakeserver.Expect("GET", "k"), fakeserver.ReplyRaw([]byte("$4\r\nmine\r\n$6\r\nstray!\r\n")),
+			fakeserver.Stall(nil))
+		c, err := Dial(testContext(t), s.Addr(), nil)
+		require.NoError(t, err)
+		t.Cleanup(func() { c.Close() })
+		lendLong(c)
+		_, err = c.Do(ctx, "GET", "a")
+		require.NoError(t, err)
+		waitLent(t, c)
+		v, err := c.Do(ctx, "GET", "k")
+		require.NoError(t, err)
+		mine, _ := v.Text()
+		require.Equal(t, "mine", mine)
+		require.Equal(t, uint64(1), c.ownReads.Load(), "GET k read its own reply")
+		v, err = c.Do(ctx, "GET", "other")
+		require.ErrorIs(t, err, ErrClosed, "got %v", v)
+		assert.ErrorIs(t, err, resp.ErrProtocol)
+		<-c.Done()
+		s.Close()
+	}
+}

@@ -36,6 +36,10 @@ type request struct {
 
 	// start and end delimit its command bytes in Conn.wbuf while unwritten.
 	start, end int
+	// sent is how many socket reads had returned bytes when its command
+	// was taken for writing (see takeBuffer): its replies begin in later
+	// reads.
+	sent uint64
 
 	state atomic.Int32
 	done  chan struct{} // capacity 1: the answer never blocks

@@ -56,8 +56,13 @@ func (c *Conn) wakeWriter() {
 
 // takeBuffer hands the pending bytes to the caller for writing, with c.mu
 // held: their requests become in flight, and the spare buffer collects what
-// comes next.
+// comes next. Each is stamped with the socket reads done so far, all of them
+// before its bytes reach the socket: its replies begin in later reads.
 func (c *Conn) takeBuffer() []byte {
+	sent := c.sock.n.Load()
+	for i := c.queue.len() - c.unwritten; i < c.queue.len(); i++ {
+		c.queue.at(i).sent = sent
+	}
 	buf := c.wbuf
 	c.wbuf = c.spare[:0]
 	c.spare = nil

@@ -2,7 +2,7 @@ package chaos
 
 import (
 	"context"
-	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -10,50 +10,49 @@ import (
 
 	"github.com/respwire/respwire/conn"
 	"github.com/respwire/respwire/internal/fakeserver"
+	"github.com/respwire/respwire/resp"
 )
 
-// knownBug skips a test that shows an open bug in another package: such a
-// test fails until the bug is fixed. Run them with
-//
-//	CHAOS_KNOWN_BUGS=1 go test -race -run Bug ./internal/chaos
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("CHAOS_KNOWN_BUGS") == "" {
-		t.Skipf("known bug, reported to the lead (set CHAOS_KNOWN_BUGS=1 to run): %s", what)
-	}
-}
-
-// TestBugStrayReplyReachesNextCaller: the server answers GET k with "mine"
+// TestStrayReplyNeverReachesNextCaller: the server answers GET k with "mine"
 // and, in the same write, with a second reply nobody asked for. The stray
-// frame was on the socket before the next command was written, so it cannot
-// be that command's answer; conn must close the connection with a protocol
-// error. Instead, when the next Do is queued before the reader gets to the
-// buffered stray frame, conn.(*Conn).deliver (conn/reader.go) hands it to
-// that Do: a crossed reply. It happens in a few percent of runs, so the test
-// tries many connections.
-func TestBugStrayReplyReachesNextCaller(t *testing.T) {
-	knownBug(t, "conn: a stray reply buffered before a command was written is delivered to it")
+// frame was read before the next command was written, so it cannot be that
+// command's answer: conn must close the connection with a protocol error,
+// whether its reader decodes the stray frame before the next Do is queued or
+// after (conn once handed it to that Do then, in a few percent of runs). The
+// server never answers GET other, so any reply the next Do gets is a crossed
+// one. The race is timing-dependent, so the test tries many connections; in
+// every other one a push frame comes between the two replies, and OnPush
+// yields the reader goroutine's processor, which gives the caller of GET k
+// time to send the next command before the stray frame is decoded.
+func TestStrayReplyNeverReachesNextCaller(t *testing.T) {
 	const tries = 300
 	crossed := 0
-	for range tries {
+	for i := range tries {
+		raw := "$4\r\nmine\r\n$6\r\nstray!\r\n"
+		var opts *conn.Options
+		if i%2 == 1 {
+			raw = "$4\r\nmine\r\n>2\r\n$7\r\nmessage\r\n$4\r\nslow\r\n$6\r\nstray!\r\n"
+			opts = &conn.Options{OnPush: func(resp.Value) { runtime.Gosched() }}
+		}
 		s := fakeserver.Start(t).Script(
 			fakeserver.AcceptHello(),
 			fakeserver.Expect("GET", "k"),
-			fakeserver.ReplyRaw([]byte("$4\r\nmine\r\n$6\r\nstray!\r\n")),
+			fakeserver.ReplyRaw([]byte(raw)),
 			fakeserver.Stall(nil), // until the client hangs up
 		)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		c, err := conn.Dial(ctx, s.Addr(), nil)
+		c, err := conn.Dial(ctx, s.Addr(), opts)
 		require.NoError(t, err)
-		_, err = c.Do(ctx, "GET", "k")
+		v, err := c.Do(ctx, "GET", "k")
 		require.NoError(t, err)
-		callCtx, cancelCall := context.WithTimeout(ctx, 200*time.Millisecond)
-		if v, err := c.Do(callCtx, "GET", "other"); err == nil {
-			if text, _ := v.Text(); text == "stray!" {
-				crossed++
-			}
+		mine, _ := v.Text()
+		require.Equal(t, "mine", mine)
+		if _, err := c.Do(ctx, "GET", "other"); err == nil {
+			crossed++
+		} else {
+			require.ErrorIs(t, err, conn.ErrClosed)
+			require.ErrorIs(t, err, resp.ErrProtocol)
 		}
-		cancelCall()
 		c.Close()
 		cancel()
 		s.Close()

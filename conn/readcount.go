@@ -1,0 +1,38 @@
+package conn
+
+import (
+	"net"
+	"sync/atomic"
+
+	"github.com/respwire/respwire/resp"
+)
+
+// countedReads is the socket as the Conn's resp.Reader sees it: it numbers
+// the reads that return bytes, so that a reply can be told from bytes that
+// were already read before its command was written (see Conn.deliver).
+type countedReads struct {
+	nc net.Conn
+	n  atomic.Uint64 // reads that returned at least one byte
+}
+
+func (s *countedReads) Read(p []byte) (int, error) {
+	n, err := s.nc.Read(p)
+	if n > 0 {
+		s.n.Add(1)
+	}
+	return n, err
+}
+
+// readFrame decodes the next frame, for whoever reads the socket, and
+// returns with it its origin: the number of the socket read that brought the
+// frame's first byte, or of a later read, never an earlier one. A frame that
+// starts in the bytes still buffered starts in the latest read or before it;
+// one that starts past them, in the next.
+func (c *Conn) readFrame() (v resp.Value, origin uint64, err error) {
+	origin = c.sock.n.Load()
+	if c.rd.Buffered() == 0 {
+		origin++
+	}
+	v, err = c.rd.Read()
+	return v, origin, err
+}
