@@ -80,16 +80,24 @@ var goodFrames = []struct {
 // frames in the buffer, and both paths must agree.
 const leader = "+lead\r\n"
 
+// readerAt returns a Reader whose next frame is frame: read from the wire, or,
+// when buffered, from bytes already in the buffer behind the leader.
+func readerAt(t *testing.T, frame string, buffered bool) *resp.Reader {
+	t.Helper()
+	if !buffered {
+		return resp.NewReader(strings.NewReader(frame))
+	}
+	r := resp.NewReader(strings.NewReader(leader + frame))
+	_, err := r.Read()
+	require.NoError(t, err)
+	return r
+}
+
 func TestReadGoodFrames(t *testing.T) {
 	for _, tc := range goodFrames {
 		for _, buffered := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/buffered=%v", tc.name, buffered), func(t *testing.T) {
-				r := resp.NewReader(strings.NewReader(tc.frame))
-				if buffered {
-					r = resp.NewReader(strings.NewReader(leader + tc.frame))
-					_, err := r.Read()
-					require.NoError(t, err)
-				}
+				r := readerAt(t, tc.frame, buffered)
 				got, err := r.Read()
 				require.NoError(t, err)
 				assert.True(t, tc.want.Equal(got), "got %#v\nwant %#v", got, tc.want)
@@ -176,12 +184,7 @@ func TestReadBadFrames(t *testing.T) {
 	for _, tc := range badFrames {
 		for _, buffered := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/buffered=%v", tc.name, buffered), func(t *testing.T) {
-				r := resp.NewReader(strings.NewReader(tc.frame))
-				if buffered {
-					r = resp.NewReader(strings.NewReader(leader + tc.frame))
-					_, err := r.Read()
-					require.NoError(t, err)
-				}
+				r := readerAt(t, tc.frame, buffered)
 				_, err := r.Read()
 				require.Error(t, err)
 				assert.ErrorIs(t, err, resp.ErrProtocol)
