@@ -2,7 +2,6 @@ package slots_test
 
 import (
 	"context"
-
 	"fmt"
 
 	"github.com/respwire/respwire/conn"
