@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/respwire/respwire/conn"
 )
@@ -21,7 +22,9 @@ var (
 
 // crossSlot is the error for the command name whose keys span slots.
 func crossSlot(name string) error {
-	return fmt.Errorf("%w (%s)", ErrCrossSlot, name)
+	// A copy, so that the name, one of Do's arguments, needn't leave the
+	// caller's stack.
+	return fmt.Errorf("%w (%s)", ErrCrossSlot, strings.Clone(name))
 }
 
 // errReplyCount reports a node that answered a batch with the wrong number
