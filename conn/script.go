@@ -66,7 +66,9 @@ func (s *Script) RunCmd(ctx context.Context, d Doer, cmd Command) (resp.Value, e
 // DoMultiScripts sends cmds with d.DoMultiCmd, like it, where some of them
 // run scripts (made by Script.Cmd): each of those that came back NOSCRIPT
 // is sent again as EVAL, all of them in one more batch, and its reply put in
-// its place. A batch that holds MULTI, a transaction that can't be finished
+// its place. Those scripts then run after the batch's other commands, so a
+// batch that must see a script's effects in order should run the script
+// once before (Script.Run), which leaves it cached. A batch that holds MULTI, a transaction that can't be finished
 // afterwards, sends its scripts as EVAL from the start.
 func DoMultiScripts(ctx context.Context, d Doer, cmds ...Command) ([]resp.Value, error) {
 	transaction := false
