@@ -3,6 +3,7 @@ package conn
 import (
 	"math"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/respwire/respwire/resp"
@@ -171,7 +172,7 @@ func (c Command) Strings() []string {
 	for i := range out {
 		a := c.at(i)
 		if a.kind == argText {
-			out[i] = string([]byte(a.s)) // a copy: a []byte argument may change later
+			out[i] = strings.Clone(a.s) // a []byte argument may change later
 			continue
 		}
 		out[i] = string(a.appendText(nil))

@@ -5,10 +5,12 @@ import (
 	"math"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/respwire/respwire/internal/redistest"
 	"github.com/respwire/respwire/resp"
 )
 
@@ -183,4 +185,66 @@ func TestIsBlockingCmd(t *testing.T) {
 	} {
 		assert.Equal(t, tt.want, isBlockingCmd(&tt.cmd), "%q", tt.cmd.Strings())
 	}
+}
+
+// TestClientDoCmdAfterConnLoss: DoCmd and DoMultiCmd on a Client whose
+// shared Conn died wait for the redial and are sent on the new Conn, as Do
+// is, since they were never written.
+func TestClientDoCmdAfterConnLoss(t *testing.T) {
+	cl, ctx := newTestClient(t, redistest.Server().Addr)
+	key := clientKey(t, "k")
+	_, err := cl.DoCmd(ctx, Cmd("SET", key).Int(1))
+	require.NoError(t, err)
+
+	old := cl.current.Load()
+	require.NoError(t, old.Close())
+	v, err := cl.DoCmd(ctx, Cmd("INCRBY", key).Int(2))
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), mustInt(t, v))
+
+	old = cl.current.Load()
+	require.NoError(t, old.Close())
+	vs, err := cl.DoMultiCmd(ctx, Cmd("INCRBY", key).Int(4), Cmd("GET", key))
+	require.NoError(t, err)
+	assert.Equal(t, "7", text(t, vs[1]))
+	assert.NotSame(t, old, cl.current.Load())
+
+	require.NoError(t, cl.Close())
+	_, err = cl.DoCmd(ctx, Cmd("GET", key))
+	assert.ErrorIs(t, err, ErrClosed)
+	_, err = cl.DoMultiCmd(ctx, Cmd("GET", key))
+	assert.ErrorIs(t, err, ErrClosed)
+}
+
+// TestClientDoMultiCmdBlocking: a batch holding a blocking command runs on
+// a Conn of its own, so the shared Conn serves others while it waits.
+func TestClientDoMultiCmdBlocking(t *testing.T) {
+	server := redistest.Server()
+	cl, ctx := newTestClient(t, server.Addr)
+	list := clientKey(t, "list")
+	got := make(chan []resp.Value, 1)
+	go func() {
+		vs, err := cl.DoMultiCmd(ctx, Cmd("PING"), Cmd("BLPOP", list).Int(0))
+		assert.NoError(t, err)
+		got <- vs
+	}()
+	require.Eventually(t, func() bool {
+		info, err := server.Info(ctx, "clients")
+		return err == nil && info["blocked_clients"] != "" && info["blocked_clients"] != "0"
+	}, 10*time.Second, time.Millisecond, "BLPOP blocks on the server")
+	for range 10 {
+		_, err := cl.DoCmd(ctx, Cmd("SET", clientKey(t, "other"), "v"))
+		require.NoError(t, err, "the shared Conn is not held up")
+	}
+	select {
+	case <-got:
+		t.Fatal("BLPOP returned before anything was pushed")
+	default:
+	}
+	_, err := cl.DoCmd(ctx, Cmd("RPUSH", list, "job"))
+	require.NoError(t, err)
+	vs := <-got
+	require.Len(t, vs, 2)
+	require.Len(t, vs[1].Elems(), 2)
+	assert.Equal(t, "job", text(t, vs[1].Elems()[1]))
 }
