@@ -31,7 +31,14 @@ func (c *Client) Watch(ctx context.Context, fn func(tx conn.Doer) error, keys ..
 	}
 	a := &attempt{slot: slot}
 	for {
-		cl, err := c.connFor(ctx, a)
+		if a.target == nil {
+			a.target = c.table.Load().pick(a.slot, false)
+		}
+		var cl *conn.Client
+		err := errNoNode
+		if a.target != nil {
+			cl, err = c.clientOf(ctx, a.target)
+		}
 		ran := false
 		if err == nil {
 			err = cl.Dedicated(ctx, func(cn *conn.Conn) error {
