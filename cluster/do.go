@@ -70,8 +70,7 @@ func (c *Client) command(ctx context.Context, args []string) (*commandInfo, erro
 // learnCommand asks a master about a command COMMAND didn't list (a module
 // loaded later, or a typo) and remembers the answer. A name the server doesn't
 // know either is routed as keyless: the server will answer "unknown command".
-func (c *Client) learnCommand(ctx context.Context, asked string) *commandInfo {
-	name := strings.Clone(asked) // kept: a copy lets Do's arguments stay on the caller's stack
+func (c *Client) learnCommand(ctx context.Context, name string) *commandInfo {
 	unknown := &commandInfo{name: strings.ToLower(name)}
 	n := c.table.Load().pick(noSlot, false)
 	if n == nil {

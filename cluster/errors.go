@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 
 	"github.com/respwire/respwire/conn"
 )
@@ -22,9 +21,7 @@ var (
 
 // crossSlot is the error for the command name whose keys span slots.
 func crossSlot(name string) error {
-	// A copy, so that the name, one of Do's arguments, needn't leave the
-	// caller's stack.
-	return fmt.Errorf("%w (%s)", ErrCrossSlot, strings.Clone(name))
+	return fmt.Errorf("%w (%s)", ErrCrossSlot, name)
 }
 
 // errReplyCount reports a node that answered a batch with the wrong number
