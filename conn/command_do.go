@@ -10,7 +10,12 @@ import (
 // its arguments of every type straight into the write buffer. It allocates
 // no more than Do does (a GET its value, a SET nothing).
 func (c *Conn) DoCmd(ctx context.Context, cmd Command) (resp.Value, error) {
-	if err := checkCmd(&cmd); err != nil {
+	return c.doCmd(ctx, &cmd)
+}
+
+// doCmd is DoCmd without copying cmd again, for Client.
+func (c *Conn) doCmd(ctx context.Context, cmd *Command) (resp.Value, error) {
+	if err := checkCmd(cmd); err != nil {
 		return resp.Value{}, err
 	}
 	if ended(ctx) {
@@ -21,7 +26,7 @@ func (c *Conn) DoCmd(ctx context.Context, cmd Command) (resp.Value, error) {
 		recycle(r)
 		return resp.Value{}, err
 	}
-	c.wbuf = cmd.AppendTo(c.wbuf)
+	c.wbuf = cmd.appendTo(c.wbuf)
 	c.unlock(r)
 	if err := c.wait(ctx, r); err != nil {
 		return resp.Value{}, err
@@ -53,7 +58,7 @@ func (c *Conn) DoMultiCmd(ctx context.Context, cmds ...Command) ([]resp.Value, e
 		return nil, err
 	}
 	for i := range cmds {
-		c.wbuf = cmds[i].AppendTo(c.wbuf)
+		c.wbuf = cmds[i].appendTo(c.wbuf)
 	}
 	c.unlock(r)
 	if err := c.wait(ctx, r); err != nil {
@@ -82,14 +87,14 @@ func (c *Client) DoCmd(ctx context.Context, cmd Command) (resp.Value, error) {
 	if isBlockingCmd(&cmd) {
 		var v resp.Value
 		err := c.onDedicated(ctx, func(cn *Conn) (err error) {
-			v, err = cn.DoCmd(ctx, cmd)
+			v, err = cn.doCmd(ctx, &cmd)
 			return err
 		})
 		return v, err
 	}
 	cn := c.current.Load()
 	for {
-		v, err := cn.DoCmd(ctx, cmd)
+		v, err := cn.doCmd(ctx, &cmd)
 		if !retryable(err) {
 			return v, err
 		}
