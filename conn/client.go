@@ -37,8 +37,9 @@ const (
 // whether the command is safe to repeat.
 //
 // Commands that change the state of their connection (WATCH, MULTI, SELECT,
-// CLIENT REPLY) must not go through Do, since the shared Conn is everyone's:
-// use DoMulti for MULTI ... EXEC written in one piece, or Dedicated.
+// CLIENT REPLY, MONITOR, HELLO, ...: see ErrSharedState) are refused by Do
+// and DoMulti, unsent, since the shared Conn is everyone's: use DoMulti for
+// MULTI ... EXEC written in one piece, or Dedicated.
 // Options.OnPush receives the push frames of every Conn of the Client, and
 // Options.OnConnect runs on each Conn it dials.
 type Client struct {
@@ -114,8 +115,13 @@ func newClient(ctx context.Context, dial func(context.Context) (*Conn, error), d
 // Do sends one command and returns its reply, as Conn.Do does: on the
 // shared Conn, or on a dedicated one for a blocking command. A call made
 // while the shared Conn is being redialled waits for the new one, within
-// ctx. After Close it returns ErrClosed.
+// ctx. After Close it returns ErrClosed. A command that would change the
+// shared Conn's state is refused unsent with an error wrapping
+// ErrSharedState.
 func (c *Client) Do(ctx context.Context, args ...string) (resp.Value, error) {
+	if err := checkShared(args); err != nil {
+		return resp.Value{}, err
+	}
 	if isBlocking(args) {
 		return c.doBlocking(ctx, args)
 	}
@@ -142,8 +148,13 @@ func (c *Client) Connected() bool {
 
 // DoMulti sends cmds written contiguously and returns their replies in
 // order, as Conn.DoMulti does. If any of them is blocking, all of them run
-// on a dedicated Conn.
+// on a dedicated Conn. A batch that would leave state on the shared Conn is
+// refused unsent with an error wrapping ErrSharedState; MULTI ... EXEC (or
+// DISCARD) whole within the batch, WATCH before it included, is allowed.
 func (c *Client) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, error) {
+	if err := checkSharedBatch(cmds); err != nil {
+		return nil, err
+	}
 	if anyBlocking(cmds) {
 		return c.doMultiBlocking(ctx, cmds)
 	}

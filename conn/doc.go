@@ -61,6 +61,18 @@
 // messages are plain arrays, the Conn hands them to OnPush as push frames
 // while it is in subscribe mode; see Send.
 //
+// # Connection state
+//
+// Some commands change the connection they run on for the commands after
+// them: MULTI, WATCH, SELECT, CLIENT REPLY, CLIENT TRACKING, MONITOR,
+// RESET, HELLO, AUTH, READONLY, ... (see ErrSharedState for the rule). A
+// Conn you dial runs them, since it is yours; a Client's Do and DoMulti
+// refuse them unsent on the shared Conn, which carries every caller's
+// commands, apart from a transaction written whole by one DoMulti (WATCH,
+// MULTI ... EXEC or DISCARD). Run the others in Dedicated: its Conn is
+// closed afterwards rather than handed to the next caller, unless only a
+// transaction ran on it.
+//
 // # Lifecycle
 //
 // State moves only forward, by compare-and-swap: StateOpen, StateClosing,

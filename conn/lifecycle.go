@@ -60,6 +60,12 @@ type Conn struct {
 
 	writes atomic.Uint64 // write syscalls, for benchmarks
 
+	// carriesState is set when a command that leaves state on the
+	// connection beyond a transaction (SELECT, CLIENT TRACKING, a Send's
+	// subscription, ...) was sent: a Client then closes the Conn instead
+	// of pooling it (see Dedicated).
+	carriesState atomic.Bool
+
 	reading    atomic.Int32  // who reads the socket: readByReader, readLent or readByCaller
 	reclaim    atomic.Bool   // the reader goroutine wants the socket back from a caller
 	lendFor    atomic.Int64  // how long the socket is lent, in nanoseconds: lendWindow (tests lengthen it)

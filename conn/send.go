@@ -27,6 +27,7 @@ func (c *Conn) Send(ctx context.Context, args ...string) error {
 	if len(args) == 0 {
 		return errEmptyCommand
 	}
+	c.carriesState.Store(true) // a subscription, or its end: pubsub state either way
 	if ended(ctx) {
 		return ctx.Err()
 	}
