@@ -56,6 +56,7 @@ type Conn struct {
 	writing   bool         // a taken buffer is being written (by the writer or a caller)
 	queue     requestQueue // requests in wire order; the last `unwritten` have their bytes in wbuf
 	unwritten int
+	withdrawn int   // of the unwritten, how many their callers withdrew (see withdraw)
 	err       error // set once, by the teardown: why commands are refused
 
 	writes atomic.Uint64 // write syscalls, for benchmarks
@@ -112,7 +113,7 @@ func (c *Conn) closeWith(cause error) bool {
 	c.err = cause
 	written := c.queue.len() - c.unwritten
 	pending := c.queue.drain()
-	c.unwritten = 0
+	c.unwritten, c.withdrawn = 0, 0
 	c.wbuf = nil
 	c.mu.Unlock()
 

@@ -147,32 +147,26 @@ func (c *Conn) wait(ctx context.Context, r *request) error {
 	return nil
 }
 
-// withdraw takes back a request whose caller is leaving. A request not yet
-// handed to the writer is cut out of the buffer and the queue, so it is never
-// sent; a written one is marked abandoned, and the reader discards its reply.
-// withdraw reports false when the answer is already on its way.
+// withdraw takes back a request whose caller is leaving, in constant time.
+// A request whose command is not yet taken for writing is marked abandoned
+// where it stands, so it is never sent: the next takeBuffer drops its bytes
+// and its place in the queue (see dropWithdrawn). A written one is marked
+// abandoned too, and the reader discards its reply. withdraw reports false
+// when the answer is already on its way.
 func (c *Conn) withdraw(r *request) bool {
 	c.mu.Lock()
-	first := c.queue.len() - c.unwritten
-	for i := c.queue.len() - 1; i >= first; i-- {
-		if c.queue.at(i) != r {
-			continue
-		}
-		size := r.end - r.start
-		c.wbuf = append(c.wbuf[:r.start], c.wbuf[r.end:]...)
-		for j := i + 1; j < c.queue.len(); j++ {
-			later := c.queue.at(j)
-			later.start -= size
-			later.end -= size
-		}
-		c.queue.remove(i)
-		c.unwritten--
-		c.mu.Unlock()
-		recycle(r)
-		return true
+	defer c.mu.Unlock()
+	// Read before abandoning: after it, a teardown may recycle r. An
+	// unwritten r stays in the buffer, where only takeBuffer (under c.mu)
+	// disposes of it, unless the teardown already took the queue.
+	unwritten := !r.written && c.err == nil
+	if !r.abandon() {
+		return false
 	}
-	c.mu.Unlock()
-	return r.abandon()
+	if unwritten {
+		c.withdrawn++
+	}
+	return true
 }
 
 // noteState remembers that args leaves state on the connection beyond a

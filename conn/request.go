@@ -36,6 +36,8 @@ type request struct {
 
 	// start and end delimit its command bytes in Conn.wbuf while unwritten.
 	start, end int
+	// written is set, under Conn.mu, when its bytes are taken for writing.
+	written bool
 	// sent is how many socket reads had returned bytes when its command
 	// was taken for writing (see takeBuffer): its replies begin in later
 	// reads.
@@ -60,7 +62,7 @@ func (c *Conn) getRequest(shape replyShape) *request {
 
 // recycle returns r to the pool; the caller must be its last user.
 func recycle(r *request) {
-	r.val, r.vals, r.got, r.err = resp.Value{}, nil, 0, nil
+	r.val, r.vals, r.got, r.err, r.written = resp.Value{}, nil, 0, nil, false
 	r.state.Store(requestWaiting)
 	r.home.Put(r)
 }
