@@ -55,9 +55,10 @@
 // Options.OnPush, on the reader goroutine, and never takes one for a reply,
 // so a push arriving between replies does not shift matching. Subscribe
 // commands are answered by push frames only, so Do refuses them: use Send,
-// which writes the command with a PING behind it and returns once the PING
-// is answered, that is, after every push frame the command caused has been
-// handed to OnPush. On a RESP2 connection, where subscribe confirmations and
+// which writes the command with a barrier behind it (an UNSUBSCRIBE of a
+// channel of its own, which every server state that takes a subscribe
+// command answers) and returns once the barrier is answered, that is, after
+// every push frame the command caused has been handed to OnPush. On a RESP2 connection, where subscribe confirmations and
 // messages are plain arrays, the Conn hands them to OnPush as push frames
 // while it is in subscribe mode; see Send.
 //

@@ -67,7 +67,7 @@ func (c *Conn) readLoop() {
 // (see readFrame), to where it belongs.
 func (c *Conn) dispatch(v resp.Value, origin uint64) error {
 	if v.Kind() == resp.Push {
-		c.push(v)
+		c.pushFrame(v)
 		return nil
 	}
 	if c.proto == 2 && c.pushInRESP2(v) {
