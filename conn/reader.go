@@ -25,14 +25,15 @@ const lendWindow = time.Millisecond
 // readLoop is the reader goroutine: it decodes every frame, hands push frames
 // to OnPush and replies to the request at the head of the queue. When the
 // socket fails (or Close closed it) it closes the Conn, waits for the writer
-// and marks the Conn closed.
+// and marks the Conn closed. It does so on its way out, not in a deferred
+// call: a panic in OnPush must crash the program at once, not wait there for
+// a writer nobody stops.
 //
 // A serial caller pays for the hand-over of its reply from this goroutine to
 // its own. So when nothing is in flight and the Conn has no OnPush, this
 // goroutine steps away from the socket for up to lendWindow (see lend), and
 // a caller alone in flight reads its reply itself (see readOwn).
 func (c *Conn) readLoop() {
-	defer c.finish()
 	var idle *time.Timer
 	for {
 		v, origin, err := c.readFrame()
@@ -41,7 +42,7 @@ func (c *Conn) readLoop() {
 		}
 		if err != nil {
 			c.closeWith(connectionLost(err))
-			return
+			break
 		}
 		if c.rd.Buffered() != 0 {
 			continue
@@ -49,10 +50,9 @@ func (c *Conn) readLoop() {
 		if c.onPush == nil {
 			if idle == nil {
 				idle = time.NewTimer(lendWindow)
-				defer idle.Stop()
 			}
 			if !c.lend(idle) {
-				return
+				break
 			}
 			continue
 		}
@@ -61,6 +61,10 @@ func (c *Conn) readLoop() {
 		// and that system call need not delay them.
 		runtime.Gosched()
 	}
+	if idle != nil {
+		idle.Stop()
+	}
+	c.finish()
 }
 
 // dispatch hands one decoded frame, which began in socket read number origin
