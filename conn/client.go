@@ -3,11 +3,11 @@ package conn
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/respwire/respwire/internal/backoff"
 	"github.com/respwire/respwire/resp"
 )
 
@@ -235,7 +235,7 @@ func (c *Client) redial(life context.Context) (*Conn, bool) {
 	}()
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			wait := backoff(attempt)
+			wait := redialBackoff.Delay(attempt)
 			if timer == nil {
 				timer = time.NewTimer(wait)
 			} else {
@@ -257,22 +257,10 @@ func (c *Client) redial(life context.Context) (*Conn, bool) {
 	}
 }
 
-// backoff is how long to wait before redial attempt n (n ≥ 1): between half
-// of backoffCeiling(n) and all of it, at random, so that many clients do not
-// redial in step.
-func backoff(attempt int) time.Duration {
-	ceiling := backoffCeiling(attempt)
-	return ceiling/2 + rand.N(ceiling/2+1)
-}
-
-// backoffCeiling is minBackoff doubled attempt-1 times, capped at maxBackoff.
-func backoffCeiling(attempt int) time.Duration {
-	d := minBackoff
-	for i := 1; i < attempt && d < maxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, maxBackoff)
-}
+// redialBackoff spaces the redials: the wait before redial attempt n (n ≥
+// 1) is between half of minBackoff doubled n-1 times (capped at maxBackoff)
+// and all of it, at random, so that many clients do not redial in step.
+var redialBackoff = backoff.Policy{Min: minBackoff, Max: maxBackoff}
 
 // install makes cn the shared Conn and wakes the calls waiting for one. It
 // closes cn instead if the Client is closing.

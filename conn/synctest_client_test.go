@@ -330,7 +330,7 @@ func TestSynctestClientRedialBackoff(t *testing.T) {
 		require.Len(t, attempts, failures+2)
 		redials := attempts[1:]
 		for i := 1; i < len(redials); i++ {
-			ceiling := backoffCeiling(i)
+			ceiling := redialBackoff.Ceiling(i)
 			gap := redials[i].Sub(redials[i-1])
 			assert.GreaterOrEqual(t, gap, ceiling/2, "wait before redial %d", i)
 			assert.LessOrEqual(t, gap, ceiling, "wait before redial %d", i)
