@@ -55,6 +55,8 @@ type Client struct {
 
 	stopRedial context.CancelFunc // ends the redial goroutine and its dials
 	redialDone chan struct{}      // closed when the redial goroutine exits
+
+	done chan struct{} // closed when Close has finished (see Done)
 }
 
 // NewClient dials addr and returns a Client that keeps a Conn to it. opts
@@ -106,6 +108,7 @@ func newClient(ctx context.Context, dial func(context.Context) (*Conn, error), d
 		replaced:   make(chan struct{}),
 		stopRedial: stop,
 		redialDone: make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	c.current.Store(cn)
 	go c.redialLoop(life)
@@ -297,5 +300,11 @@ func (c *Client) Close() error {
 	_ = c.current.Load().Close()
 	c.pool.close()
 	c.state.Store(int32(StateClosed))
+	close(c.done)
 	return nil
 }
+
+// Done is closed once the Client is closed: Close has closed every Conn of
+// the Client and its redial goroutine has exited. As for Conn.Done, only
+// Close ends a Client: a lost connection is redialled.
+func (c *Client) Done() <-chan struct{} { return c.done }

@@ -67,11 +67,11 @@ type Conn struct {
 	// of pooling it (see Dedicated).
 	carriesState atomic.Bool
 
-	reading    atomic.Int32  // who reads the socket: readByReader, readLent or readByCaller
-	reclaim    atomic.Bool   // the reader goroutine wants the socket back from a caller
-	lendFor    atomic.Int64  // how long the socket is lent, in nanoseconds: lendWindow (tests lengthen it)
-	ownReads   atomic.Uint64 // calls that read their own reply, for tests and benchmarks
-	wakeReader chan struct{} // capacity 1: wakes the reader goroutine from lend
+	reading    socketOwnership // who reads the socket: readByReader, readLent or readByCaller
+	reclaim    atomic.Bool     // the reader goroutine wants the socket back from a caller
+	lendFor    atomic.Int64    // how long the socket is lent, in nanoseconds: lendWindow (tests lengthen it)
+	ownReads   atomic.Uint64   // calls that read their own reply, for tests and benchmarks
+	wakeReader chan struct{}   // capacity 1: wakes the reader goroutine from lend
 
 	spares sync.Pool // requests for reuse; see getRequest
 }

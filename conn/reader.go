@@ -3,18 +3,40 @@ package conn
 import (
 	"fmt"
 	"runtime"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/respwire/respwire/resp"
 )
 
-// Who reads the socket. Exactly one goroutine does at a time: the reader
-// goroutine, or a caller it lent the socket to. Moved by compare-and-swap.
+// socketOwner is who reads the socket. Exactly one goroutine does at a
+// time: the reader goroutine, or a caller it lent the socket to.
+type socketOwner int32
+
 const (
-	readByReader int32 = iota // the reader goroutine reads, or is about to
-	readLent                  // nobody reads: the socket is free for a lone caller
-	readByCaller              // a caller reads its own reply (see readOwn)
+	readByReader socketOwner = iota // the reader goroutine reads, or is about to
+	readLent                        // nobody reads: the socket is free for a lone caller
+	readByCaller                    // a caller reads its own reply (see readOwn)
 )
+
+var socketOwnerNames = [...]string{readByReader: "reader", readLent: "lent", readByCaller: "caller"}
+
+func (o socketOwner) String() string {
+	if o >= 0 && int(o) < len(socketOwnerNames) {
+		return socketOwnerNames[o]
+	}
+	return "socketOwner(" + strconv.Itoa(int(o)) + ")"
+}
+
+// socketOwnership holds the socketOwner, moved by compare-and-swap.
+type socketOwnership struct{ v atomic.Int32 }
+
+func (s *socketOwnership) Load() socketOwner   { return socketOwner(s.v.Load()) }
+func (s *socketOwnership) Store(o socketOwner) { s.v.Store(int32(o)) }
+func (s *socketOwnership) CompareAndSwap(old, new socketOwner) bool {
+	return s.v.CompareAndSwap(int32(old), int32(new))
+}
 
 // lendWindow is how long the reader goroutine leaves the socket unused by
 // callers before it takes it back. While lent and unused, a connection lost

@@ -79,11 +79,17 @@ func TestSynctestClientCloseRacesClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := fakeserver.New(t).Handle(fakeHandler)
 		c := newFakeClient(t, s)
+		select {
+		case <-c.Done():
+			t.Fatal("Done closed before Close")
+		default:
+		}
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() { assert.NoError(t, c.Close()) })
 		}
 		wg.Wait()
+		<-c.Done() // closed by the Close that won, before it returned
 		_, err := c.Do(t.Context(), "PING")
 		assert.ErrorIs(t, err, ErrClosed)
 	})
