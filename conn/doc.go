@@ -55,11 +55,24 @@
 // Options.OnPush, on the reader goroutine, and never takes one for a reply,
 // so a push arriving between replies does not shift matching. Subscribe
 // commands are answered by push frames only, so Do refuses them: use Send,
-// which writes the command with a PING behind it and returns once the PING
-// is answered, that is, after every push frame the command caused has been
-// handed to OnPush. On a RESP2 connection, where subscribe confirmations and
+// which writes the command with a barrier behind it (an UNSUBSCRIBE of a
+// channel of its own, which every server state that takes a subscribe
+// command answers) and returns once the barrier is answered, that is, after
+// every push frame the command caused has been handed to OnPush. On a RESP2 connection, where subscribe confirmations and
 // messages are plain arrays, the Conn hands them to OnPush as push frames
 // while it is in subscribe mode; see Send.
+//
+// # Connection state
+//
+// Some commands change the connection they run on for the commands after
+// them: MULTI, WATCH, SELECT, CLIENT REPLY, CLIENT TRACKING, MONITOR,
+// RESET, HELLO, AUTH, READONLY, ... (see ErrSharedState for the rule). A
+// Conn you dial runs them, since it is yours; a Client's Do and DoMulti
+// refuse them unsent on the shared Conn, which carries every caller's
+// commands, apart from a transaction written whole by one DoMulti (WATCH,
+// MULTI ... EXEC or DISCARD). Run the others in Dedicated: its Conn is
+// closed afterwards rather than handed to the next caller, unless only a
+// transaction ran on it.
 //
 // # Lifecycle
 //
