@@ -36,7 +36,7 @@ type Client struct {
 	nodes    nodeSet
 	table    atomic.Pointer[routeTable] // read without a lock on every command
 	tableMu  sync.Mutex                 // serializes writers of table
-	noShards atomic.Bool                // the server doesn't know CLUSTER SHARDS
+	noShards atomic.Bool                // a node refused CLUSTER SHARDS: ask CLUSTER SLOTS
 
 	suspects suspects // nodes that stopped answering
 

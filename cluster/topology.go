@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"time"
 
@@ -32,7 +31,10 @@ const (
 var errNoSlots = errors.New("cluster: node knows no slot owner")
 
 // askTopology reads the topology from one node: CLUSTER SHARDS (Redis 7.0),
-// or CLUSTER SLOTS on servers that don't know it.
+// or CLUSTER SLOTS when the server refuses it with any error reply: "unknown
+// subcommand" from a server older than 7.0, NOPERM for an ACL user denied
+// it, or anything else. After such a refusal the Client asks CLUSTER SLOTS
+// only.
 func (c *Client) askTopology(ctx context.Context, n *node) (*slots.Topology, error) {
 	cl, err := n.get(ctx)
 	if err != nil {
@@ -43,8 +45,8 @@ func (c *Client) askTopology(ctx context.Context, n *node) (*slots.Topology, err
 		v, err := cl.Do(ctx, "CLUSTER", "SHARDS")
 		var re *resp.Error
 		switch {
-		case errors.As(err, &re) && strings.Contains(strings.ToLower(re.Message), "unknown"):
-			c.noShards.Store(true) // "unknown subcommand": a server older than 7.0
+		case errors.As(err, &re):
+			c.noShards.Store(true)
 		case err != nil:
 			return nil, fmt.Errorf("cluster: CLUSTER SHARDS on %s: %w", n.addr, err)
 		default:
