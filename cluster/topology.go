@@ -196,7 +196,7 @@ func (c *Client) Refresh(ctx context.Context) (*slots.Topology, error) {
 func (c *Client) startRefresh(fresh bool) (*flight, error) {
 	c.flightMu.Lock()
 	defer c.flightMu.Unlock()
-	if c.closed.Load() {
+	if c.stopped {
 		return nil, errClosed
 	}
 	switch {
@@ -227,7 +227,7 @@ func (c *Client) runRefresh(f *flight) {
 	c.flight, c.queued = next, nil
 	switch {
 	case next == nil:
-	case c.closed.Load():
+	case c.stopped:
 		c.flight = nil
 		next.err = errClosed
 		close(next.done)
