@@ -44,3 +44,24 @@ func brokenNode(err error) bool {
 	var ne net.Error
 	return errors.Is(err, conn.ErrClosed) || errors.As(err, &ne)
 }
+
+// causedError is a context's error at the end of a call that was waiting
+// to try again, with the failure that made it wait: the context ended, but
+// the call could not be made because of cause. errors.Is finds both.
+type causedError struct {
+	err, cause error
+}
+
+func (e *causedError) Error() string {
+	return "cluster: " + e.cause.Error() + ", then: " + e.err.Error()
+}
+
+func (e *causedError) Unwrap() []error { return []error{e.err, e.cause} }
+
+// withCause returns err with cause attached, or err alone when cause is nil.
+func withCause(err, cause error) error {
+	if cause == nil {
+		return err
+	}
+	return &causedError{err: err, cause: cause}
+}
