@@ -38,9 +38,10 @@ func (c *Client) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	}
 	toReplica := c.opts.ReadReplicas && info.readonly() && !info.blocking()
 	if n := c.table.Load().pick(slot, toReplica); n != nil {
-		if cl := n.client.Load(); cl != nil {
+		if cl := n.client.Load(); cl != nil && n.acquire() {
 			c.checkConnected(n, cl)
 			v, err := cl.Do(ctx, args...)
+			n.release()
 			if err == nil {
 				return v, nil
 			}
@@ -109,14 +110,30 @@ type attempt struct {
 }
 
 // connFor returns the connection to a's target, which it first takes from
-// the table when a has none.
+// the table when a has none, as enter does: the caller releases the target
+// when the call returns.
 func (c *Client) connFor(ctx context.Context, a *attempt) (*conn.Client, error) {
 	if a.target == nil {
 		if a.target = c.table.Load().pick(a.slot, a.toReplica); a.target == nil {
 			return nil, errNoNode
 		}
 	}
-	return c.clientOf(ctx, a.target)
+	return c.enter(ctx, a.target)
+}
+
+// enter counts a call in flight on n and returns n's connection, dialling
+// it if needed (see clientOf). The caller must call n.release when the call
+// returns, unless enter failed. A retired node is refused, unsent.
+func (c *Client) enter(ctx context.Context, n *node) (*conn.Client, error) {
+	if !n.acquire() {
+		return nil, &nodeError{addr: n.addr, err: errRetired}
+	}
+	cl, err := c.clientOf(ctx, n)
+	if err != nil {
+		n.release()
+		return nil, err
+	}
+	return cl, nil
 }
 
 // send makes one try of a, the command args.
@@ -125,6 +142,7 @@ func (c *Client) send(ctx context.Context, a *attempt, args []string) (resp.Valu
 	if err != nil {
 		return resp.Value{}, err
 	}
+	defer a.target.release()
 	if !a.asking {
 		return cl.Do(ctx, args...)
 	}

@@ -208,11 +208,12 @@ func (c *Client) sendBatch(ctx context.Context, b *batch, cmds [][]string, units
 		fail(errNoNode)
 		return
 	}
-	cl, err := c.clientOf(ctx, b.target)
+	cl, err := c.enter(ctx, b.target)
 	if err != nil {
 		fail(err)
 		return
 	}
+	defer b.target.release()
 	size := len(b.units)
 	for _, i := range b.units {
 		size += units[i].n - 1

@@ -36,10 +36,11 @@ var errNoSlots = errors.New("cluster: node knows no slot owner")
 // it, or anything else. After such a refusal the Client asks CLUSTER SLOTS
 // only.
 func (c *Client) askTopology(ctx context.Context, n *node) (*slots.Topology, error) {
-	cl, err := n.get(ctx)
+	cl, err := c.enter(ctx, n)
 	if err != nil {
 		return nil, err
 	}
+	defer n.release()
 	var topo *slots.Topology
 	if !c.noShards.Load() {
 		v, err := cl.Do(ctx, "CLUSTER", "SHARDS")
@@ -147,13 +148,20 @@ func (c *Client) refreshAddrs() []string {
 	return addrs
 }
 
-// install makes topo the routing table and closes the nodes it dropped.
+// install makes topo the routing table and retires the nodes it dropped
+// (they close once their calls in flight are answered). The nodes are
+// dropped under tableMu, which moved holds too: a MOVED to a dropped
+// address, after this, gets a new node rather than the retired one.
 func (c *Client) install(topo *slots.Topology) {
 	c.tableMu.Lock()
 	t := newRouteTable(topo, &c.nodes)
 	c.table.Store(t)
+	gone := c.nodes.drop(t.addrs())
 	c.tableMu.Unlock()
-	c.nodes.retain(t.addrs())
+	for _, n := range gone {
+		n.retire()
+	}
+	c.nodes.sweep()
 }
 
 // moved records that slot now belongs to the master at addr, at once; the
