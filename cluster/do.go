@@ -27,6 +27,12 @@ const (
 // as a *resp.Error. A command whose keys hash to different slots is refused
 // with an error wrapping ErrCrossSlot, unsent; a command without keys goes to
 // any master. With ReadReplicas, read-only commands go to a replica.
+//
+// A call that fails for want of a node (its context ended while the node
+// was unreachable or silent, or the node's connection broke) returns an
+// error that names the node, says what the client knew of it and wraps the
+// node's last connection failure (a dial error, say) as well as the call's
+// own: errors.Is(err, context.DeadlineExceeded) still holds.
 func (c *Client) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	info, err := c.command(ctx, args)
 	if err != nil {
@@ -166,7 +172,7 @@ func (c *Client) follow(ctx context.Context, a *attempt, args []string, v resp.V
 		}
 		if wait {
 			if stop := c.backoff(ctx, a.retries); stop != nil {
-				return v, stop
+				return v, withCause(stop, err)
 			}
 		}
 		v, err = c.send(ctx, a, args)
@@ -185,10 +191,10 @@ func (c *Client) next(a *attempt, err error) (wait bool, stop error) {
 		// A node that doesn't answer in time may be dead: a call to a
 		// node whose connection is being redialled just waits.
 		c.suspect(a.target)
-		return false, err
+		return false, failedOn(a.target, err)
 	}
 	if errors.Is(err, context.Canceled) {
-		return false, err
+		return false, failedOn(a.target, err)
 	}
 	var re *resp.Error
 	if errors.As(err, &re) {
@@ -197,8 +203,11 @@ func (c *Client) next(a *attempt, err error) (wait bool, stop error) {
 	if !unsent(err) {
 		if brokenNode(err) {
 			c.suspect(a.target)
+			if a.target != nil {
+				a.target.noteFailure(err)
+			}
 		}
-		return false, err
+		return false, failedOn(a.target, err)
 	}
 	// The command never left: it is safe to send it again.
 	c.suspect(a.target)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/respwire/respwire/internal/fakeserver"
+	"github.com/respwire/respwire/internal/redistest"
 	"github.com/respwire/respwire/resp"
 )
 
@@ -68,6 +69,13 @@ func (fc *fakeCluster) addrs() []string {
 	}
 	slices.Sort(list)
 	return list
+}
+
+// deadAddr returns a loopback address where nothing listens.
+func deadAddr(t *testing.T) string {
+	port, err := redistest.FreePort()
+	require.NoError(t, err)
+	return "127.0.0.1:" + strconv.Itoa(port)
 }
 
 // setTopology replaces the topology the nodes report.

@@ -28,6 +28,11 @@ type node struct {
 	uses      atomic.Int64
 	closeOnce sync.Once
 
+	// failure is the last connection failure seen on the node (a dial
+	// error, a broken connection), for the errors of calls that then can't
+	// reach it; nil once it answers again.
+	failure atomic.Pointer[error]
+
 	dialMu chan struct{} // a one-slot semaphore: one dial at a time, waiters honour their context
 	closed bool          // guarded by dialMu
 }
@@ -84,6 +89,38 @@ func (n *node) closeIfDown() {
 // retired reports whether retire was called.
 func (n *node) retired() bool { return n.uses.Load()&retiredBit != 0 }
 
+// noteFailure records err as the node's last connection failure.
+func (n *node) noteFailure(err error) { n.failure.Store(&err) }
+
+// noteAnswer records that the node answered: it has no failure to tell.
+func (n *node) noteAnswer() {
+	if n.failure.Load() != nil {
+		n.failure.Store(nil)
+	}
+}
+
+// lastFailure returns the failure noteFailure recorded last, or nil.
+func (n *node) lastFailure() error {
+	if p := n.failure.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// describe says what the node's connection is doing, for an error message.
+func (n *node) describe() string {
+	cl := n.client.Load()
+	switch {
+	case n.uses.Load()&retiredBit != 0 && cl == nil:
+		return "dropped from the routing"
+	case cl == nil:
+		return "unreachable, not connected"
+	case !cl.Connected():
+		return "unreachable, connection down and redialling"
+	}
+	return "connected but not answering in time"
+}
+
 // get returns the node's client, dialling it on first use.
 func (n *node) get(ctx context.Context) (*conn.Client, error) {
 	if cl := n.client.Load(); cl != nil {
@@ -108,8 +145,10 @@ func (n *node) dial(ctx context.Context) (*conn.Client, error) {
 	}
 	cl, err := conn.NewClient(ctx, n.addr, n.opts)
 	if err != nil {
+		n.noteFailure(err)
 		return nil, &nodeError{addr: n.addr, err: err}
 	}
+	n.noteAnswer()
 	n.client.Store(cl)
 	return cl, nil
 }

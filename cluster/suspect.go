@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -87,15 +88,7 @@ func (c *Client) checkSuspects() {
 			cleared[i] = true
 			continue
 		}
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(c.lifetime, probeTimeout)
-			defer cancel()
-			cl, err := n.get(ctx)
-			if err == nil {
-				_, err = cl.Do(ctx, "PING")
-			}
-			cleared[i] = err == nil
-		})
+		wg.Go(func() { cleared[i] = c.probe(n) })
 	}
 	wg.Wait()
 	c.suspects.mu.Lock()
@@ -105,4 +98,35 @@ func (c *Client) checkSuspects() {
 		}
 	}
 	c.suspects.mu.Unlock()
+}
+
+// probe tells whether the suspect n answers a PING, and records why not.
+// When n's connection is down, calls wait for its conn.Client to redial,
+// which doesn't say why it fails: the probe then dials a connection of its
+// own, only to learn that (a refused connection, a timeout), and n stays
+// suspect until its client is connected again.
+func (c *Client) probe(n *node) bool {
+	ctx, cancel := context.WithTimeout(c.lifetime, probeTimeout)
+	defer cancel()
+	cl, err := n.get(ctx)
+	if err != nil {
+		return false // get recorded the dial error
+	}
+	if !cl.Connected() {
+		cn, err := conn.Dial(ctx, n.addr, n.opts)
+		if err != nil {
+			n.noteFailure(err)
+			return false
+		}
+		_ = cn.Close()
+		return false
+	}
+	if _, err := cl.Do(ctx, "PING"); err != nil {
+		if c.lifetime.Err() == nil {
+			n.noteFailure(fmt.Errorf("PING: %w", err))
+		}
+		return false
+	}
+	n.noteAnswer()
+	return true
 }
