@@ -45,7 +45,10 @@ func (c *Client) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	toReplica := c.opts.ReadReplicas && info.readonly() && !info.blocking()
 	if n := c.table.Load().pick(slot, toReplica); n != nil {
 		if cl := n.client.Load(); cl != nil && n.acquire() {
-			c.checkConnected(n, cl)
+			if err := c.checkConnected(n, cl); err != nil {
+				n.release()
+				return resp.Value{}, err
+			}
 			v, err := cl.Do(ctx, args...)
 			n.release()
 			if err == nil {
@@ -195,6 +198,10 @@ func (c *Client) next(a *attempt, err error) (wait bool, stop error) {
 	}
 	if errors.Is(err, context.Canceled) {
 		return false, failedOn(a.target, err)
+	}
+	var fe *failedNodeError
+	if errors.As(err, &fe) {
+		return false, err // nothing to wait for until the topology changes
 	}
 	var re *resp.Error
 	if errors.As(err, &re) {

@@ -103,12 +103,24 @@ func (e *callError) Unwrap() []error {
 func failedOn(n *node, err error) error {
 	var ne *nodeError
 	var ce *callError
+	var fe *failedNodeError
 	var re *resp.Error
-	if n == nil || errors.As(err, &ne) || errors.As(err, &ce) || errors.As(err, &re) {
+	if n == nil || errors.As(err, &ne) || errors.As(err, &ce) || errors.As(err, &fe) || errors.As(err, &re) {
 		return err
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return &callError{addr: n.addr, state: n.describe(), err: err, cause: n.lastFailure()}
 	}
 	return &callError{addr: n.addr, state: "failed", err: err}
+}
+
+// failedNodeError is the error of a call to the slots of a master that the
+// cluster reports failed (CLUSTER SHARDS health "failed") while no replica
+// has taken its slots over: the call was not sent.
+type failedNodeError struct {
+	addr string
+}
+
+func (e *failedNodeError) Error() string {
+	return "cluster: node " + e.addr + " is reported failed by the cluster and no replica has taken over its slots; call not sent"
 }

@@ -83,3 +83,47 @@ func TestDownNodeErrorSaysWhy(t *testing.T) {
 	var ce *callError
 	assert.True(t, errors.As(err, &ce))
 }
+
+// TestFailedMasterFailsFast: a master the cluster reports failed, with no
+// replica to take over its slots, is not waited for: a call to its slots
+// fails at once, even with a context that never ends, with an error naming
+// the node and its state. Before, it was retried for about 5 s (a
+// black-holed node: up to a dial timeout per try).
+func TestFailedMasterFailsFast(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	up, failed := fc.addrs()[0], deadAddr(t)
+	fc.setTopology(
+		fakeShard{master: up, ranges: [][2]int{{0, 8191}}},
+		fakeShard{master: failed, health: "failed", ranges: [][2]int{{8192, 16383}}},
+	)
+	c := fc.client(nil)
+	upKey, failedKey := keyForSlot("k", 100), keyForSlot("k", 12000)
+
+	ctx := testContext(t, 10*time.Second)
+	start := time.Now()
+	_, err := c.Do(ctx, "GET", failedKey)
+	took := time.Since(start)
+	require.Error(t, err)
+	t.Logf("error after %v: %v", took, err)
+	assert.Contains(t, err.Error(), failed)
+	assert.Contains(t, err.Error(), "reported failed")
+	assert.NotErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, took, time.Second)
+
+	start = time.Now()
+	replies, err := c.DoMulti(ctx, []string{"GET", upKey}, []string{"GET", failedKey})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), failed)
+	assert.Less(t, time.Since(start), time.Second)
+	s, _ := replies[0].Text()
+	assert.Equal(t, up, s)
+
+	// Once the topology reports the shard's slots on a live master, calls
+	// go there: the failed master made the client poll the topology.
+	fc.setTopology(fakeShard{master: up, ranges: [][2]int{{0, 16383}}})
+	require.Eventually(t, func() bool {
+		v, err := c.Do(ctx, "GET", failedKey)
+		s, _ := v.Text()
+		return err == nil && s == up
+	}, 5*time.Second, 10*time.Millisecond)
+}

@@ -28,6 +28,10 @@ type node struct {
 	uses      atomic.Int64
 	closeOnce sync.Once
 
+	// reportedFailed: the topology last installed names this node as a
+	// master in health "failed" (see clientOf).
+	reportedFailed atomic.Bool
+
 	// failure is the last connection failure seen on the node (a dial
 	// error, a broken connection), for the errors of calls that then can't
 	// reach it; nil once it answers again.

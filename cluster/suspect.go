@@ -42,11 +42,17 @@ func (c *Client) suspect(n *node) {
 }
 
 // clientOf returns n's connection, dialling it if needed, as node.get
-// does, and suspects n if that connection is down.
+// does, and suspects n if that connection is down. A master the cluster
+// reports failed is not dialled and not waited for: unless its connection
+// is up, clientOf fails at once with a failedNodeError.
 func (c *Client) clientOf(ctx context.Context, n *node) (*conn.Client, error) {
+	if n.reportedFailed.Load() && n.client.Load() == nil {
+		c.suspect(n)
+		return nil, &failedNodeError{addr: n.addr}
+	}
 	cl, err := n.get(ctx)
 	if err == nil {
-		c.checkConnected(n, cl)
+		err = c.checkConnected(n, cl)
 	}
 	return cl, err
 }
@@ -56,10 +62,18 @@ func (c *Client) clientOf(ctx context.Context, n *node) (*conn.Client, error) {
 // nothing it gets back would tell that the node failed over: the refresh
 // that suspicion starts does, and the node's connection, dropped from the
 // routing, then fails the waiting calls as unsent, to be routed afresh.
-func (c *Client) checkConnected(n *node, cl *conn.Client) {
-	if !cl.Connected() {
-		c.suspect(n)
+// For a master the cluster reports failed, whose slots no replica took
+// over, there is nothing to wait for: checkConnected returns a
+// failedNodeError, which ends the call.
+func (c *Client) checkConnected(n *node, cl *conn.Client) error {
+	if cl.Connected() {
+		return nil
 	}
+	c.suspect(n)
+	if n.reportedFailed.Load() {
+		return &failedNodeError{addr: n.addr}
+	}
+	return nil
 }
 
 func (c *Client) hasSuspects() bool {
