@@ -3,7 +3,9 @@ package pubsub
 import "context"
 
 // stray is a subscription a server confirmed on a link without the user
-// wanting it there: a subscribe crossed an unsubscribe of the same name.
+// wanting it there (a subscribe crossed an unsubscribe of the same name), or
+// may hold there without the user wanting it (a subscribe call gave up
+// after writing its command).
 type stray struct {
 	link *link
 	key  subKey
@@ -52,15 +54,11 @@ func (s *Subscriber) repair(ctx context.Context) bool {
 	s.mu.Unlock()
 
 	ok := true
-	for _, st := range strays {
-		if !s.unsubscribeStray(ctx, st) {
-			ok = false
-		}
-	}
 	if orphans[spaceShard] != nil && s.cluster != nil {
 		// Whatever dropped them (a moved slot, a demoted or lost master)
 		// changed the topology.
 		if _, err := s.cluster.Refresh(ctx); err != nil {
+			s.requeueStrays(strays)
 			return false
 		}
 	}
@@ -69,17 +67,41 @@ func (s *Subscriber) repair(ctx context.Context) bool {
 			ok = false
 		}
 	}
+	// After the orphans: a stray of a name that was just subscribed again
+	// on the same link is no stray any more.
+	for _, st := range strays {
+		if !s.unsubscribeStray(ctx, st) {
+			ok = false
+		}
+	}
 	return ok
+}
+
+// requeueStrays puts strays back for the next round.
+func (s *Subscriber) requeueStrays(strays []stray) {
+	s.mu.Lock()
+	s.strays = append(s.strays, strays...)
+	s.mu.Unlock()
 }
 
 // unsubscribeStray unsubscribes st's key from its link unless the user wants
 // it there by now. A failure is queued again.
 func (s *Subscriber) unsubscribeStray(ctx context.Context, st stray) bool {
 	s.mu.Lock()
-	skip := st.link.detached || s.want[st.key] == st.link
+	owner, wanted := s.want[st.key]
+	skip := st.link.detached || (wanted && owner == st.link)
+	// Wanted and subscribed nowhere yet: a call holds the key, or its
+	// repair failed. Decide once it lands somewhere.
+	undecided := !skip && wanted && owner == nil
+	if undecided {
+		s.strays = append(s.strays, st)
+	}
 	s.mu.Unlock()
 	if skip {
 		return true
+	}
+	if undecided {
+		return false
 	}
 	err := st.link.conn.Send(ctx, spaceCommands[st.key.space].unsubscribe, st.key.name)
 	if err == nil || isRedirect(err) {

@@ -41,6 +41,7 @@ type Subscriber struct {
 	mu         sync.Mutex
 	closing    bool
 	want       map[subKey]*link    // what the user wants, and where it is subscribed
+	wanted     wantedSet           // the keys of want, for the readers
 	orphans    map[subKey]struct{} // wanted and subscribed nowhere: the repair worker's job
 	strays     []stray             // subscribed without being wanted: the repair worker's job
 	toRetire   []*conn.Conn        // detached on a reader goroutine: the repair worker retires them
@@ -70,15 +71,15 @@ func New(ctx context.Context, addr string, opts *conn.Options) (*Subscriber, err
 }
 
 // connect dials the channel and pattern connection of a single server's
-// Subscriber; on failure it closes s.
+// Subscriber and waits for it within ctx; on failure it closes s.
 func (s *Subscriber) connect(ctx context.Context) error {
 	s.mu.Lock()
 	l, _ := s.linkLocked(spaceChannel, s.addr)
+	s.startDialLocked(l)
 	s.mu.Unlock()
-	s.dial(ctx, l)
-	if l.err != nil {
+	if _, err := l.wait(ctx); err != nil {
 		s.Close()
-		return l.err
+		return fmt.Errorf("pubsub: %w", err)
 	}
 	return nil
 }
@@ -129,9 +130,14 @@ func newSubscriber(opts conn.Options) (*Subscriber, error) {
 // Subscribe subscribes to channels and returns once the server confirmed
 // every one. In a cluster, any node delivers every PUBLISH.
 //
-// If a subscribe returns an error, the names it could not confirm and that
-// were not subscribed before are not subscribed; names confirmed before the
-// error stay subscribed. Subscribing a name twice is the same as once.
+// A subscribe that returns nil leaves every name subscribed. One that
+// returns an error (its context ended, a server refused, Close) leaves the
+// names it added unsubscribed, even those a server confirmed before the
+// error: no message of them is handed to Messages() after it returned (some
+// may be there from before), and the Subscriber unsubscribes them on its
+// own, soon after, wherever a server took them. Names subscribed before the
+// call stay subscribed. Subscribing a name twice is the same as once. The
+// same holds for PSubscribe and SSubscribe.
 func (s *Subscriber) Subscribe(ctx context.Context, channels ...string) error {
 	return s.subscribeUser(ctx, spaceChannel, channels)
 }
@@ -151,8 +157,16 @@ func (s *Subscriber) SSubscribe(ctx context.Context, channels ...string) error {
 }
 
 // Unsubscribe unsubscribes from channels, or from every channel if none is
-// named, and returns once the server confirmed it. Messages of a channel may
-// still be waiting in Messages() after it returns.
+// named, and returns once the server confirmed it. No message of them is
+// handed to Messages() once it is called, but some may still be waiting
+// there from before.
+//
+// An unsubscribe that returns an error (its context ended, or a server
+// refused) leaves the names unsubscribed all the same: nothing of them is
+// delivered, and the Subscriber finishes the job on the server on its own
+// (after its context ended) or leaves the server holding them (after a
+// refusal; their messages are dropped). The same holds for PUnsubscribe and
+// SUnsubscribe.
 func (s *Subscriber) Unsubscribe(ctx context.Context, channels ...string) error {
 	return s.unsubscribe(ctx, spaceChannel, channels)
 }
