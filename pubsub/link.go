@@ -3,6 +3,7 @@ package pubsub
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/respwire/respwire/conn"
@@ -30,6 +31,10 @@ type link struct {
 	err   error         // the dial's error ("connect to …"), valid after ready
 
 	dying chan struct{} // closed on detach: messages of unwanted subscriptions are dropped, not waited on
+	live  liveness      // when it was last known live
+	// silent is set, before the link's connection is closed, by the check
+	// that found the connection silent: the cause of the gap.
+	silent atomic.Pointer[error]
 
 	// Guarded by Subscriber.mu.
 	members    map[subKey]struct{} // the subscriptions routed here
@@ -110,6 +115,7 @@ func (s *Subscriber) dial(l *link) {
 			closeNow = c
 		}
 	default:
+		l.live.mark(time.Now())
 		s.wg.Add(1)
 		go s.watch(l)
 	}
@@ -136,7 +142,13 @@ func (s *Subscriber) watch(l *link) {
 	if !l.shard {
 		s.globalTurn++
 	}
-	s.orphanLocked(l, keysOf(l.members), true)
+	cause := fmt.Errorf("pubsub: connection to %s lost", l.addr)
+	if silent := l.silent.Load(); silent != nil {
+		cause = *silent
+	}
+	keys := keysOf(l.members)
+	s.lostLocked(keys, l.live.since(), cause)
+	s.orphanLocked(l, keys, true)
 }
 
 // onPush is Options.OnPush of every link's connection: it runs on the
@@ -222,6 +234,7 @@ func (s *Subscriber) confirmedLocked(l *link, key subKey) {
 		delete(s.orphans, key)
 		s.want[key] = l
 		l.members[key] = struct{}{}
+		s.liveLocked(l, []subKey{key}, time.Now())
 	default:
 		// Not wanted, wanted elsewhere, or held by a subscribe call that
 		// gave up on l (it may still fail): undone unless the user wants
@@ -240,6 +253,7 @@ func (s *Subscriber) droppedLocked(l *link, key subKey) {
 	if l.detached || s.want[key] != l {
 		return
 	}
+	s.lostLocked([]subKey{key}, time.Now(), errDropped(l.addr, key))
 	if c := s.orphanLocked(l, []subKey{key}, true); c != nil {
 		// This is c's reader goroutine, and closing c waits for it.
 		s.toRetire = append(s.toRetire, c)

@@ -100,6 +100,7 @@ func (s *Subscriber) unwantLocked(keys []subKey) (send map[*link][]subKey, close
 		}
 		delete(s.want, key)
 		s.wanted.remove(key)
+		delete(s.lost, key)
 		if owner == nil {
 			delete(s.orphans, key)
 			continue

@@ -1,6 +1,9 @@
 package pubsub
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // stray is a subscription a server confirmed on a link without the user
 // wanting it there (a subscribe crossed an unsubscribe of the same name), or
@@ -12,31 +15,55 @@ type stray struct {
 }
 
 // repairLoop is the Subscriber's one background goroutine (besides one
-// watcher per connection). It brings the servers back in line with what the
-// user wants: it subscribes orphans again (after a lost connection, or a
-// subscription the server dropped on its own), unsubscribes strays, and
-// closes links that emptied on a reader goroutine. Failures are retried with
-// backoff until they succeed or Close.
+// watcher and one pinger per connection). It brings the servers back in line
+// with what the user wants: it subscribes orphans again (after a lost
+// connection, or a subscription the server dropped on its own), unsubscribes
+// strays, and closes links that emptied on a reader goroutine. Failures are
+// retried with backoff until they succeed or Close. It also delivers the
+// gaps, those queued at once merged into one, without holding up the repairs
+// while Messages() is full.
 func (s *Subscriber) repairLoop() {
 	defer s.wg.Done()
 	failures := 0
+	var retry *time.Timer // while failures > 0
+	defer func() {
+		if retry != nil {
+			retry.Stop()
+		}
+	}()
+	var gap *Gap // taken from the queue, waiting for room in Messages()
 	for {
-		if failures == 0 {
-			select {
-			case <-s.wake:
-			case <-s.done:
-				s.closeRetired()
-				return
+		var retryAt <-chan time.Time
+		if retry != nil {
+			retryAt = retry.C
+		}
+		if gap == nil {
+			gap = s.takeGaps()
+		}
+		var out chan<- Message
+		if gap != nil {
+			out = s.messages
+		}
+		select {
+		case out <- Message{Kind: KindGap, Gap: gap}:
+			gap = nil
+			continue
+		case <-s.wake:
+			if failures > 0 {
+				continue // the retry comes soon, and sees this too
 			}
-		} else if s.sleep(s.life, backoff(failures)) != nil {
+		case <-retryAt:
+			retry = nil
+		case <-s.done:
 			s.closeRetired()
 			return
 		}
 		if s.repair(s.life) {
 			failures = 0
-		} else {
-			failures++
+			continue
 		}
+		failures++
+		retry = time.NewTimer(backoff(failures))
 	}
 }
 
@@ -92,16 +119,14 @@ func (s *Subscriber) unsubscribeStray(ctx context.Context, st stray) bool {
 	skip := st.link.detached || (wanted && owner == st.link)
 	// Wanted and subscribed nowhere yet: a call holds the key, or its
 	// repair failed. Decide once it lands somewhere.
+	// The call's settle, or the repair's success, wakes the worker again.
 	undecided := !skip && wanted && owner == nil
 	if undecided {
 		s.strays = append(s.strays, st)
 	}
 	s.mu.Unlock()
-	if skip {
+	if skip || undecided {
 		return true
-	}
-	if undecided {
-		return false
 	}
 	err := st.link.conn.Send(ctx, spaceCommands[st.key.space].unsubscribe, st.key.name)
 	if err == nil || isRedirect(err) {

@@ -104,10 +104,15 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 	c, err := l.wait(ctx)
 	dialFailed := err != nil && ctx.Err() == nil
 	if err == nil {
+		sent := time.Now()
 		err = c.Send(ctx, command(spaceCommands[sp].subscribe, send)...)
-	}
-	if err == nil {
-		return nil, added, nil
+		if err == nil {
+			l.live.mark(sent)
+			s.mu.Lock()
+			s.liveLocked(l, send, time.Now())
+			s.mu.Unlock()
+			return nil, added, nil
+		}
 	}
 	// Given up while the command may be on its way: the server may confirm
 	// the keys, or may have already. Whichever of them the user does not
@@ -353,6 +358,8 @@ func (s *Subscriber) settle(added, held []subKey) {
 		delete(s.want, key)
 		s.wanted.remove(key)
 		delete(s.orphans, key)
+		delete(s.lost, key)
+		s.wakeRepair() // for strays that waited for this decision
 		if owner != nil {
 			delete(owner.members, key)
 			s.strays = append(s.strays, stray{link: owner, key: key})

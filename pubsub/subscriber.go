@@ -2,7 +2,6 @@ package pubsub
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -13,10 +12,6 @@ import (
 // ErrClosed is returned by a subscribe after Close. It wraps conn.ErrClosed.
 var ErrClosed = fmt.Errorf("pubsub: subscriber closed: %w", conn.ErrClosed)
 
-// messageBuffer is how many messages wait in Messages() before the
-// connections stop reading.
-const messageBuffer = 256
-
 // Subscriber listens to channels, patterns and shard channels, on one server
 // or across a cluster, and delivers what is published to them on Messages().
 // Its methods are safe to call from many goroutines at once.
@@ -24,6 +19,7 @@ type Subscriber struct {
 	cluster *cluster.Client // nil for a single server
 	addr    string          // the single server
 	opts    conn.Options    // of every connection; OnPush is the Subscriber's
+	options Options         // with the defaults filled in
 
 	// dialConn is conn.Dial; tests swap it for connections to a fake server.
 	dialConn func(ctx context.Context, addr string, opts *conn.Options) (*conn.Conn, error)
@@ -40,14 +36,16 @@ type Subscriber struct {
 
 	mu         sync.Mutex
 	closing    bool
-	want       map[subKey]*link    // what the user wants, and where it is subscribed
-	wanted     wantedSet           // the keys of want, for the readers
-	orphans    map[subKey]struct{} // wanted and subscribed nowhere: the repair worker's job
-	strays     []stray             // subscribed without being wanted: the repair worker's job
-	toRetire   []*conn.Conn        // detached on a reader goroutine: the repair worker retires them
-	global     *link               // channels and patterns
-	globalTurn int                 // which node of a cluster the next global link goes to
-	nodes      map[string]*link    // shard channels, by node address
+	want       map[subKey]*link     // what the user wants, and where it is subscribed
+	wanted     wantedSet            // the keys of want, for the readers
+	orphans    map[subKey]struct{}  // wanted and subscribed nowhere: the repair worker's job
+	strays     []stray              // subscribed without being wanted: the repair worker's job
+	toRetire   []*conn.Conn         // detached on a reader goroutine: the repair worker retires them
+	lost       map[subKey]lostSince // wanted, and not live since then: a Gap is due once they are
+	gaps       []*Gap               // for the repair worker to deliver, in order
+	global     *link                // channels and patterns
+	globalTurn int                  // which node of a cluster the next global link goes to
+	nodes      map[string]*link     // shard channels, by node address
 }
 
 // New returns a Subscriber for the server at addr. It connects at once, so a
@@ -55,19 +53,7 @@ type Subscriber struct {
 // ignored. Connections speak RESP3 unless opts.Protocol is 2 or the server
 // refuses HELLO; then they speak RESP2.
 func New(ctx context.Context, addr string, opts *conn.Options) (*Subscriber, error) {
-	var o conn.Options
-	if opts != nil {
-		o = *opts
-	}
-	s, err := newSubscriber(o)
-	if err != nil {
-		return nil, err
-	}
-	s.addr = addr
-	if err := s.connect(ctx); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return NewWithOptions(ctx, addr, opts, nil)
 }
 
 // connect dials the channel and pattern connection of a single server's
@@ -90,21 +76,16 @@ func (s *Subscriber) connect(ctx context.Context) error {
 // c.ConnOptions(). It does not connect until the first subscribe, and does
 // not close c.
 func NewCluster(ctx context.Context, c *cluster.Client) (*Subscriber, error) {
-	if c == nil {
-		return nil, errors.New("pubsub: NewCluster: nil cluster client")
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s, err := newSubscriber(c.ConnOptions())
+	return NewClusterWithOptions(ctx, c, nil)
+}
+
+// newSubscriber returns a Subscriber that has no connection yet, with its
+// repair worker running.
+func newSubscriber(opts conn.Options, o *Options) (*Subscriber, error) {
+	options, err := o.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	s.cluster = c
-	return s, nil
-}
-
-func newSubscriber(opts conn.Options) (*Subscriber, error) {
 	if opts.Protocol != 0 && opts.Protocol != 2 && opts.Protocol != 3 {
 		return nil, fmt.Errorf("pubsub: Options.Protocol is %d; want 2 or 3", opts.Protocol)
 	}
@@ -113,13 +94,15 @@ func newSubscriber(opts conn.Options) (*Subscriber, error) {
 	s := &Subscriber{
 		opts:     opts,
 		dialConn: conn.Dial,
-		messages: make(chan Message, messageBuffer),
+		options:  options,
+		messages: make(chan Message, options.MessageBuffer),
 		done:     make(chan struct{}),
 		life:     life,
 		stop:     stop,
 		wake:     make(chan struct{}, 1),
 		want:     make(map[subKey]*link),
 		orphans:  make(map[subKey]struct{}),
+		lost:     make(map[subKey]lostSince),
 		nodes:    make(map[string]*link),
 	}
 	s.wg.Add(1)
