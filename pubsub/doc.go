@@ -59,7 +59,8 @@
 // # Options
 //
 // New and NewCluster use the defaults; NewWithOptions and
-// NewClusterWithOptions take Options: the size of the Messages() buffer.
+// NewClusterWithOptions take Options: the size of the Messages() buffer and
+// the liveness check's interval and timeout.
 //
 // # Failed calls
 //
@@ -98,4 +99,19 @@
 // that may be missing. Messages published before From were delivered; every
 // message published after To is. An application that keeps state from
 // pub/sub resyncs it from the source when it reads a gap.
+//
+// # Liveness
+//
+// A subscribed connection owes no reply while idle, so a connection that went
+// silent (a NAT or load balancer forgot the flow, a partition) would never be
+// noticed by reading alone. The Subscriber sends every connection a PING each
+// Options.PingInterval (1 s). A PING unanswered for Options.PingTimeout (500
+// ms), while nothing else was read on that connection and its reader was not
+// held up by a full Messages(), makes the Subscriber PING the server on a
+// fresh connection: if that is answered while the old PING still is not, the
+// old connection is lost. It is closed, redialled with backoff, every
+// subscription on it restored, and a Gap reported. A server that is slow for
+// everyone (DEBUG SLEEP, a long script) keeps its connections. With the
+// defaults, a silenced connection is replaced, and messages arrive again,
+// within about 2 s.
 package pubsub

@@ -179,13 +179,15 @@ func TestSyncSubscribeGivesUpAfterConfirmation(t *testing.T) {
 				id := f.holders(subKey{sp, "kept"})[0]
 
 				release := make(chan struct{})
+				var confirmed atomic.Bool
 				f.setHook(func(c *fakeserver.Conn, cmd []string) bool {
 					if cmd[0] == spaceCommands[sp].subscribe && cmd[1] == "x" {
 						f.serve(c, cmd) // confirmed at once
+						confirmed.Store(true)
 						return true
 					}
-					if cmd[0] == "PING" && c.ID() == id {
-						<-release // the barrier waits
+					if c.ID() == id && confirmed.CompareAndSwap(true, false) {
+						<-release // the barrier, whatever it is, waits
 					}
 					return false
 				})

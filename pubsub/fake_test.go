@@ -38,7 +38,7 @@ type fakeRedis struct {
 // newFakeRedis returns a fakeRedis over net.Pipe that speaks RESP proto (2
 // or 3).
 func newFakeRedis(t testing.TB, proto int) *fakeRedis {
-	f := &fakeRedis{t: t, conns: make(map[int]*fakeserver.Conn), subs: make(map[int]map[subKey]bool), resp2: proto == 2, options: &Options{}}
+	f := &fakeRedis{t: t, conns: make(map[int]*fakeserver.Conn), subs: make(map[int]map[subKey]bool), resp2: proto == 2, options: &Options{PingInterval: -1}}
 	f.srv = fakeserver.New(t).Handle(f.handle)
 	return f
 }

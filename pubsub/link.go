@@ -32,6 +32,10 @@ type link struct {
 
 	dying chan struct{} // closed on detach: messages of unwanted subscriptions are dropped, not waited on
 	live  liveness      // when it was last known live
+	// frames counts the push frames read; blocked is set while the reader
+	// waits for room in Messages(). Both tell the pinger the link is alive.
+	frames  atomic.Uint64
+	blocked atomic.Bool
 	// silent is set, before the link's connection is closed, by the check
 	// that found the connection silent: the cause of the gap.
 	silent atomic.Pointer[error]
@@ -118,6 +122,10 @@ func (s *Subscriber) dial(l *link) {
 		l.live.mark(time.Now())
 		s.wg.Add(1)
 		go s.watch(l)
+		if s.options.PingInterval > 0 {
+			s.wg.Add(1)
+			go s.pinger(l)
+		}
 	}
 	close(l.ready)
 	s.mu.Unlock()
@@ -156,6 +164,7 @@ func (s *Subscriber) watch(l *link) {
 // Messages() is full (backpressure) but never past Close or past the link's
 // detach, and reconciles confirmations with what the user wants.
 func (s *Subscriber) onPush(l *link, v resp.Value) {
+	l.frames.Add(1)
 	p := decodePush(v)
 	switch p.kind {
 	case pushMessage:
@@ -189,6 +198,13 @@ func (s *Subscriber) deliver(l *link, m Message) {
 	if s.messagesClosed {
 		return
 	}
+	select {
+	case s.messages <- m:
+		return
+	default:
+	}
+	l.blocked.Store(true) // the pinger must not take the wait for silence
+	defer l.blocked.Store(false)
 	select {
 	case s.messages <- m:
 		return

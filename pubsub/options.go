@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/respwire/respwire/cluster"
 	"github.com/respwire/respwire/conn"
@@ -18,11 +19,24 @@ type Options struct {
 	// pauses of the reader; it does not raise the server's output limit
 	// (see the package doc, "Backpressure").
 	MessageBuffer int
+	// PingInterval is how often every connection is sent a PING, which
+	// proves it alive even while no message arrives. 0 means 1 s; a
+	// negative value turns the check off.
+	PingInterval time.Duration
+	// PingTimeout is how long a PING may go unanswered, with nothing read
+	// on its connection meanwhile and the reader not held up by a full
+	// Messages(), before the Subscriber asks the server on a fresh
+	// connection. If that one is answered while the PING is still not, the
+	// connection is lost: it is closed, and its subscriptions are restored
+	// on a new one with a gap reported. 0 means 500 ms.
+	PingTimeout time.Duration
 }
 
 // The defaults of Options.
 const (
 	DefaultMessageBuffer = 256
+	DefaultPingInterval  = time.Second
+	DefaultPingTimeout   = 500 * time.Millisecond
 )
 
 // withDefaults returns o with its zero fields set to the defaults, or an
@@ -37,6 +51,12 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if out.MessageBuffer == 0 {
 		out.MessageBuffer = DefaultMessageBuffer
+	}
+	if out.PingInterval == 0 {
+		out.PingInterval = DefaultPingInterval
+	}
+	if out.PingTimeout <= 0 {
+		out.PingTimeout = DefaultPingTimeout
 	}
 	return out, nil
 }
