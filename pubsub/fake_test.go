@@ -108,8 +108,12 @@ func (f *fakeRedis) serve(c *fakeserver.Conn, cmd []string) {
 		}
 	}
 	switch {
-	case name == "PING" && len(cmd) == 2 && f.resp2 && f.inSubscribeMode(c.ID()):
-		f.reply(c, resp.NewArray(resp.NewBulkString("pong"), resp.NewBulkString(cmd[1])))
+	case name == "PING" && f.resp2 && f.inSubscribeMode(c.ID()):
+		msg := ""
+		if len(cmd) == 2 {
+			msg = cmd[1]
+		}
+		f.reply(c, resp.NewArray(resp.NewBulkString("pong"), resp.NewBulkString(msg)))
 	case name == "PING" && len(cmd) == 2:
 		f.reply(c, resp.NewBulkString(cmd[1]))
 	case name == "PING":

@@ -2,8 +2,11 @@ package pubsub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/respwire/respwire/resp"
 )
 
 // This file is the liveness check of a link. A subscribed connection owes no
@@ -50,8 +53,7 @@ func (s *Subscriber) ping(l *link) bool {
 	read := l.frames.Load()
 	answered := make(chan error, 1)
 	go func() {
-		_, err := l.conn.Do(ctx, "PING")
-		answered <- err
+		answered <- answer(l.conn.Do(ctx, "PING"))
 	}()
 	timer := time.NewTimer(s.options.PingTimeout)
 	defer timer.Stop()
@@ -114,6 +116,16 @@ func (s *Subscriber) probe(ctx context.Context, addr string) bool {
 		return false
 	}
 	defer c.Close()
-	_, err = c.Do(ctx, "PING")
-	return err == nil
+	return answer(c.Do(ctx, "PING")) == nil
+}
+
+// answer returns nil if the server answered a PING, even with an error
+// reply (an ACL user may be denied PING, a loading server refuses it): an
+// answer is all the check asks for. Otherwise it returns the error.
+func answer(_ resp.Value, err error) error {
+	var re *resp.Error
+	if err == nil || errors.As(err, &re) {
+		return nil
+	}
+	return err
 }
