@@ -326,16 +326,6 @@ func sentinelFields(v resp.Value) map[string]string {
 	return m
 }
 
-// hasFlag reports whether a sentinel's comma-separated flags hold flag.
-func hasFlag(flags, flag string) bool {
-	for f := range strings.SplitSeq(flags, ",") {
-		if f == flag {
-			return true
-		}
-	}
-	return false
-}
-
 // startSharedSentinel starts the package's Sentinel deployment.
 func startSharedSentinel(ctx context.Context) (*TestSentinel, error) {
 	start := time.Now()
