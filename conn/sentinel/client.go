@@ -106,6 +106,10 @@ func (c *Client) check(err error) {
 	c.dir.reresolve()
 }
 
+// MasterName is the name the sentinels know the master by
+// (Options.MasterName).
+func (c *Client) MasterName() string { return c.opts.MasterName }
+
 // MasterAddr is the address of the master the Client last knew of.
 func (c *Client) MasterAddr() string { return c.dir.currentMaster() }
 
