@@ -354,4 +354,3 @@ func pollUntil(ctx context.Context, patience time.Duration, done func() bool) er
 	}
 	return nil
 }
-
