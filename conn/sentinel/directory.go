@@ -64,8 +64,8 @@ var errMovedOn = errors.New("sentinel: the sentinels named another master meanwh
 // sentinels name, checks with ROLE that it is one, and keeps the Conn so a
 // switch can close it. When the master can't be reached or calls itself a
 // replica, it asks the sentinels again, with short pauses that end as soon
-// as a switch is announced, until ctx ends. A server's refusal of the
-// handshake (a wrong password) is returned at once.
+// as a switch is announced, until ctx ends. A refusal of the handshake (a
+// wrong password) by the master, or by every sentinel, is returned at once.
 func (d *directory) dialMaster(ctx context.Context, opts *conn.Options) (*conn.Conn, error) {
 	var lastErr error
 	var switched <-chan struct{}
@@ -77,6 +77,10 @@ func (d *directory) dialMaster(ctx context.Context, opts *conn.Options) (*conn.C
 		}
 		var addr string
 		addr, switched, lastErr = d.masterAddr(ctx)
+		var refused *refusedError
+		if errors.As(lastErr, &refused) {
+			return nil, lastErr
+		}
 		if lastErr != nil {
 			continue
 		}
@@ -256,15 +260,30 @@ func (d *directory) askAll(ctx context.Context, args ...string) (resp.Value, err
 		}
 	}
 	errs := make([]error, 0, len(addrs))
+	refused := true
 	for range addrs {
 		a := <-answers
 		if a.err == nil {
 			return a.v, nil
 		}
 		errs = append(errs, a.err)
+		var re *resp.Error
+		refused = refused && errors.As(a.err, &re)
 	}
-	return resp.Value{}, fmt.Errorf("sentinel: no sentinel answered %s for %q: %w", args[1], d.name, errors.Join(errs...))
+	err := fmt.Errorf("sentinel: no sentinel answered %s for %q: %w", args[1], d.name, errors.Join(errs...))
+	if refused {
+		return resp.Value{}, &refusedError{err}
+	}
+	return resp.Value{}, err
 }
+
+// refusedError is askAll's error when every sentinel refused the question
+// (or the handshake: a wrong password) with an error reply: asking again
+// will not help.
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string { return e.err.Error() }
+func (e *refusedError) Unwrap() error { return e.err }
 
 // sentinelDo runs one command on the sentinel at addr: on its link's
 // connection when that is up, else on a connection of its own.
