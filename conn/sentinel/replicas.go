@@ -30,6 +30,7 @@ type replica struct {
 
 func newReplicaReads(c *Client) *replicaReads {
 	r := &replicaReads{c: c, stale: make(chan struct{}, 1)}
+	r.set.Store(&[]*replica{})
 	c.dir.spawn(r.loop)
 	return r
 }
@@ -127,8 +128,6 @@ func (r *replicaReads) toMaster(err error) bool {
 // loop refreshes the replicas each time they are stale, until the Client
 // closes; then it closes their clients.
 func (r *replicaReads) loop() {
-	empty := []*replica{}
-	r.set.Store(&empty)
 	life := r.c.dir.life
 	defer func() {
 		for _, rp := range *r.set.Load() {
