@@ -40,6 +40,17 @@
 // between, so MULTI ... EXEC in one DoMulti is a transaction. It returns one
 // value per command; error replies stay in the values (see resp.Value.Err).
 //
+// # One interface, typed arguments, scripts
+//
+// Application code is written once against Universal, which Client and
+// cluster.Client both satisfy (Doer is its command-sending half, which a
+// Conn satisfies too). Its methods take a Command, a value that holds its
+// arguments, so a call through the interface allocates no more than one on
+// the concrete type: a GET its value, a SET nothing. A Command takes []byte
+// arguments without a copy and numbers without a string (Cmd("SET",
+// key).Bytes(b).Arg("EX").Int(60)). A Script runs by EVALSHA and sends its
+// source only where the server answers NOSCRIPT.
+//
 // # Contexts
 //
 // Every call takes a context and returns ctx.Err() promptly when it ends. A
