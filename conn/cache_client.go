@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,6 +71,14 @@ func (c *Client) doCacheMiss(ctx context.Context, ttl time.Duration, args []stri
 	if ttl <= 0 {
 		return resp.Value{}, errCacheTTL
 	}
+	// A copy, so that the caller's args don't escape: a hit then costs the
+	// caller no allocation for its variadic slice.
+	return c.readCached(ctx, ttl, slices.Clone(args))
+}
+
+// readCached is DoCache's miss: it reads args through the cache, as the
+// leader of the read or waiting for the one in flight.
+func (c *Client) readCached(ctx context.Context, ttl time.Duration, args []string) (resp.Value, error) {
 	keys, err := c.cacheKeys(ctx, args)
 	if err != nil {
 		return resp.Value{}, err
