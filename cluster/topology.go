@@ -148,8 +148,10 @@ func (c *Client) refreshAddrs() []string {
 // install makes topo the routing table and closes the nodes it dropped.
 func (c *Client) install(topo *slots.Topology) {
 	c.tableMu.Lock()
+	old := c.table.Load()
 	t := newRouteTable(topo, &c.nodes)
 	c.table.Store(t)
+	c.tableChanged(old, t) // client-side caching: moved slots' entries go
 	c.tableMu.Unlock()
 	c.nodes.retain(t.addrs())
 }
@@ -160,7 +162,9 @@ func (c *Client) moved(slot int, addr string) {
 	c.tableMu.Lock()
 	t := c.table.Load()
 	if s := t.slots[slot]; s == nil || s.master.addr != addr {
-		c.table.Store(t.withSlot(slot, addr, &c.nodes))
+		next := t.withSlot(slot, addr, &c.nodes)
+		c.table.Store(next)
+		c.tableChanged(t, next) // client-side caching: the slot's entries go
 	}
 	c.tableMu.Unlock()
 	c.triggerRefresh()

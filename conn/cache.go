@@ -53,9 +53,9 @@ func (c *Cache) Stats() CacheStats {
 	}
 }
 
-// DropSlot drops every entry, of every Client that shares the Cache, whose
-// keys hash to the cluster slot: a cluster client calls it when the slot
-// moves to another node. Reads of the slot in flight are not cached.
-func (c *Cache) DropSlot(slot int) {
-	c.store.DropSlot(slot)
+// DropSlots drops every entry, of every Client that shares the Cache, whose
+// keys hash to one of the cluster slots: a cluster client calls it when
+// slots move to other nodes. Reads of those slots in flight are not cached.
+func (c *Cache) DropSlots(slots []uint16) {
+	c.store.DropSlots(slots)
 }

@@ -166,11 +166,21 @@ func (s *Store) DropOwner(o Owner) {
 	s.dropWhere(func(e *entry) bool { return e.owner == o }, func(f *Fill) bool { return f.owner == o })
 }
 
-// DropSlot drops every entry, of any namespace, whose keys hash to slot, and
-// keeps such reads in flight from being cached: the slot moved to another
-// cluster node.
-func (s *Store) DropSlot(slot int) {
-	s.dropWhere(func(e *entry) bool { return e.slot == slot }, func(f *Fill) bool { return f.slot == slot })
+// DropSlots drops every entry, of any namespace, whose keys hash to one of
+// the cluster slots, and keeps such reads in flight from being cached: the
+// slots moved to other nodes. It makes one pass over the entries.
+func (s *Store) DropSlots(moved []uint16) {
+	if len(moved) == 0 {
+		return
+	}
+	var set [slots.NumSlots / 64]uint64
+	for _, sl := range moved {
+		if int(sl) < slots.NumSlots {
+			set[sl/64] |= 1 << (sl % 64)
+		}
+	}
+	in := func(slot int) bool { return slot >= 0 && set[slot/64]&(1<<(slot%64)) != 0 }
+	s.dropWhere(func(e *entry) bool { return in(e.slot) }, func(f *Fill) bool { return in(f.slot) })
 }
 
 func (s *Store) dropWhere(entryMatch func(*entry) bool, fillMatch func(*Fill) bool) {

@@ -118,7 +118,7 @@ func TestStoreDropSlot(t *testing.T) {
 	o := &testOwner{}
 	fill(t, s, o, resp.NewBulkString("v"), "GET", "{x}a")
 	fill(t, s, o, resp.NewBulkString("v"), "GET", "{y}a")
-	s.DropSlot(slotOf([]string{"x"}))
+	s.DropSlots([]uint16{uint16(slotOf([]string{"x"}))})
 	_, ok := lookup(s, "GET", "{x}a")
 	assert.False(t, ok)
 	_, ok = lookup(s, "GET", "{y}a")
