@@ -34,6 +34,7 @@ type Client struct {
 
 	commands *commandTable
 	nodes    nodeSet
+	cache    *conn.Cache                // shared by every node's connection; nil when caching is off
 	table    atomic.Pointer[routeTable] // read without a lock on every command
 	tableMu  sync.Mutex                 // serializes writers of table
 	noShards atomic.Bool                // a node refused CLUSTER SHARDS: ask CLUSTER SLOTS
@@ -74,6 +75,7 @@ func New(ctx context.Context, opts *Options) (*Client, error) {
 	if opts.ReadReplicas {
 		c.nodeOpts.OnConnect = readonlyOnConnect(opts.Conn.OnConnect)
 	}
+	c.setupCache()
 	c.nodes.opts = &c.nodeOpts
 	c.lifetime, c.stop = context.WithCancel(context.Background())
 

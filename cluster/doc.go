@@ -72,6 +72,19 @@
 // concurrent or later, returns nil at once. Calls after Close fail with an
 // error wrapping conn.ErrClosed.
 //
+// # Client-side caching
+//
+// DoCache and DoMultiCache follow conn.Client's rules (see package conn):
+// each master's connection tracks, in OPTIN mode, the keys read through it,
+// and every node shares one conn.Cache, so Options.Conn.CacheMaxBytes bounds
+// the whole cluster's cache (Options.Conn.DisableCache switches it off).
+// Cached reads always go to masters. A MOVED reply during a cached read is
+// followed and the read cached at the new owner; an ASK reply (a slot half
+// migrated) is followed with ASKING and the command, uncached. When the
+// routing learns that a slot moved to another master (a MOVED, a refresh),
+// the slot's entries are dropped. DoMultiCache groups its commands by master
+// and sends each group's misses in one write, the groups concurrently.
+//
 // # Example
 //
 //	c, err := cluster.New(ctx, &cluster.Options{

@@ -154,9 +154,11 @@ func (c *Client) refreshAddrs() []string {
 // address, after this, gets a new node rather than the retired one.
 func (c *Client) install(topo *slots.Topology) {
 	c.tableMu.Lock()
+	old := c.table.Load()
 	t := newRouteTable(topo, &c.nodes)
 	c.table.Store(t)
 	gone := c.nodes.drop(t.addrs())
+	c.tableChanged(old, t) // client-side caching: moved slots' entries go
 	c.tableMu.Unlock()
 	for _, n := range gone {
 		n.retire()
@@ -170,7 +172,9 @@ func (c *Client) moved(slot int, addr string) {
 	c.tableMu.Lock()
 	t := c.table.Load()
 	if s := t.slots[slot]; s == nil || s.master.addr != addr {
-		c.table.Store(t.withSlot(slot, addr, &c.nodes))
+		next := t.withSlot(slot, addr, &c.nodes)
+		c.table.Store(next)
+		c.tableChanged(t, next) // client-side caching: the slot's entries go
 	}
 	c.tableMu.Unlock()
 	c.triggerRefresh()

@@ -49,6 +49,7 @@ type Client struct {
 	state   atomic.Int32 // a State: open, then closing, then closed
 	dial    func(ctx context.Context) (*Conn, error)
 	pool    *connPool
+	cache   *clientCache // client-side caching; see cache_client.go
 
 	mu       sync.Mutex
 	replaced chan struct{} // closed when current changes or the Client closes
@@ -67,9 +68,15 @@ func NewClient(ctx context.Context, addr string, opts *Options) (*Client, error)
 	if opts != nil {
 		o = *opts
 	}
-	return newClient(ctx, func(ctx context.Context) (*Conn, error) {
+	cc := newClientCache(&o)
+	c, err := newClient(ctx, func(ctx context.Context) (*Conn, error) {
 		return dialClientConn(ctx, addr, &o)
 	}, o.DialTimeout)
+	if err != nil {
+		return nil, err
+	}
+	c.cache = cc
+	return c, nil
 }
 
 // dialClientConn dials one of a Client's Conns and runs opts.OnConnect on
@@ -105,6 +112,7 @@ func newClient(ctx context.Context, dial func(context.Context) (*Conn, error), d
 	c := &Client{
 		dial:       boundedDial,
 		pool:       newConnPool(boundedDial, defaultMaxIdle),
+		cache:      &clientCache{}, // off; NewClient sets it up
 		replaced:   make(chan struct{}),
 		stopRedial: stop,
 		redialDone: make(chan struct{}),
@@ -216,11 +224,13 @@ func (c *Client) next(ctx context.Context, old *Conn) (*Conn, error) {
 func (c *Client) redialLoop(life context.Context) {
 	defer close(c.redialDone)
 	for {
+		old := c.current.Load()
 		select {
-		case <-c.current.Load().Done():
+		case <-old.Done():
 		case <-life.Done():
 			return
 		}
+		c.connLost(old)
 		cn, ok := c.redial(life)
 		if !ok || !c.install(cn) {
 			return

@@ -103,6 +103,52 @@
 // can be sent again elsewhere, from those that may have run. A closed Conn
 // stays closed: dial a new one, or let Client do it.
 //
+// # Client-side caching
+//
+// Client.DoCache and Client.DoMultiCache answer read-only commands from a
+// local cache kept right by the server's RESP3 tracking. It is on by
+// default: a nil *Options gives a cache bounded at DefaultCacheMaxBytes
+// (64 MiB); Options.CacheMaxBytes sets the bound, Options.Cache shares one
+// Cache among Clients, Options.DisableCache switches caching off (DoCache
+// then reads through, caching nothing). The rules:
+//
+//   - What is cacheable: a read-only command with keys at fixed positions
+//     and deterministic output, as the server's COMMAND INFO says (GET,
+//     MGET, HGETALL, SMEMBERS, EXISTS, STRLEN, ...). The Client asks about
+//     each command name once and remembers. Anything else (writes, blocking
+//     or keyless commands, movable keys as in SINTERCARD, nondeterministic
+//     output as in SRANDMEMBER) is refused with an error, unsent. An entry
+//     is keyed by the whole command; error replies are not cached.
+//   - Tracking is OPTIN: the handshake sends CLIENT TRACKING ON OPTIN in the
+//     same round trip as HELLO, and a cached read writes CLIENT CACHING YES,
+//     the command and a PTTL per key together, with no MULTI/EXEC. Plain Do
+//     reads are not tracked and cost the server no tracking memory.
+//   - Invalidations: the goroutine that reads an invalidation push applies
+//     it before it reads the next frame, so no later reply on the connection
+//     is handed out first; a connection that has sent a tracked read no
+//     longer lends its socket (see Pipelining), so pushes are read as they
+//     arrive. Invalidating key k drops every entry that read k; a read in
+//     flight when k is invalidated is answered but not cached; a null
+//     invalidation (FLUSHALL, FLUSHDB) drops every entry of the connection.
+//     A write through the same Client is acknowledged before the server's
+//     invalidation for it arrives, a moment later.
+//   - Lost connections: an entry is good only while the Conn it was read on
+//     is open, so once a Conn closes (Close, a broken or killed connection,
+//     a silent link found) none of its entries is returned again, and the
+//     redial drops them.
+//   - Expiry: an entry lives at most min(ttl, the key's PTTL), counted from
+//     when the read was sent.
+//   - Bound: the entries' estimated bytes stay within the bound; the least
+//     recently used go first (second chance) and are counted as evictions
+//     (see CacheStats). Callers missing the same entry at once share one
+//     server read.
+//   - RESP2: a connection without RESP3 (Options.Protocol 2, or a server
+//     that refused HELLO) can't receive invalidations in band, so DoCache
+//     reads through on it, caching nothing.
+//   - Hits: a hit touches neither the network nor the Conn and allocates
+//     nothing. It returns the cached Value itself, shared with every other
+//     caller: don't modify the slices its Elems and Attrs return.
+//
 // # Example
 //
 //	c, err := conn.Dial(ctx, "127.0.0.1:6379", &conn.Options{ClientName: "worker"})

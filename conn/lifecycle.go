@@ -44,6 +44,8 @@ type Conn struct {
 	onPush func(resp.Value)
 	subs   subscriptions // RESP2 only; the reader's
 
+	tracking connTracking // client-side caching; see cache_conn.go
+
 	state      atomic.Int32  // a State
 	kick       chan struct{} // capacity 1: wakes the writer
 	stop       chan struct{} // closed by the teardown: the writer exits

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"time"
 
+	"github.com/respwire/respwire/internal/cache"
 	"github.com/respwire/respwire/resp"
 )
 
@@ -48,4 +49,22 @@ type Options struct {
 	// tried again later, a blocking command or Dedicated call returns it.
 	// Dial does not call it.
 	OnConnect func(ctx context.Context, c *Conn) error
+
+	// Client-side caching (Client.DoCache and DoMultiCache; see the
+	// package documentation). Dial ignores these.
+
+	// CacheMaxBytes bounds the Client's cache, in bytes as NewCache
+	// estimates them; 0 means DefaultCacheMaxBytes (64 MiB). Ignored when
+	// Cache is set.
+	CacheMaxBytes int64
+	// Cache, when not nil, is where the Client keeps its entries, sharing
+	// the Cache's bound with the other Clients given it.
+	Cache *Cache
+	// DisableCache switches caching off: connections don't turn tracking
+	// on and DoCache and DoMultiCache read through, caching nothing.
+	DisableCache bool
+
+	// cacheStore, set by a Client with caching on, makes the handshake turn
+	// tracking on and the Conn hand invalidations to the store.
+	cacheStore *cache.Store
 }

@@ -31,8 +31,10 @@ func confirmationKind(v resp.Value) (string, bool) {
 	return "", false
 }
 
-// push hands a push frame to OnPush.
+// push hands a push frame to OnPush, after applying it to the client-side
+// cache when it is an invalidation.
 func (c *Conn) push(v resp.Value) {
+	c.invalidated(v)
 	if c.onPush != nil {
 		c.onPush(v)
 	}

@@ -69,7 +69,7 @@ func (c *Conn) readLoop() {
 		if c.rd.Buffered() != 0 {
 			continue
 		}
-		if c.onPush == nil {
+		if c.onPush == nil && !c.tracking.used.Load() {
 			if idle == nil {
 				idle = time.NewTimer(lendWindow)
 			}
