@@ -81,6 +81,10 @@ func newConn(ctx context.Context, nc net.Conn, addr string, opts *Options) (*Con
 		nc.Close()
 		return nil, err
 	}
+	// The limits are for the callers' replies: the handshake's are the
+	// server's own, whatever the limits.
+	c.rd.SetMaxElements(opts.MaxReplyElements)
+	c.rd.SetMaxBulkLen(opts.MaxBulkLen)
 	c.start()
 	return c, nil
 }

@@ -47,4 +47,22 @@ type Options struct {
 	// tried again later, a blocking command or Dedicated call returns it.
 	// Dial does not call it.
 	OnConnect func(ctx context.Context, c *Conn) error
+
+	// MaxReplyElements bounds the elements of one reply, at every depth
+	// together (a map's keys and values both count), as
+	// resp.Reader.SetMaxElements does; 0 means resp.DefaultMaxElements
+	// (1<<24, about 16.8 million). MaxBulkLen bounds one bulk string, bulk
+	// error or verbatim string, as resp.Reader.SetMaxBulkLen does; 0 means
+	// resp.DefaultMaxBulkLen (512 MiB, the server's own proto-max-bulk-len).
+	// They apply to every reply after the handshake.
+	//
+	// A reply over either limit fails its own call only: the Conn reads it
+	// to its end without keeping it and the call gets an error wrapping
+	// resp.ErrTooLarge (a *resp.SkippedError), while every other caller's
+	// reply is delivered as usual. The same holds for a reply holding a
+	// scalar the codec refuses (see resp.SkippedError). A push frame over a
+	// limit, which answers no call, still closes the Conn, since dropping
+	// it would lose a message silently.
+	MaxReplyElements int
+	MaxBulkLen       int64
 }

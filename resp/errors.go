@@ -42,11 +42,12 @@ func ParseError(text string) *Error {
 }
 
 // SkippedError is what Read returns for one reply it read to its end but
-// could not keep: over SetMaxElements or SetMaxBulkLen by a declared length
-// or count, or holding a malformed scalar (a bad double, integer, boolean,
-// big number, null or verbatim string) whose line or body was whole. Read consumed the entire
-// reply, keeping nothing of it (memory stays bounded), so the Reader is still
-// in step: the next Read returns the next reply.
+// could not keep: over SetMaxElements or SetMaxBulkLen by a declared count or
+// length (of a bulk string up to DefaultMaxBulkLen), or holding a malformed
+// scalar (a bad double, integer, boolean, big number, null or verbatim
+// string) whose line or body was whole. Read consumed the entire reply,
+// keeping nothing of it (memory stays bounded), so the Reader is still in
+// step: the next Read returns the next reply.
 //
 // Input that loses the framing (an unknown type byte, a bad length, a
 // missing CRLF, nesting past SetMaxDepth, the stream ending) and streamed
