@@ -2,6 +2,7 @@ package conn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -12,10 +13,15 @@ import (
 )
 
 // Redial backoff: the first redial is immediate, later ones wait from
-// minBackoff doubling up to maxBackoff, each with random jitter.
+// minBackoff doubling up to maxBackoff, each with random jitter. After a
+// handshake the server refused (WRONGPASS, NOPERM: see refusedBackoff),
+// which the next attempt will most likely meet again, from
+// minRefusedBackoff doubling up to maxRefusedBackoff.
 const (
-	minBackoff = 10 * time.Millisecond
-	maxBackoff = time.Second
+	minBackoff        = 10 * time.Millisecond
+	maxBackoff        = time.Second
+	minRefusedBackoff = 500 * time.Millisecond
+	maxRefusedBackoff = 10 * time.Second
 
 	// defaultDialTimeout bounds one dial and handshake of a Client when
 	// Options.DialTimeout is zero, so that a server that accepts and then
@@ -36,6 +42,14 @@ const (
 // the error (it wraps ErrClosed) and decides, since only the caller knows
 // whether the command is safe to repeat.
 //
+// While the server can't be reached, calls don't wait for it: a call that
+// meets a dead Conn waits for the redial under way (at most about
+// DialTimeout) and, when that fails, returns an error that wraps the dial's
+// (a refused connection, a timeout, or the server's own *resp.Error such as
+// WRONGPASS, never the password) and satisfies SafeToRetry. So does every
+// call made until a redial succeeds, whatever its context. Dedicated and
+// blocking commands fail the same way then.
+//
 // Commands that change the state of their connection (WATCH, MULTI, SELECT,
 // CLIENT REPLY) must not go through Do, since the shared Conn is everyone's:
 // use DoMulti for MULTI ... EXEC written in one piece, or Dedicated.
@@ -50,7 +64,8 @@ type Client struct {
 	pool    *connPool
 
 	mu       sync.Mutex
-	replaced chan struct{} // closed when current changes or the Client closes
+	replaced chan struct{} // closed when current changes, a redial fails, or the Client closes
+	dialErr  error         // why the latest redial failed; nil again once one succeeds
 
 	stopRedial context.CancelFunc // ends the redial goroutine and its dials
 	redialDone chan struct{}      // closed when the redial goroutine exits
@@ -179,16 +194,21 @@ func retryable(err error) bool {
 var errClientClosed error = &unsentError{cause: fmt.Errorf("conn: client closed: %w", ErrClosed)}
 
 // next waits until the shared Conn is no longer old and returns the new one.
+// When a redial has failed since old died, it returns at once an error
+// wrapping the dial's (see unreachable).
 func (c *Client) next(ctx context.Context, old *Conn) (*Conn, error) {
 	for {
 		c.mu.Lock()
-		replaced := c.replaced
+		replaced, dialErr := c.replaced, c.dialErr
 		c.mu.Unlock()
 		if State(c.state.Load()) != StateOpen {
 			return nil, errClientClosed
 		}
 		if cn := c.current.Load(); cn != old {
 			return cn, nil
+		}
+		if dialErr != nil {
+			return nil, unreachable(dialErr)
 		}
 		select {
 		case <-replaced:
@@ -215,6 +235,7 @@ func (c *Client) redialLoop(life context.Context) {
 }
 
 // redial dials until it succeeds or life ends: at once, then with backoff.
+// Each failure is told to the calls waiting for a Conn (see dialFailed).
 func (c *Client) redial(life context.Context) (*Conn, bool) {
 	var timer *time.Timer
 	defer func() {
@@ -222,9 +243,10 @@ func (c *Client) redial(life context.Context) (*Conn, bool) {
 			timer.Stop()
 		}
 	}()
+	var lastErr error
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			wait := backoff(attempt)
+			wait := backoff(attempt, refused(lastErr))
 			if timer == nil {
 				timer = time.NewTimer(wait)
 			} else {
@@ -243,24 +265,56 @@ func (c *Client) redial(life context.Context) (*Conn, bool) {
 		if life.Err() != nil {
 			return nil, false
 		}
+		lastErr = err
+		c.dialFailed(err)
 	}
+}
+
+// dialFailed records why a redial failed and wakes the calls waiting for a
+// Conn, which then fail with it (see next).
+func (c *Client) dialFailed(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dialErr = err
+	close(c.replaced)
+	c.replaced = make(chan struct{})
+}
+
+// unreachable is the error of a call made while the Client has no Conn
+// because the latest redial failed with err. The call was not sent, so it
+// satisfies SafeToRetry.
+func unreachable(err error) error {
+	return &unsentError{cause: fmt.Errorf("conn: no connection, the last dial failed: %w", err)}
+}
+
+// refused reports whether a dial failed because the server refused the
+// handshake (WRONGPASS, NOPERM, NOAUTH, ...) rather than for want of a
+// connection: the same credentials will most likely be refused again.
+func refused(err error) bool {
+	var serverErr *resp.Error
+	return err != nil && errors.As(err, &serverErr)
 }
 
 // backoff is how long to wait before redial attempt n (n ≥ 1): between half
-// of backoffCeiling(n) and all of it, at random, so that many clients do not
-// redial in step.
-func backoff(attempt int) time.Duration {
-	ceiling := backoffCeiling(attempt)
+// of backoffCeiling(n, refused) and all of it, at random, so that many
+// clients do not redial in step.
+func backoff(attempt int, refused bool) time.Duration {
+	ceiling := backoffCeiling(attempt, refused)
 	return ceiling/2 + rand.N(ceiling/2+1)
 }
 
-// backoffCeiling is minBackoff doubled attempt-1 times, capped at maxBackoff.
-func backoffCeiling(attempt int) time.Duration {
-	d := minBackoff
-	for i := 1; i < attempt && d < maxBackoff; i++ {
+// backoffCeiling is minBackoff doubled attempt-1 times, capped at
+// maxBackoff; after a refused handshake, minRefusedBackoff doubled, capped
+// at maxRefusedBackoff.
+func backoffCeiling(attempt int, refused bool) time.Duration {
+	d, most := minBackoff, maxBackoff
+	if refused {
+		d, most = minRefusedBackoff, maxRefusedBackoff
+	}
+	for i := 1; i < attempt && d < most; i++ {
 		d *= 2
 	}
-	return min(d, maxBackoff)
+	return min(d, most)
 }
 
 // install makes cn the shared Conn and wakes the calls waiting for one. It
@@ -273,6 +327,7 @@ func (c *Client) install(cn *Conn) bool {
 		return false
 	}
 	c.current.Store(cn)
+	c.dialErr = nil
 	close(c.replaced)
 	c.replaced = make(chan struct{})
 	c.mu.Unlock()

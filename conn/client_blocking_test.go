@@ -66,9 +66,9 @@ func TestBackoff(t *testing.T) {
 		if ceiling == 0 {
 			continue
 		}
-		assert.Equal(t, ceiling, backoffCeiling(attempt), "attempt %d", attempt)
+		assert.Equal(t, ceiling, backoffCeiling(attempt, false), "attempt %d", attempt)
 		for range 50 {
-			d := backoff(attempt)
+			d := backoff(attempt, false)
 			assert.GreaterOrEqual(t, d, ceiling/2, "attempt %d", attempt)
 			assert.LessOrEqual(t, d, ceiling, "attempt %d", attempt)
 		}
