@@ -109,11 +109,23 @@ func whileSkipping(err, reason error) error {
 	}
 }
 
-// kindError is what an accessor returns for a value of the wrong kind.
+// kindError is what an accessor returns for a value of the wrong kind. On a
+// null it wraps ErrNull as well as ErrWrongKind.
 type kindError struct {
 	method string
 	kind   Kind
 }
 
 func (e *kindError) Error() string { return "resp: " + e.method + " on " + e.kind.String() }
-func (e *kindError) Unwrap() error { return ErrWrongKind }
+
+func (e *kindError) Unwrap() []error {
+	if e.kind == Null {
+		return wrapNull
+	}
+	return wrapWrongKind
+}
+
+var (
+	wrapNull      = []error{ErrWrongKind, ErrNull}
+	wrapWrongKind = []error{ErrWrongKind}
+)
