@@ -12,8 +12,23 @@ import (
 // TCP, speaks RESP3 and authenticates as nobody.
 type Options struct {
 	// Username and Password authenticate the connection. With only a
-	// Password, the user is "default".
+	// Password, the user is "default". Credentials, when set, takes their
+	// place.
 	Username, Password string
+	// Credentials, when not nil, supplies the username and password at
+	// every dial, in place of Username and Password: for passwords that
+	// are rotated and for short-lived tokens (cloud IAM). Dial calls it
+	// before each handshake, so every Conn a Client dials asks it afresh:
+	// the first, every redial (those after a WRONGPASS included, so a
+	// rotated password is picked up by the next redial), the dedicated
+	// Conns, and through them every cluster node and pub/sub connection.
+	// It runs with the dial's context, within the dial's time limit, and
+	// may be called from many goroutines at once. An empty password means
+	// no authentication; an empty username with a password means
+	// "default". An error fails that dial, wrapped as "conn: credentials
+	// for <addr>: ...": it must not hold the secret itself. The password
+	// never appears in an error or a log.
+	Credentials func(ctx context.Context) (username, password string, err error)
 	// ClientName is set with the handshake (CLIENT SETNAME) when not empty.
 	ClientName string
 	// DB is selected with the handshake when not 0.
