@@ -1,8 +1,8 @@
 package conn
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"strings"
 	"syscall"
 	"testing"
