@@ -2,20 +2,26 @@ package conn
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/respwire/respwire/internal/backoff"
 	"github.com/respwire/respwire/resp"
 )
 
 // Redial backoff: the first redial is immediate, later ones wait from
-// minBackoff doubling up to maxBackoff, each with random jitter.
+// minBackoff doubling up to maxBackoff, each with random jitter. After a
+// handshake the server refused (WRONGPASS, NOPERM: see refusedBackoff),
+// which the next attempt will most likely meet again, from
+// minRefusedBackoff doubling up to maxRefusedBackoff.
 const (
-	minBackoff = 10 * time.Millisecond
-	maxBackoff = time.Second
+	minBackoff        = 10 * time.Millisecond
+	maxBackoff        = time.Second
+	minRefusedBackoff = 500 * time.Millisecond
+	maxRefusedBackoff = 10 * time.Second
 
 	// defaultDialTimeout bounds one dial and handshake of a Client when
 	// Options.DialTimeout is zero, so that a server that accepts and then
@@ -36,9 +42,18 @@ const (
 // the error (it wraps ErrClosed) and decides, since only the caller knows
 // whether the command is safe to repeat.
 //
+// While the server can't be reached, calls don't wait for it: a call that
+// meets a dead Conn waits for the redial under way (at most about
+// DialTimeout) and, when that fails, returns an error that wraps the dial's
+// (a refused connection, a timeout, or the server's own *resp.Error such as
+// WRONGPASS, never the password) and satisfies SafeToRetry. So does every
+// call made until a redial succeeds, whatever its context. Dedicated and
+// blocking commands fail the same way then.
+//
 // Commands that change the state of their connection (WATCH, MULTI, SELECT,
-// CLIENT REPLY) must not go through Do, since the shared Conn is everyone's:
-// use DoMulti for MULTI ... EXEC written in one piece, or Dedicated.
+// CLIENT REPLY, MONITOR, HELLO, ...: see ErrSharedState) are refused by Do
+// and DoMulti, unsent, since the shared Conn is everyone's: use DoMulti for
+// MULTI ... EXEC written in one piece, or Dedicated.
 // Options.OnPush receives the push frames of every Conn of the Client, and
 // Options.OnConnect runs on each Conn it dials.
 type Client struct {
@@ -48,12 +63,16 @@ type Client struct {
 	state   atomic.Int32 // a State: open, then closing, then closed
 	dial    func(ctx context.Context) (*Conn, error)
 	pool    *connPool
+	cache   *clientCache // client-side caching; see cache_client.go
 
 	mu       sync.Mutex
-	replaced chan struct{} // closed when current changes or the Client closes
+	replaced chan struct{} // closed when current changes, a redial fails, or the Client closes
+	dialErr  error         // why the latest redial failed; nil again once one succeeds
 
 	stopRedial context.CancelFunc // ends the redial goroutine and its dials
 	redialDone chan struct{}      // closed when the redial goroutine exits
+
+	done chan struct{} // closed when Close has finished (see Done)
 }
 
 // NewClient dials addr and returns a Client that keeps a Conn to it. opts
@@ -64,9 +83,15 @@ func NewClient(ctx context.Context, addr string, opts *Options) (*Client, error)
 	if opts != nil {
 		o = *opts
 	}
-	return newClient(ctx, func(ctx context.Context) (*Conn, error) {
+	cc := newClientCache(&o)
+	c, err := newClient(ctx, func(ctx context.Context) (*Conn, error) {
 		return dialClientConn(ctx, addr, &o)
 	}, o.DialTimeout)
+	if err != nil {
+		return nil, err
+	}
+	c.cache = cc
+	return c, nil
 }
 
 // dialClientConn dials one of a Client's Conns and runs opts.OnConnect on
@@ -102,9 +127,11 @@ func newClient(ctx context.Context, dial func(context.Context) (*Conn, error), d
 	c := &Client{
 		dial:       boundedDial,
 		pool:       newConnPool(boundedDial, defaultMaxIdle),
+		cache:      &clientCache{}, // off; NewClient sets it up
 		replaced:   make(chan struct{}),
 		stopRedial: stop,
 		redialDone: make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	c.current.Store(cn)
 	go c.redialLoop(life)
@@ -114,8 +141,13 @@ func newClient(ctx context.Context, dial func(context.Context) (*Conn, error), d
 // Do sends one command and returns its reply, as Conn.Do does: on the
 // shared Conn, or on a dedicated one for a blocking command. A call made
 // while the shared Conn is being redialled waits for the new one, within
-// ctx. After Close it returns ErrClosed.
+// ctx. After Close it returns ErrClosed. A command that would change the
+// shared Conn's state is refused unsent with an error wrapping
+// ErrSharedState.
 func (c *Client) Do(ctx context.Context, args ...string) (resp.Value, error) {
+	if err := checkShared(args); err != nil {
+		return resp.Value{}, err
+	}
 	if isBlocking(args) {
 		return c.doBlocking(ctx, args)
 	}
@@ -142,8 +174,13 @@ func (c *Client) Connected() bool {
 
 // DoMulti sends cmds written contiguously and returns their replies in
 // order, as Conn.DoMulti does. If any of them is blocking, all of them run
-// on a dedicated Conn.
+// on a dedicated Conn. A batch that would leave state on the shared Conn is
+// refused unsent with an error wrapping ErrSharedState; MULTI ... EXEC (or
+// DISCARD) whole within the batch, WATCH before it included, is allowed.
 func (c *Client) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, error) {
+	if err := checkSharedBatch(cmds); err != nil {
+		return nil, err
+	}
 	if anyBlocking(cmds) {
 		return c.doMultiBlocking(ctx, cmds)
 	}
@@ -179,16 +216,21 @@ func retryable(err error) bool {
 var errClientClosed error = &unsentError{cause: fmt.Errorf("conn: client closed: %w", ErrClosed)}
 
 // next waits until the shared Conn is no longer old and returns the new one.
+// When a redial has failed since old died, it returns at once an error
+// wrapping the dial's (see unreachable).
 func (c *Client) next(ctx context.Context, old *Conn) (*Conn, error) {
 	for {
 		c.mu.Lock()
-		replaced := c.replaced
+		replaced, dialErr := c.replaced, c.dialErr
 		c.mu.Unlock()
 		if State(c.state.Load()) != StateOpen {
 			return nil, errClientClosed
 		}
 		if cn := c.current.Load(); cn != old {
 			return cn, nil
+		}
+		if dialErr != nil {
+			return nil, unreachable(dialErr)
 		}
 		select {
 		case <-replaced:
@@ -202,11 +244,13 @@ func (c *Client) next(ctx context.Context, old *Conn) (*Conn, error) {
 func (c *Client) redialLoop(life context.Context) {
 	defer close(c.redialDone)
 	for {
+		old := c.current.Load()
 		select {
-		case <-c.current.Load().Done():
+		case <-old.Done():
 		case <-life.Done():
 			return
 		}
+		c.connLost(old)
 		cn, ok := c.redial(life)
 		if !ok || !c.install(cn) {
 			return
@@ -215,6 +259,7 @@ func (c *Client) redialLoop(life context.Context) {
 }
 
 // redial dials until it succeeds or life ends: at once, then with backoff.
+// Each failure is told to the calls waiting for a Conn (see dialFailed).
 func (c *Client) redial(life context.Context) (*Conn, bool) {
 	var timer *time.Timer
 	defer func() {
@@ -222,9 +267,13 @@ func (c *Client) redial(life context.Context) (*Conn, bool) {
 			timer.Stop()
 		}
 	}()
+	var lastErr error
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			wait := backoff(attempt)
+			wait := redialBackoff.Delay(attempt)
+			if refused(lastErr) {
+				wait = refusedBackoff.Delay(attempt)
+			}
 			if timer == nil {
 				timer = time.NewTimer(wait)
 			} else {
@@ -243,24 +292,44 @@ func (c *Client) redial(life context.Context) (*Conn, bool) {
 		if life.Err() != nil {
 			return nil, false
 		}
+		lastErr = err
+		c.dialFailed(err)
 	}
 }
 
-// backoff is how long to wait before redial attempt n (n ≥ 1): between half
-// of backoffCeiling(n) and all of it, at random, so that many clients do not
-// redial in step.
-func backoff(attempt int) time.Duration {
-	ceiling := backoffCeiling(attempt)
-	return ceiling/2 + rand.N(ceiling/2+1)
+// redialBackoff spaces the redials: the wait before redial attempt n (n ≥
+// 1) is between half of minBackoff doubled n-1 times (capped at maxBackoff)
+// and all of it, at random, so that many clients do not redial in step.
+var redialBackoff = backoff.Policy{Min: minBackoff, Max: maxBackoff}
+
+// refusedBackoff spaces the redials after a refused handshake (WRONGPASS,
+// NOPERM, ...): the same credentials will most likely be refused again, so
+// the server is asked far less often.
+var refusedBackoff = backoff.Policy{Min: minRefusedBackoff, Max: maxRefusedBackoff}
+
+// dialFailed records why a redial failed and wakes the calls waiting for a
+// Conn, which then fail with it (see next).
+func (c *Client) dialFailed(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dialErr = err
+	close(c.replaced)
+	c.replaced = make(chan struct{})
 }
 
-// backoffCeiling is minBackoff doubled attempt-1 times, capped at maxBackoff.
-func backoffCeiling(attempt int) time.Duration {
-	d := minBackoff
-	for i := 1; i < attempt && d < maxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, maxBackoff)
+// unreachable is the error of a call made while the Client has no Conn
+// because the latest redial failed with err. The call was not sent, so it
+// satisfies SafeToRetry.
+func unreachable(err error) error {
+	return &unsentError{cause: fmt.Errorf("conn: no connection, the last dial failed: %w", err)}
+}
+
+// refused reports whether a dial failed because the server refused the
+// handshake (WRONGPASS, NOPERM, NOAUTH, ...) rather than for want of a
+// connection: the same credentials will most likely be refused again.
+func refused(err error) bool {
+	var serverErr *resp.Error
+	return err != nil && errors.As(err, &serverErr)
 }
 
 // install makes cn the shared Conn and wakes the calls waiting for one. It
@@ -273,6 +342,7 @@ func (c *Client) install(cn *Conn) bool {
 		return false
 	}
 	c.current.Store(cn)
+	c.dialErr = nil
 	close(c.replaced)
 	c.replaced = make(chan struct{})
 	c.mu.Unlock()
@@ -298,5 +368,11 @@ func (c *Client) Close() error {
 	_ = c.current.Load().Close()
 	c.pool.close()
 	c.state.Store(int32(StateClosed))
+	close(c.done)
 	return nil
 }
+
+// Done is closed once the Client is closed: Close has closed every Conn of
+// the Client and its redial goroutine has exited. As for Conn.Done, only
+// Close ends a Client: a lost connection is redialled.
+func (c *Client) Done() <-chan struct{} { return c.done }

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"time"
 
+	"github.com/respwire/respwire/internal/cache"
 	"github.com/respwire/respwire/resp"
 )
 
@@ -12,8 +13,23 @@ import (
 // TCP, speaks RESP3 and authenticates as nobody.
 type Options struct {
 	// Username and Password authenticate the connection. With only a
-	// Password, the user is "default".
+	// Password, the user is "default". Credentials, when set, takes their
+	// place.
 	Username, Password string
+	// Credentials, when not nil, supplies the username and password at
+	// every dial, in place of Username and Password: for passwords that
+	// are rotated and for short-lived tokens (cloud IAM). Dial calls it
+	// before each handshake, so every Conn a Client dials asks it afresh:
+	// the first, every redial (those after a WRONGPASS included, so a
+	// rotated password is picked up by the next redial), the dedicated
+	// Conns, and through them every cluster node and pub/sub connection.
+	// It runs with the dial's context, within the dial's time limit, and
+	// may be called from many goroutines at once. An empty password means
+	// no authentication; an empty username with a password means
+	// "default". An error fails that dial, wrapped as "conn: credentials
+	// for <addr>: ...": it must not hold the secret itself. The password
+	// never appears in an error or a log.
+	Credentials func(ctx context.Context) (username, password string, err error)
 	// ClientName is set with the handshake (CLIENT SETNAME) when not empty.
 	ClientName string
 	// DB is selected with the handshake when not 0.
@@ -34,7 +50,8 @@ type Options struct {
 	// It must not call the same Conn's Do, DoMulti, Send or Close, which
 	// wait for the reader; hand those to another goroutine. It must not
 	// block forever either: Close waits for it to return. Nil drops push
-	// frames.
+	// frames. A panic in OnPush is not recovered: like a panic on any
+	// goroutine, it crashes the program at once.
 	OnPush func(resp.Value)
 	// OnConnect, when not nil, runs on every new Conn a Client dials, right
 	// after the handshake and before any command of the Client's callers:
@@ -47,4 +64,40 @@ type Options struct {
 	// tried again later, a blocking command or Dedicated call returns it.
 	// Dial does not call it.
 	OnConnect func(ctx context.Context, c *Conn) error
+
+	// Client-side caching (Client.DoCache and DoMultiCache; see the
+	// package documentation). Dial ignores these.
+
+	// CacheMaxBytes bounds the Client's cache, in bytes as NewCache
+	// estimates them; 0 means DefaultCacheMaxBytes (64 MiB). Ignored when
+	// Cache is set.
+	CacheMaxBytes int64
+	// Cache, when not nil, is where the Client keeps its entries, sharing
+	// the Cache's bound with the other Clients given it.
+	Cache *Cache
+	// DisableCache switches caching off: connections don't turn tracking
+	// on and DoCache and DoMultiCache read through, caching nothing.
+	DisableCache bool
+
+	// cacheStore, set by a Client with caching on, makes the handshake turn
+	// tracking on and the Conn hand invalidations to the store.
+	cacheStore *cache.Store
+
+	// MaxReplyElements bounds the elements of one reply, at every depth
+	// together (a map's keys and values both count), as
+	// resp.Reader.SetMaxElements does; 0 means resp.DefaultMaxElements
+	// (1<<24, about 16.8 million). MaxBulkLen bounds one bulk string, bulk
+	// error or verbatim string, as resp.Reader.SetMaxBulkLen does; 0 means
+	// resp.DefaultMaxBulkLen (512 MiB, the server's own proto-max-bulk-len).
+	// They apply to every reply after the handshake.
+	//
+	// A reply over either limit fails its own call only: the Conn reads it
+	// to its end without keeping it and the call gets an error wrapping
+	// resp.ErrTooLarge (a *resp.SkippedError), while every other caller's
+	// reply is delivered as usual. The same holds for a reply holding a
+	// scalar the codec refuses (see resp.SkippedError). A push frame over a
+	// limit, which answers no call, still closes the Conn, since dropping
+	// it would lose a message silently.
+	MaxReplyElements int
+	MaxBulkLen       int64
 }

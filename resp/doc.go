@@ -11,8 +11,16 @@
 // "resp: Int on bulk string". Aggregates expose their elements with Elems
 // (maps as keys and values alternating), and any attributes the server sent
 // before a value with Attrs. Every null, RESP3's "_" as well as RESP2's $-1
-// and *-1, has Kind Null. A server error reply is a value too: Err returns it
-// as *Error. String renders a value the way redis-cli does.
+// and *-1, has Kind Null, and every accessor called on one fails with an
+// error wrapping ErrNull, so a missing key is errors.Is(err, resp.ErrNull). A
+// server error reply is a value too: Err returns it as *Error. String renders
+// a value the way redis-cli does.
+//
+// Reply helpers turn whole replies into Go values: Bytes for a string reply,
+// Strings, Int64s and Float64s for arrays and sets, StringMap for a RESP3 map
+// or a RESP2 flat array of keys and values (HGETALL, CONFIG GET). They return
+// the server's *Error for an error reply, ErrNull for a null, and an error
+// wrapping ErrWrongKind, naming the element at fault, for any other shape.
 //
 // Values are built with NewBulkString, NewInt, NewArray, NewMap and friends,
 // for tests and for servers written with this package.
@@ -43,6 +51,16 @@
 // wraps ErrTooLarge as well. Read returns io.EOF only between frames; a
 // frame cut short fails with an error wrapping io.ErrUnexpectedEOF and
 // ErrProtocol. No input makes the Reader panic.
+//
+// One bad reply does not end the stream when its framing is intact: a
+// reply whose declared length or count is over a limit, or that holds a
+// malformed scalar on a whole line (a double spelled in a way RESP3 does not
+// allow, a bad integer), is read to its end, keeping nothing of it, and Read
+// returns a *SkippedError; the next Read returns the next reply. What loses
+// the framing (bad lengths, unknown type bytes, missing CRLFs, nesting past
+// SetMaxDepth, a streamed value or a line past a limit) breaks the stream.
+// Doubles are read as the RESP3 specification allows, including the NaN
+// spellings of Redis before 7.2 ("-nan", "NAN", "nan(...)").
 //
 // Small elements cost the most memory per byte sent: every element decodes
 // to a Value of S bytes (S is 64 on 64-bit platforms) and takes at least 3
