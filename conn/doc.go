@@ -63,7 +63,8 @@
 // the concrete type: a GET its value, a SET nothing. A Command takes []byte
 // arguments without a copy and numbers without a string (Cmd("SET",
 // key).Bytes(b).Arg("EX").Int(60)). A Script runs by EVALSHA and sends its
-// source only where the server answers NOSCRIPT.
+// source only where the server answers NOSCRIPT. DoCacheCmd reads through
+// the client-side cache; a hit allocates nothing.
 //
 // # Contexts
 //

@@ -237,3 +237,29 @@ func AddIfBelow(ctx context.Context, db conn.Universal, key string, delta, limit
 		}
 	}
 }
+
+// Profiles reads user profiles through the client-side cache: a read that
+// hits costs neither a round trip nor an allocation, and a write anywhere
+// invalidates it.
+type Profiles struct {
+	DB conn.Universal
+}
+
+func profileKey(id string) string { return "profile:" + id }
+
+// Put stores profile id.
+func (p *Profiles) Put(ctx context.Context, id string, profile []byte) error {
+	_, err := p.DB.DoCmd(ctx, conn.Cmd("SET", profileKey(id)).Bytes(profile))
+	return err
+}
+
+// Get returns profile id, nil when there is none, cached for at most a
+// minute.
+func (p *Profiles) Get(ctx context.Context, id string) ([]byte, error) {
+	v, err := p.DB.DoCacheCmd(ctx, time.Minute, conn.Cmd("GET", profileKey(id)))
+	if err != nil || v.IsNull() {
+		return nil, err
+	}
+	s, err := v.Text()
+	return []byte(s), err
+}

@@ -55,6 +55,7 @@ func TestApp(t *testing.T) {
 		{"Sessions", testSessions},
 		{"Lock", testLock},
 		{"AddIfBelow", testAddIfBelow},
+		{"Profiles", testProfiles},
 	}
 	for _, d := range deployments {
 		t.Run(d.name, func(t *testing.T) {
@@ -287,4 +288,31 @@ func (f *fake) DoMultiCmd(ctx context.Context, cmds ...conn.Command) ([]resp.Val
 	return nil, errFake
 }
 func (f *fake) Watch(context.Context, func(conn.Doer) error, ...string) error { return errFake }
-func (f *fake) Close() error                                                  { return nil }
+func (f *fake) DoCacheCmd(ctx context.Context, _ time.Duration, cmd conn.Command) (resp.Value, error) {
+	return f.DoCmd(ctx, cmd)
+}
+func (f *fake) DoMultiCacheCmd(ctx context.Context, _ time.Duration, cmds ...conn.Command) ([]resp.Value, error) {
+	return f.DoMultiCmd(ctx, cmds...)
+}
+func (f *fake) Close() error { return nil }
+
+func testProfiles(t *testing.T, ctx context.Context, db conn.Universal) {
+	p := &Profiles{DB: db}
+	id := unique(t)
+	got, err := p.Get(ctx, id)
+	require.NoError(t, err)
+	assert.Nil(t, got, "no profile yet")
+	require.NoError(t, p.Put(ctx, id, []byte("v1")))
+	require.Eventually(t, func() bool {
+		got, err := p.Get(ctx, id)
+		return err == nil && string(got) == "v1"
+	}, 10*time.Second, time.Millisecond, "the write invalidated the cached null")
+	got, err = p.Get(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, []byte("v1"), got)
+	require.NoError(t, p.Put(ctx, id, []byte{0, 0xff}))
+	require.Eventually(t, func() bool {
+		got, err := p.Get(ctx, id)
+		return err == nil && string(got) == "\x00\xff"
+	}, 10*time.Second, time.Millisecond, "the second write invalidated v1")
+}
