@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/respwire/respwire/conn"
-	"github.com/respwire/respwire/resp"
 )
 
 // RateLimiter allows Limit calls per Window for each user, counted in a
@@ -132,7 +131,7 @@ func (s *Sessions) Load(ctx context.Context, id string) (map[string]string, erro
 	if err != nil {
 		return nil, err
 	}
-	return pairs(v)
+	return v.StringMap() // a RESP3 map or a RESP2 flat array alike
 }
 
 // Touch restarts session id's TTL and reports whether the session exists.
@@ -143,28 +142,6 @@ func (s *Sessions) Touch(ctx context.Context, id string) (bool, error) {
 	}
 	n, err := v.Int()
 	return n == 1, err
-}
-
-// pairs reads a map reply: a RESP3 map, or a RESP2 array of keys and
-// values alternating (Elems gives both the same way).
-func pairs(v resp.Value) (map[string]string, error) {
-	elems := v.Elems()
-	if len(elems)%2 != 0 {
-		return nil, fmt.Errorf("apptest: %d elements are no map", len(elems))
-	}
-	m := make(map[string]string, len(elems)/2)
-	for i := 0; i < len(elems); i += 2 {
-		k, err := elems[i].Text()
-		if err != nil {
-			return nil, err
-		}
-		val, err := elems[i+1].Text()
-		if err != nil {
-			return nil, err
-		}
-		m[k] = val
-	}
-	return m, nil
 }
 
 // releaseScript deletes a lock only if it still holds the caller's token,
