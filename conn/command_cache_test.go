@@ -14,7 +14,7 @@ import (
 func TestDoCacheCmd(t *testing.T) {
 	cache := NewCache(1 << 20)
 	c, ctx := newCacheClient(t, &Options{Cache: cache})
-	key := clientKey(t, "k")
+	key := freshKey(t, "k")
 	_, err := c.Do(ctx, "SET", key, "hello world")
 	require.NoError(t, err)
 
@@ -27,7 +27,7 @@ func TestDoCacheCmd(t *testing.T) {
 	assert.Equal(t, "hello", text(t, v))
 	assert.Equal(t, misses, cache.Stats().Misses, "the Command hit DoCache's entry")
 
-	other := clientKey(t, "o")
+	other := key[:len(key)-1] + "_" // as long as key: the buffer below is reused
 	_, err = c.Do(ctx, "SET", other, "other value")
 	require.NoError(t, err)
 	name := []byte(key)
@@ -68,7 +68,7 @@ func TestDoCacheCmdAllocations(t *testing.T) {
 	}
 	c, ctx := newCacheClient(t, nil)
 	u := hideType[Universal](c)
-	key := clientKey(t, "k")
+	key := freshKey(t, "k")
 	_, err := c.Do(ctx, "SET", key, "hello world")
 	require.NoError(t, err)
 	get, rng := Cmd("GET", key), Cmd("GETRANGE", key).Int(0).Int(4)

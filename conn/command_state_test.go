@@ -25,7 +25,7 @@ func TestClientDoCmdRefusesSharedState(t *testing.T) {
 		_, err = cl.DoMultiCmd(ctx, Cmd("PING"), cmd)
 		assert.ErrorIs(t, err, ErrSharedState, "%q in a batch", cmd.Strings())
 	}
-	key := clientKey(t, "k")
+	key := freshKey(t, "k")
 	vs, err := cl.DoMultiCmd(ctx, Cmd("MULTI"), Cmd("SET", key).Int(1), Cmd("INCR", key), Cmd("EXEC"))
 	require.NoError(t, err)
 	require.Len(t, vs[3].Elems(), 2)

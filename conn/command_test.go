@@ -192,7 +192,7 @@ func TestIsBlockingCmd(t *testing.T) {
 // is, since they were never written.
 func TestClientDoCmdAfterConnLoss(t *testing.T) {
 	cl, ctx := newTestClient(t, redistest.Server().Addr)
-	key := clientKey(t, "k")
+	key := freshKey(t, "k")
 	_, err := cl.DoCmd(ctx, Cmd("SET", key).Int(1))
 	require.NoError(t, err)
 
@@ -221,7 +221,7 @@ func TestClientDoCmdAfterConnLoss(t *testing.T) {
 func TestClientDoMultiCmdBlocking(t *testing.T) {
 	server := redistest.Server()
 	cl, ctx := newTestClient(t, server.Addr)
-	list := clientKey(t, "list")
+	list := freshKey(t, "list")
 	got := make(chan []resp.Value, 1)
 	go func() {
 		vs, err := cl.DoMultiCmd(ctx, Cmd("PING"), Cmd("BLPOP", list).Int(0))

@@ -2,8 +2,10 @@ package conn
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,7 +54,7 @@ func TestScriptRun(t *testing.T) {
 	cl, ctx := newTestClient(t, redistest.Server().Addr)
 	rec := &recorder{d: cl}
 	s := NewScript(incrScript)
-	key := clientKey(t, "n")
+	key := freshKey(t, "n")
 
 	_, err := cl.Do(ctx, "SCRIPT", "FLUSH")
 	require.NoError(t, err)
@@ -105,7 +107,7 @@ func TestDoMultiScripts(t *testing.T) {
 	cl, ctx := newTestClient(t, redistest.Server().Addr)
 	rec := &recorder{d: cl}
 	s := NewScript(incrScript)
-	key := clientKey(t, "n")
+	key := freshKey(t, "n")
 	_, err := cl.Do(ctx, "SCRIPT", "FLUSH")
 	require.NoError(t, err)
 
@@ -136,7 +138,7 @@ func TestDoMultiScripts(t *testing.T) {
 func TestClientWatch(t *testing.T) {
 	cl, ctx := newTestClient(t, redistest.Server().Addr)
 	u := hideType[Universal](cl)
-	key := clientKey(t, "n")
+	key := freshKey(t, "n")
 	_, err := cl.Do(ctx, "SET", key, "1")
 	require.NoError(t, err)
 	err = u.Watch(ctx, func(tx Doer) error {
@@ -177,4 +179,9 @@ func mustInt(t *testing.T, v resp.Value) int64 {
 	n, err := v.Int()
 	require.NoError(t, err, "reply %v", v)
 	return n
+}
+
+// freshKey is a key no earlier run of the test (-count) has written.
+func freshKey(t *testing.T, name string) string {
+	return clientKey(t, name) + ":" + strconv.FormatInt(time.Now().UnixNano(), 36)
 }
