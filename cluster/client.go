@@ -76,6 +76,7 @@ func New(ctx context.Context, opts *Options) (*Client, error) {
 	}
 	c.nodes.opts = &c.nodeOpts
 	c.lifetime, c.stop = context.WithCancel(context.Background())
+	c.nodes.life = c.lifetime
 
 	topo, seed, err := c.fetchTopology(ctx, c.refreshAddrs())
 	if err == nil {

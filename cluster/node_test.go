@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/respwire/respwire/conn"
 	"github.com/respwire/respwire/internal/fakeserver"
 	"github.com/respwire/respwire/resp"
 	"github.com/respwire/respwire/slots"
@@ -84,12 +85,12 @@ func TestSlotlessMasterAnswersItsCalls(t *testing.T) {
 // nothing in flight closes right away; a node with calls in flight closes
 // with the last one.
 func TestRetiredNodeClosesAtOnceWhenIdle(t *testing.T) {
-	idle := newNode("idle", nil)
+	idle := (&nodeSet{}).newNode("idle")
 	idle.retire()
 	assert.True(t, idle.closed)
 	assert.False(t, idle.acquire(), "a retired node takes no call")
 
-	busy := newNode("busy", nil)
+	busy := (&nodeSet{}).newNode("busy")
 	require.True(t, busy.acquire())
 	require.True(t, busy.acquire())
 	busy.uses.Or(retiredBit) // retire without closeIfDown, which would close a node with no client
@@ -97,4 +98,105 @@ func TestRetiredNodeClosesAtOnceWhenIdle(t *testing.T) {
 	assert.False(t, busy.closed, "one call still in flight")
 	busy.release()
 	assert.True(t, busy.closed, "the last call out closed it")
+}
+
+// blackHoleNode starts a fake server that accepts connections and never
+// answers, not even HELLO; helloSeen gets a value each time a HELLO
+// arrives. Dialling it takes the whole dial timeout.
+func blackHoleNode(t *testing.T) (addr string, helloSeen <-chan struct{}) {
+	seen := make(chan struct{}, 16)
+	s := fakeserver.Start(t)
+	s.Handle(func(c *fakeserver.Conn, cmd []string) {
+		if isCommand(cmd, "HELLO") {
+			select {
+			case seen <- struct{}{}:
+			default:
+			}
+		}
+		<-c.Done()
+	})
+	return s.Addr(), seen
+}
+
+// TestCloseDoesNotWaitForADial: Close while a node's dial is stuck (the
+// node accepted the connection and never answers the handshake) returns at
+// once, and the call waiting for that dial ends with an error. Before, Close
+// waited for the dial's semaphore: the whole dial timeout.
+func TestCloseDoesNotWaitForADial(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	hole, helloSeen := blackHoleNode(t)
+	fc.setTopology(
+		fakeShard{master: fc.addrs()[0], ranges: [][2]int{{0, 8191}}},
+		fakeShard{master: hole, ranges: [][2]int{{8192, 16383}}},
+	)
+	c := fc.client(&Options{Conn: conn.Options{DialTimeout: 5 * time.Second}})
+	ctx := testContext(t, 10*time.Second)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Do(ctx, "GET", keyForSlot("k", 12000))
+		done <- err
+	}()
+	select {
+	case <-helloSeen:
+	case <-ctx.Done():
+		t.Fatal("the dial never reached the node")
+	}
+	start := time.Now()
+	require.NoError(t, c.Close())
+	took := time.Since(start)
+	t.Logf("Close took %v", took)
+	assert.Less(t, took, time.Second, "Close waited for the dial")
+	select {
+	case err := <-done:
+		require.Error(t, err)
+		assert.ErrorIs(t, err, conn.ErrClosed)
+	case <-time.After(time.Second):
+		t.Fatal("the call waiting for the dial still waits after Close")
+	}
+}
+
+// TestRefreshDoesNotWaitForADial: a refresh that drops a node whose dial is
+// stuck installs the new routing at once; the call that waited for the dial
+// is routed afresh and succeeds at the new owner. Before, the refresh
+// waited for the dial's semaphore, a whole dial timeout, and so did the
+// call.
+func TestRefreshDoesNotWaitForADial(t *testing.T) {
+	fc := newFakeCluster(t, 1)
+	a := fc.addrs()[0]
+	hole, helloSeen := blackHoleNode(t)
+	fc.setTopology(
+		fakeShard{master: a, ranges: [][2]int{{0, 8191}}},
+		fakeShard{master: hole, ranges: [][2]int{{8192, 16383}}},
+	)
+	c := fc.client(&Options{Conn: conn.Options{DialTimeout: 5 * time.Second}})
+	ctx := testContext(t, 10*time.Second)
+	type result struct {
+		v   resp.Value
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := c.Do(ctx, "GET", keyForSlot("k", 12000))
+		done <- result{v, err}
+	}()
+	select {
+	case <-helloSeen:
+	case <-ctx.Done():
+		t.Fatal("the dial never reached the node")
+	}
+	fc.setTopology(fakeShard{master: a, ranges: [][2]int{{0, 16383}}})
+	start := time.Now()
+	_, err := c.Refresh(ctx)
+	require.NoError(t, err)
+	took := time.Since(start)
+	t.Logf("Refresh took %v", took)
+	assert.Less(t, took, time.Second, "the refresh waited for the dial")
+	select {
+	case r := <-done:
+		require.NoError(t, r.err)
+		s, _ := r.v.Text()
+		assert.Equal(t, a, s)
+	case <-time.After(2 * time.Second):
+		t.Fatal("the call that waited for the dropped node's dial still waits")
+	}
 }
