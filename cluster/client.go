@@ -40,6 +40,10 @@ type Client struct {
 
 	suspects suspects // nodes that stopped answering
 
+	// afterInstall, when set, runs in install between the table swap and
+	// the retiring of dropped nodes: tests put a MOVED there.
+	afterInstall atomic.Pointer[func()]
+
 	flightMu    sync.Mutex
 	stopped     bool          // Close began: no refresh starts (guarded by flightMu)
 	flight      *flight       // the running refresh, if any

@@ -200,3 +200,41 @@ func TestRefreshDoesNotWaitForADial(t *testing.T) {
 		t.Fatal("the call that waited for the dropped node's dial still waits")
 	}
 }
+
+// TestMovedDuringInstallGetsALiveNode: a MOVED that lands while a refresh
+// installs a table without its node (between the table swap and the
+// retiring of the dropped nodes) routes the slot to a live node for the
+// address, never to the one being closed. Before, install dropped nodes
+// after releasing the table lock: the MOVED picked the old node from the
+// set, which retain then closed, and calls to the slot bounced off it
+// until the next refresh.
+func TestMovedDuringInstallGetsALiveNode(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	a, b := fc.addrs()[0], fc.addrs()[1]
+	fc.setTopology(
+		fakeShard{master: a, ranges: [][2]int{{0, 8191}}},
+		fakeShard{master: b, ranges: [][2]int{{8192, 16383}}},
+	)
+	c := fc.client(nil)
+	ctx := testContext(t, 10*time.Second)
+	const slot = 12000
+	_, err := c.Do(ctx, "GET", keyForSlot("k", slot))
+	require.NoError(t, err)
+	old := c.nodes.get(b)
+	require.NotNil(t, old.client.Load())
+
+	fc.setTopology(fakeShard{master: a, ranges: [][2]int{{0, 16383}}})
+	hook := func() { c.moved(slot, b) } // a MOVED sent before the change
+	c.afterInstall.Store(&hook)
+	_, err = c.Refresh(ctx)
+	c.afterInstall.Store(nil)
+	require.NoError(t, err)
+
+	routed := c.table.Load().pick(slot, false)
+	require.Equal(t, b, routed.addr, "the MOVED routed the slot to b")
+	assert.NotSame(t, old, routed, "a fresh node for b, not the one being retired")
+	assert.False(t, routed.retired())
+	v, err := routed.get(ctx)
+	require.NoError(t, err, "the routed node can be used")
+	require.NotNil(t, v)
+}

@@ -158,6 +158,9 @@ func (c *Client) install(topo *slots.Topology) {
 	c.table.Store(t)
 	gone := c.nodes.drop(t.addrs())
 	c.tableMu.Unlock()
+	if hook := c.afterInstall.Load(); hook != nil {
+		(*hook)()
+	}
 	for _, n := range gone {
 		n.retire()
 	}
