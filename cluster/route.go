@@ -37,9 +37,11 @@ func newRouteTable(topo *slots.Topology, ns *nodeSet) *routeTable {
 			continue
 		}
 		sh := &shard{master: ns.get(s.Master.Addr)}
-		// A failed master still holding slots: no replica took over (there
-		// is none, or none could). Its calls fail at once (see clientOf).
-		sh.master.reportedFailed.Store(s.Master.Health == slots.HealthFailed)
+		// A failed master still holding slots with no replica that could
+		// take over (none, or all failed too): nothing will change until a
+		// human or the node acts, so its calls fail at once (see clientOf).
+		// With a live replica, a failover is coming: calls wait for it.
+		sh.master.reportedFailed.Store(s.Master.Health == slots.HealthFailed && !anyLive(s.Replicas))
 		for _, r := range s.Replicas {
 			// Only online replicas serve reads. A loading one may not hold
 			// the master's data yet (Redis 7.0 reports a replica as loading
@@ -113,4 +115,14 @@ func (t *routeTable) pick(slot int, toReplica bool) *node {
 		return s.replicas[rand.IntN(len(s.replicas))]
 	}
 	return s.master
+}
+
+// anyLive reports whether some node of list is not reported failed.
+func anyLive(list []slots.Node) bool {
+	for _, n := range list {
+		if n.Health != slots.HealthFailed {
+			return true
+		}
+	}
+	return false
 }
