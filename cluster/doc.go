@@ -50,6 +50,11 @@
 // sent again after a connection error only when it surely never left, so a
 // write never runs twice. Refresh reads
 // the topology on demand, for example after a node pushed an unsubscribe.
+// In steady state the topology is also checked about every
+// Options.RefreshInterval (15 s by default, each wait drawn at random
+// between half and one and a half times that, so that many clients don't
+// check in step), from one node: replicas that joined and nodes that
+// recovered are used without waiting for a redirect.
 //
 // # Batches and transactions
 //

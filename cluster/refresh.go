@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"math/rand/v2"
 	"time"
 
 	"github.com/respwire/respwire/slots"
@@ -17,20 +18,32 @@ const (
 	// ReadReplicas, while it reports some replica as loading: reads go to
 	// that replica once it is reported online.
 	loadingPollInterval = time.Second
+	// DefaultRefreshInterval is the mean time between the steady-state
+	// topology checks when Options.RefreshInterval is 0.
+	DefaultRefreshInterval = 15 * time.Second
 )
+
+// jittered returns a wait drawn uniformly from [d/2, 3d/2), so that many
+// clients started together don't check the topology in step.
+func jittered(d time.Duration) time.Duration {
+	return d/2 + rand.N(d)
+}
 
 // flight is one topology refresh; everyone who asks for it shares it.
 type flight struct {
 	done chan struct{}
 	topo *slots.Topology
 	err  error
+	// steady: the periodic check, which asks one node at a time rather
+	// than askAtOnce: nothing is known to be wrong.
+	steady bool
 }
 
 // Refresh reads the topology now and routes by it. The read starts after
 // the call: when a refresh is already running, Refresh waits for the next
 // one, which all calls made meanwhile share.
 func (c *Client) Refresh(ctx context.Context) (*slots.Topology, error) {
-	f, err := c.startRefresh(true)
+	f, err := c.startRefresh(true, false)
 	if err != nil {
 		return nil, err
 	}
@@ -43,8 +56,9 @@ func (c *Client) Refresh(ctx context.Context) (*slots.Topology, error) {
 }
 
 // startRefresh starts a refresh, owned by the Client, or joins one: the
-// running refresh, or with fresh the one queued to run after it.
-func (c *Client) startRefresh(fresh bool) (*flight, error) {
+// running refresh, or with fresh the one queued to run after it. steady
+// marks a refresh it starts as the periodic check.
+func (c *Client) startRefresh(fresh, steady bool) (*flight, error) {
 	c.flightMu.Lock()
 	defer c.flightMu.Unlock()
 	if c.stopped {
@@ -52,7 +66,7 @@ func (c *Client) startRefresh(fresh bool) (*flight, error) {
 	}
 	switch {
 	case c.flight == nil:
-		f := &flight{done: make(chan struct{})}
+		f := &flight{done: make(chan struct{}), steady: steady}
 		c.flight = f
 		c.goroutines.Go(func() { c.runRefresh(f) })
 		return f, nil
@@ -69,7 +83,11 @@ func (c *Client) startRefresh(fresh bool) (*flight, error) {
 func (c *Client) runRefresh(f *flight) {
 	ctx, cancel := context.WithTimeout(c.lifetime, refreshTimeout)
 	defer cancel()
-	f.topo, _, f.err = c.fetchTopology(ctx, c.refreshAddrs())
+	atOnce := askAtOnce
+	if f.steady {
+		atOnce = 1
+	}
+	f.topo, _, f.err = c.fetchTopology(ctx, c.refreshAddrs(), atOnce)
 	if f.err == nil {
 		c.install(f.topo)
 	}
@@ -101,11 +119,12 @@ func (c *Client) triggerRefresh() {
 }
 
 // refreshLoop serves triggerRefresh, at most once per minRefreshInterval,
-// refreshes every suspectInterval while some node is suspect, and (with
+// refreshes every suspectInterval while some node is suspect, (with
 // ReadReplicas) every loadingPollInterval while the table left out a loading
-// replica, until the Client closes. Whether to poll is decided after each
-// refresh the loop runs; a table installed by Refresh is looked at after the
-// next one.
+// replica, and otherwise checks the topology once per refresh interval
+// (jittered, see jittered), until the Client closes. Whether to poll, and
+// how soon, is decided after each refresh the loop runs; a table installed
+// by Refresh is looked at after the next one.
 func (c *Client) refreshLoop() {
 	timer := time.NewTimer(minRefreshInterval)
 	defer timer.Stop()
@@ -119,6 +138,7 @@ func (c *Client) refreshLoop() {
 	}
 	for {
 		var poll <-chan time.Time
+		steady := false
 		switch {
 		case c.hasSuspects():
 			timer.Reset(suspectInterval)
@@ -126,14 +146,19 @@ func (c *Client) refreshLoop() {
 		case c.opts.ReadReplicas && c.table.Load().loadingReplicas:
 			timer.Reset(loadingPollInterval)
 			poll = timer.C
+		case c.refreshEvery > 0:
+			timer.Reset(jittered(c.refreshEvery))
+			poll = timer.C
+			steady = true
 		}
 		select {
 		case <-c.refreshKick:
+			steady = false
 		case <-poll:
 		case <-c.lifetime.Done():
 			return
 		}
-		f, err := c.startRefresh(false)
+		f, err := c.startRefresh(false, steady)
 		if err != nil {
 			return
 		}

@@ -59,10 +59,10 @@ func (c *Client) askTopology(ctx context.Context, n *node) (*slots.Topology, err
 	return topo, nil
 }
 
-// fetchTopology asks the given addresses, askAtOnce at a time, and returns
+// fetchTopology asks the given addresses, atOnce at a time, and returns
 // the first good answer and the node that gave it. It waits for every
 // question it started before returning.
-func (c *Client) fetchTopology(ctx context.Context, addrs []string) (*slots.Topology, *node, error) {
+func (c *Client) fetchTopology(ctx context.Context, addrs []string, atOnce int) (*slots.Topology, *node, error) {
 	type answer struct {
 		topo *slots.Topology
 		n    *node
@@ -70,7 +70,7 @@ func (c *Client) fetchTopology(ctx context.Context, addrs []string) (*slots.Topo
 	}
 	var errs []error
 	for len(addrs) > 0 {
-		wave := addrs[:min(askAtOnce, len(addrs))]
+		wave := addrs[:min(atOnce, len(addrs))]
 		addrs = addrs[len(wave):]
 		waveCtx, cancel := context.WithCancel(ctx)
 		answers := make(chan answer, len(wave))
