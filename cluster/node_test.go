@@ -1,7 +1,9 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,4 +239,66 @@ func TestMovedDuringInstallGetsALiveNode(t *testing.T) {
 	v, err := routed.get(ctx)
 	require.NoError(t, err, "the routed node can be used")
 	require.NotNil(t, v)
+}
+
+// TestSilentNodeClosedThenReplaced covers what happens after conn's
+// liveness closes a connection that went silent: the node's connection is
+// down, the client suspects it, reads the topology, and calls to its slots
+// go to the node that took them over, while calls to other nodes never
+// notice. Here the fake node stops answering and then its connections are
+// closed (as the liveness check would) and it refuses new ones; the
+// topology then gives its slots to the other master.
+func TestSilentNodeClosedThenReplaced(t *testing.T) {
+	fc := newFakeCluster(t, 2)
+	a, b := fc.addrs()[0], fc.addrs()[1]
+	fc.setTopology(
+		fakeShard{master: a, ranges: [][2]int{{0, 8191}}},
+		fakeShard{master: b, ranges: [][2]int{{8192, 16383}}},
+	)
+	var silent atomic.Bool
+	fc.onCommand(b, func(c *fakeserver.Conn, cmd []string) bool {
+		if !silent.Load() {
+			return false
+		}
+		<-c.Done()
+		return true
+	})
+	c := fc.client(nil)
+	ctx := testContext(t, 20*time.Second)
+	aKey, bKey := keyForSlot("k", 100), keyForSlot("k", 12000)
+	_, err := c.Do(ctx, "GET", bKey)
+	require.NoError(t, err)
+
+	silent.Store(true)
+	inFlight := make(chan error, 1)
+	go func() {
+		_, err := c.Do(ctx, "GET", bKey)
+		inFlight <- err
+	}()
+	require.Eventually(t, func() bool { return fc.nodes[b].gets.Load() == 1 && len(inFlight) == 0 }, 5*time.Second, time.Millisecond)
+	v, err := c.Do(ctx, "GET", aKey)
+	require.NoError(t, err, "another node's calls are unaffected")
+	s, _ := v.Text()
+	require.Equal(t, a, s)
+
+	fc.setTopology(fakeShard{master: a, ranges: [][2]int{{0, 16383}}})
+	closedAt := time.Now()
+	require.NoError(t, fc.nodes[b].server.Close()) // the liveness close, and b is gone
+	err = <-inFlight
+	require.ErrorIs(t, err, conn.ErrClosed, "the call written to the silent node fails with its connection")
+
+	var resumed time.Duration
+	require.Eventually(t, func() bool {
+		call, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		v, err := c.Do(call, "GET", bKey)
+		s, _ := v.Text()
+		if err != nil || s != a {
+			return false
+		}
+		resumed = time.Since(closedAt)
+		return true
+	}, 10*time.Second, time.Millisecond)
+	t.Logf("calls to the lost node's slots succeeded again %v after its connection closed", resumed.Round(time.Millisecond))
+	assert.Less(t, resumed, time.Second)
 }
