@@ -142,6 +142,7 @@ func (c *Client) loadCommands(ctx context.Context, n *node) error {
 	if err != nil {
 		return fmt.Errorf("cluster: COMMAND on %s: %w", n.addr, err)
 	}
+	addBuiltinTips(commands)
 	c.commands = newCommandTable(commands)
 	return nil
 }

@@ -126,3 +126,22 @@ func anyLive(list []slots.Node) bool {
 	}
 	return false
 }
+
+// masters returns the master of every shard that serves slots.
+func (t *routeTable) masters() []*node {
+	list := make([]*node, len(t.shards))
+	for i, s := range t.shards {
+		list[i] = s.master
+	}
+	return list
+}
+
+// allNodes returns every master that serves slots, then the online
+// replicas of each.
+func (t *routeTable) allNodes() []*node {
+	list := t.masters()
+	for _, s := range t.shards {
+		list = append(list, s.replicas...)
+	}
+	return list
+}
