@@ -45,7 +45,8 @@
 //     FUNCTION KILL (the first success), FUNCTION LOAD, DELETE, FLUSH and
 //     RESTORE, MEMORY PURGE (all succeeded), INFO, MEMORY STATS, MEMORY
 //     DOCTOR, MEMORY MALLOC-STATS and FUNCTION STATS (special: see below);
-//   - all_nodes, to every master and online replica: SCRIPT LOAD and SCRIPT
+//   - all_nodes, to every master and every replica not reported failed
+//     (Redis 7.0 calls a fresh replica loading): SCRIPT LOAD and SCRIPT
 //     FLUSH, CONFIG SET, SLOWLOG RESET and LATENCY RESET (all succeeded),
 //     SLOWLOG LEN (summed), SLOWLOG GET (concatenated), the other LATENCY
 //     subcommands (special);
@@ -72,6 +73,14 @@
 // (not PING, which stays a call to one master). In DoMulti, a command that
 // fans out runs on its own, beside the batch; inside MULTI ... EXEC
 // nothing fans out.
+//
+// # Reaching nodes
+//
+// Masters, Replicas and Nodes list the nodes of the topology with their
+// addresses, roles, health and slot ranges; Node.Do and Node.DoMulti send
+// commands to one of them, following no redirect. ForEachMaster and
+// ForEachNode run a function for every master (or every node) at once and
+// join the errors, each naming its node.
 //
 // # Redirects and failures
 //

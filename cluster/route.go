@@ -10,7 +10,8 @@ import (
 // may serve reads.
 type shard struct {
 	master   *node
-	replicas []*node
+	replicas []*node // online: they serve reads
+	loading  []*node // reported loading: no reads, but all_nodes commands reach them
 }
 
 // routeTable is an immutable snapshot of the routing: the Client holds it
@@ -56,6 +57,7 @@ func newRouteTable(topo *slots.Topology, ns *nodeSet) *routeTable {
 				sh.replicas = append(sh.replicas, rn)
 			case r.Health == slots.HealthLoading:
 				t.loadingReplicas = true
+				sh.loading = append(sh.loading, ns.get(r.Addr))
 			}
 		}
 		t.shards = append(t.shards, sh)
@@ -94,6 +96,9 @@ func (t *routeTable) addrs() map[string]bool {
 	for _, s := range t.shards {
 		m[s.master.addr] = true
 		for _, r := range s.replicas {
+			m[r.addr] = true
+		}
+		for _, r := range s.loading {
 			m[r.addr] = true
 		}
 	}
@@ -136,12 +141,15 @@ func (t *routeTable) masters() []*node {
 	return list
 }
 
-// allNodes returns every master that serves slots, then the online
-// replicas of each.
+// allNodes returns every master that serves slots, then the replicas of
+// each that aren't reported failed (loading ones included: Redis 7.0
+// reports a fresh replica as loading until gossip brings its replication
+// offset, though it serves commands).
 func (t *routeTable) allNodes() []*node {
 	list := t.masters()
 	for _, s := range t.shards {
 		list = append(list, s.replicas...)
+		list = append(list, s.loading...)
 	}
 	return list
 }
