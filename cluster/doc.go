@@ -74,6 +74,13 @@
 // fans out runs on its own, beside the batch; inside MULTI ... EXEC
 // nothing fans out.
 //
+// # Scanning the keyspace
+//
+// Scan is an iterator (iter.Seq2) over the keys of every master, with
+// SCAN's MATCH, COUNT and TYPE. It survives failovers and slot migrations
+// that finish while it runs (it scans again what moved), so a key that
+// exists throughout is yielded at least once; it may yield a key twice.
+//
 // # Reaching nodes
 //
 // Masters, Replicas and Nodes list the nodes of the topology with their
