@@ -124,7 +124,10 @@
 // ASKING after ASK, after a backoff for TRYAGAIN) only when the node refused
 // it without running it, which EXEC says by answering the redirect itself or
 // EXECABORT after a queued command got one. Never send MULTI, EXEC or WATCH
-// with Do: node connections are shared by every goroutine.
+// with Do: node connections are shared by every goroutine. For WATCH,
+// Dedicated runs a function on a connection of its own to the master of a
+// key's slot; a MOVED inside it is returned as an error wrapping
+// ErrSlotMoved, never followed, and the caller retries.
 //
 // # Lifecycle
 //
