@@ -137,7 +137,7 @@ func BenchmarkGetOneNode(b *testing.B) {
 // node keeps (node.acquire and node.release), with every goroutine on one
 // node: the worst case for its shared counter.
 func BenchmarkAcquireRelease(b *testing.B) {
-	n := newNode("bench", nil)
+	n := (&nodeSet{}).newNode("bench")
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

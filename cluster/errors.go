@@ -127,12 +127,12 @@ func namedCause(n *node, err error) error {
 }
 
 // failedNodeError is the error of a call to the slots of a master that the
-// cluster reports failed (CLUSTER SHARDS health "failed") while no replica
-// has taken its slots over: the call was not sent.
+// cluster reports failed (CLUSTER SHARDS health "failed") and that has no
+// live replica to take its slots over: the call was not sent.
 type failedNodeError struct {
 	addr string
 }
 
 func (e *failedNodeError) Error() string {
-	return "cluster: node " + e.addr + " is reported failed by the cluster and no replica has taken over its slots; call not sent"
+	return "cluster: node " + e.addr + " is reported failed by the cluster and has no live replica to take over its slots; call not sent"
 }

@@ -118,6 +118,19 @@ func TestFailedMasterFailsFast(t *testing.T) {
 	s, _ := replies[0].Text()
 	assert.Equal(t, up, s)
 
+	// A failed master with a live replica is waited for: a failover is
+	// coming.
+	fc.setTopology(
+		fakeShard{master: up, ranges: [][2]int{{0, 8191}}},
+		fakeShard{master: failed, health: "failed", ranges: [][2]int{{8192, 16383}}, replicas: []string{deadAddr(t)}},
+	)
+	_, err = c.Refresh(ctx)
+	require.NoError(t, err)
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	_, err = c.Do(short, "GET", failedKey)
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded, "waited for the failover")
+
 	// Once the topology reports the shard's slots on a live master, calls
 	// go there: the failed master made the client poll the topology.
 	fc.setTopology(fakeShard{master: up, ranges: [][2]int{{0, 16383}}})
