@@ -236,7 +236,7 @@ func TestSyncFailedUnsubscribeIsFinished(t *testing.T) {
 		release := make(chan struct{})
 		var lost atomic.Bool
 		f.setHook(func(c *fakeserver.Conn, cmd []string) bool {
-			if cmd[0] == "UNSUBSCRIBE" && lost.CompareAndSwap(false, true) {
+			if cmd[0] == "UNSUBSCRIBE" && len(cmd) == 2 && cmd[1] == "x" && lost.CompareAndSwap(false, true) {
 				<-release
 				return true // this one never took effect
 			}
