@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/respwire/respwire/conn"
+	"github.com/respwire/respwire/internal/backoff"
 	"github.com/respwire/respwire/resp"
 	"github.com/respwire/respwire/slots"
 )
@@ -314,7 +315,7 @@ func groupBySlot(addr string, keys []subKey) []group {
 // reroutePause waits a little before routing again, and re-reads a cluster's
 // topology, since a redirect or a lost node means it changed.
 func (s *Subscriber) reroutePause(ctx context.Context, attempt int) error {
-	if err := s.sleep(ctx, backoff(attempt)); err != nil {
+	if err := s.sleep(ctx, retryBackoff.Delay(attempt)); err != nil {
 		return err
 	}
 	if s.cluster == nil {
@@ -401,11 +402,6 @@ func isRedirect(err error) bool {
 	return false
 }
 
-// backoff is the pause before retry number attempt: 10ms doubling to 1s.
-func backoff(attempt int) time.Duration {
-	d := 10 * time.Millisecond
-	for i := 1; i < attempt && d < time.Second; i++ {
-		d *= 2
-	}
-	return min(d, time.Second)
-}
+// retryBackoff paces the routes again of one call and the repair worker's
+// rounds: 10 ms doubling to 1 s, with jitter.
+var retryBackoff = backoff.Policy{Min: 10 * time.Millisecond, Max: time.Second}

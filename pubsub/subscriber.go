@@ -28,11 +28,12 @@ type Subscriber struct {
 	delivery       sync.RWMutex // readers hand messages over; Close takes it to close messages
 	messagesClosed bool         // guarded by delivery
 
-	done chan struct{}   // closed when Close starts
-	life context.Context // ends when Close starts: bounds dials and repairs
-	stop context.CancelFunc
-	wake chan struct{}  // tells the repair worker there is work
-	wg   sync.WaitGroup // the repair worker and one watcher per connection
+	done   chan struct{}   // closed when Close starts
+	closed chan struct{}   // closed when Close has finished: Done
+	life   context.Context // ends when Close starts: bounds dials and repairs
+	stop   context.CancelFunc
+	wake   chan struct{}  // tells the repair worker there is work
+	wg     sync.WaitGroup // the repair worker and one watcher per connection
 
 	mu         sync.Mutex
 	closing    bool
@@ -97,6 +98,7 @@ func newSubscriber(opts conn.Options, o *Options) (*Subscriber, error) {
 		options:  options,
 		messages: make(chan Message, options.MessageBuffer),
 		done:     make(chan struct{}),
+		closed:   make(chan struct{}),
 		life:     life,
 		stop:     stop,
 		wake:     make(chan struct{}, 1),
@@ -215,5 +217,12 @@ func (s *Subscriber) Close() error {
 	s.messagesClosed = true
 	close(s.messages)
 	s.delivery.Unlock()
+	close(s.closed)
 	return nil
 }
+
+// Done is closed once the Subscriber is closed: Close has closed every
+// connection, its goroutines have exited and Messages() is closed. As for
+// conn.Conn.Done, only Close ends a Subscriber: a lost connection is
+// redialled.
+func (s *Subscriber) Done() <-chan struct{} { return s.closed }
