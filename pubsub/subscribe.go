@@ -44,13 +44,18 @@ func (s *Subscriber) subscribe(ctx context.Context, sp space, names []string, mo
 	for _, name := range names {
 		pending = append(pending, subKey{space: sp, name: name})
 	}
+	cmd := spaceCommands[sp].subscribe
 	var added []subKey
+	var why error // why keys were routed again, last time
 	for attempt := 0; len(pending) > 0; attempt++ {
 		var err error
 		if attempt == maxAttempts {
-			err = fmt.Errorf("pubsub: %s: still redirected after %d attempts", spaceCommands[sp].subscribe, maxAttempts)
+			err = fmt.Errorf("pubsub: %s: still routed again after %d attempts: %w", cmd, maxAttempts, why)
 		} else if attempt > 0 {
 			err = s.reroutePause(ctx, attempt)
+			if err != nil && !errors.Is(err, ErrClosed) {
+				err = fmt.Errorf("pubsub: %s: %w (while routing again after: %w)", cmd, err, why)
+			}
 		}
 		var groups []group
 		if err == nil {
@@ -59,12 +64,15 @@ func (s *Subscriber) subscribe(ctx context.Context, sp space, names []string, mo
 		results := make([]groupResult, len(groups))
 		inParallel(len(groups), func(i int) {
 			r := &results[i]
-			r.retry, r.added, r.err = s.subscribeGroup(ctx, sp, groups[i], mode)
+			r.retry, r.added, r.why, r.err = s.subscribeGroup(ctx, sp, groups[i], mode)
 		})
 		var again []subKey
 		for _, r := range results {
 			added = append(added, r.added...)
 			again = append(again, r.retry...)
+			if r.why != nil {
+				why = r.why
+			}
 			if err == nil {
 				err = r.err
 			}
@@ -81,12 +89,12 @@ func (s *Subscriber) subscribe(ctx context.Context, sp space, names []string, mo
 
 // subscribeGroup sends one subscribe command for g. It returns the keys to
 // route again (redirected, or their connection went away, or the call
-// failed), and the keys it newly made wanted.
-func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode attachMode) (retry, added []subKey, err error) {
+// failed) and why, and the keys it newly made wanted.
+func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode attachMode) (retry, added []subKey, why, err error) {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
-		return nil, nil, ErrClosed
+		return nil, nil, nil, ErrClosed
 	}
 	l, created := s.linkLocked(sp, g.addr)
 	send, added, closeNow := s.attachLocked(l, g.keys, mode)
@@ -99,7 +107,7 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 	s.mu.Unlock()
 	s.retire(ctx, closeNow)
 	if len(send) == 0 {
-		return nil, added, nil
+		return nil, added, nil, nil
 	}
 
 	c, err := l.wait(ctx)
@@ -112,7 +120,7 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 			s.mu.Lock()
 			s.liveLocked(l, send, time.Now())
 			s.mu.Unlock()
-			return nil, added, nil
+			return nil, added, nil, nil
 		}
 	}
 	// Given up while the command may be on its way: the server may confirm
@@ -135,13 +143,13 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 	}
 	switch {
 	case closing:
-		return send, added, ErrClosed
+		return send, added, nil, ErrClosed
 	case isRedirect(err) || errors.Is(err, conn.ErrClosed) || (dialFailed && s.cluster != nil):
 		// The slot lives elsewhere now, the connection was lost or
 		// retired under us, or a node failed: route these keys again.
-		return send, added, nil
+		return send, added, err, nil
 	default:
-		return send, added, fmt.Errorf("pubsub: %s: %w", spaceCommands[sp].subscribe, err)
+		return send, added, nil, fmt.Errorf("pubsub: %s: %w", spaceCommands[sp].subscribe, err)
 	}
 }
 
@@ -219,7 +227,7 @@ func (s *Subscriber) unsubscribe(ctx context.Context, sp space, names []string) 
 // groupResult is what subscribeGroup returned for one group.
 type groupResult struct {
 	retry, added []subKey
-	err          error
+	why, err     error
 }
 
 // maxParallel bounds the commands one call has in flight at once: groups of
