@@ -43,6 +43,7 @@ type Subscriber struct {
 	strays     []stray              // subscribed without being wanted: the repair worker's job
 	toRetire   []*conn.Conn         // detached on a reader goroutine: the repair worker retires them
 	lost       map[subKey]lostSince // wanted, and not live since then: a Gap is due once they are
+	tentative  map[subKey]int       // wanted by calls in flight only: how many claim each
 	gaps       []*Gap               // for the repair worker to deliver, in order
 	global     *link                // channels and patterns
 	globalTurn int                  // which node of a cluster the next global link goes to
@@ -93,19 +94,20 @@ func newSubscriber(opts conn.Options, o *Options) (*Subscriber, error) {
 	opts.OnPush = nil
 	life, stop := context.WithCancel(context.Background())
 	s := &Subscriber{
-		opts:     opts,
-		dialConn: conn.Dial,
-		options:  options,
-		messages: make(chan Message, options.MessageBuffer),
-		done:     make(chan struct{}),
-		closed:   make(chan struct{}),
-		life:     life,
-		stop:     stop,
-		wake:     make(chan struct{}, 1),
-		want:     make(map[subKey]*link),
-		orphans:  make(map[subKey]struct{}),
-		lost:     make(map[subKey]lostSince),
-		nodes:    make(map[string]*link),
+		opts:      opts,
+		dialConn:  conn.Dial,
+		options:   options,
+		messages:  make(chan Message, options.MessageBuffer),
+		done:      make(chan struct{}),
+		closed:    make(chan struct{}),
+		life:      life,
+		stop:      stop,
+		wake:      make(chan struct{}, 1),
+		want:      make(map[subKey]*link),
+		orphans:   make(map[subKey]struct{}),
+		lost:      make(map[subKey]lostSince),
+		tentative: make(map[subKey]int),
+		nodes:     make(map[string]*link),
 	}
 	s.wg.Add(1)
 	go s.repairLoop()
