@@ -68,8 +68,9 @@
 // # Failed calls
 //
 // A subscribe that returns nil leaves its names subscribed. One that returns
-// an error leaves the names it added unsubscribed, even those a server
-// confirmed before the error: none of their messages is delivered after the
+// an error leaves the names it added unsubscribed (unless a call subscribing
+// them at the same time succeeds), even those a server confirmed before the
+// error: none of their messages is delivered after the
 // call returned, and the Subscriber unsubscribes them on the servers by
 // itself, soon after. An unsubscribe that returns an error leaves its names
 // unsubscribed all the same, and the Subscriber finishes it on the server.

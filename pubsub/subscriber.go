@@ -119,8 +119,8 @@ func newSubscriber(opts conn.Options, o *Options) (*Subscriber, error) {
 //
 // A subscribe that returns nil leaves every name subscribed. One that
 // returns an error (its context ended, a server refused, Close) leaves the
-// names it added unsubscribed, even those a server confirmed before the
-// error: no message of them is handed to Messages() after it returned (some
+// names it added unsubscribed (unless another call subscribing them at the
+// same time succeeds), even those a server confirmed before the error: no message of them is handed to Messages() after it returned (some
 // may be there from before), and the Subscriber unsubscribes them on its
 // own, soon after, wherever a server took them. Names subscribed before the
 // call stay subscribed. Subscribing a name twice is the same as once. The
