@@ -29,7 +29,9 @@ type SentinelOptions struct {
 	// silent master takes to be seen down. 0 means DefaultDownAfter.
 	DownAfter time.Duration
 	// FailoverTimeout is the sentinels' failover-timeout. 0 means
-	// DefaultFailoverTimeout.
+	// DefaultFailoverTimeout. A sentinel that started or voted for a
+	// failover does not start another for twice this long, so after a split
+	// vote a killed master is replaced that much later.
 	FailoverTimeout time.Duration
 }
 
@@ -37,7 +39,7 @@ type SentinelOptions struct {
 // master is replaced within a few seconds.
 const (
 	DefaultDownAfter       = time.Second
-	DefaultFailoverTimeout = 5 * time.Second
+	DefaultFailoverTimeout = 3 * time.Second
 )
 
 // TestSentinel is a Sentinel-managed deployment: a master and two replicas
