@@ -78,6 +78,8 @@
 // Reset, in a Cleanup, restarts killed sentinels and nodes (a killed master
 // as a replica) and waits for the deployment to be healthy again. The
 // sentinels are Nodes: Kill, Pause and Restart work on them too.
+// SentinelOptions add passwords (the nodes' and the sentinels' own) and TLS
+// for every connection, replication and the sentinels' included.
 //
 // # Faults
 //
