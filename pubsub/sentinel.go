@@ -19,7 +19,7 @@ func NewSentinel(ctx context.Context, c *sentinel.Client) (*Subscriber, error) {
 	if c == nil {
 		return nil, errors.New("pubsub: NewSentinel: nil sentinel client")
 	}
-	s, err := newSubscriber(c.ConnOptions())
+	s, err := newSubscriber(c.ConnOptions(), nil)
 	if err != nil {
 		return nil, err
 	}
