@@ -64,6 +64,9 @@ func (c *Client) DoMultiCache(ctx context.Context, ttl time.Duration, cmds ...[]
 	return c.master.DoMultiCache(ctx, ttl, cmds...)
 }
 
+// CacheStats returns the counters of the master's client-side cache.
+func (c *Client) CacheStats() conn.CacheStats { return c.master.CacheStats() }
+
 // checkAll is check for a batch: the call's error and every reply's.
 func (c *Client) checkAll(vs []resp.Value, err error) {
 	c.check(err)

@@ -45,6 +45,7 @@ func TestUniversalAcrossFailover(t *testing.T) {
 		}
 	}
 	app("before")
+	require.Positive(t, c.CacheStats().Entries, "DoCache cached nothing")
 	old := c.MasterAddr()
 	moved := clientSwitches(c)
 	_, err := s.Failover(ctx)
