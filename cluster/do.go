@@ -116,6 +116,7 @@ type attempt struct {
 	asking    bool  // send ASKING first (an ASK redirect)
 	redirects int
 	retries   int
+	cause     error // why the latest retry was needed, naming the node when one was tried
 }
 
 // connFor returns the connection to a's target, which it first takes from
@@ -175,7 +176,7 @@ func (c *Client) follow(ctx context.Context, a *attempt, args []string, v resp.V
 		}
 		if wait {
 			if stop := c.backoff(ctx, a.retries); stop != nil {
-				return v, withCause(stop, err)
+				return v, withCause(stop, a.cause)
 			}
 		}
 		v, err = c.send(ctx, a, args)
@@ -194,10 +195,10 @@ func (c *Client) next(a *attempt, err error) (wait bool, stop error) {
 		// A node that doesn't answer in time may be dead: a call to a
 		// node whose connection is being redialled just waits.
 		c.suspect(a.target)
-		return false, failedOn(a.target, err)
+		return false, withCause(failedOn(a.target, err), a.cause)
 	}
 	if errors.Is(err, context.Canceled) {
-		return false, failedOn(a.target, err)
+		return false, withCause(failedOn(a.target, err), a.cause)
 	}
 	var fe *failedNodeError
 	if errors.As(err, &fe) {
@@ -218,7 +219,7 @@ func (c *Client) next(a *attempt, err error) (wait bool, stop error) {
 	}
 	// The command never left: it is safe to send it again.
 	c.suspect(a.target)
-	return c.retry(a, err)
+	return c.retry(a, namedCause(a.target, err))
 }
 
 // retry counts one more retry of a, to be routed afresh by the table.
@@ -226,6 +227,7 @@ func (c *Client) retry(a *attempt, cause error) (wait bool, stop error) {
 	if a.retries++; a.retries > maxRetries {
 		return false, fmt.Errorf("cluster: gave up after %d retries: %w", maxRetries, cause)
 	}
+	a.cause = cause
 	a.target, a.asking = nil, false
 	return true, nil
 }

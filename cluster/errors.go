@@ -114,6 +114,18 @@ func failedOn(n *node, err error) error {
 	return &callError{addr: n.addr, state: "failed", err: err}
 }
 
+// namedCause returns err, an unsent failure on n that a retry will follow,
+// naming n and what its connection is doing, unless it already names a node.
+func namedCause(n *node, err error) error {
+	var ne *nodeError
+	var ce *callError
+	var fe *failedNodeError
+	if n == nil || errors.As(err, &ne) || errors.As(err, &ce) || errors.As(err, &fe) {
+		return err
+	}
+	return &callError{addr: n.addr, state: n.describe(), err: err}
+}
+
 // failedNodeError is the error of a call to the slots of a master that the
 // cluster reports failed (CLUSTER SHARDS health "failed") while no replica
 // has taken its slots over: the call was not sent.

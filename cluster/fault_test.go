@@ -47,7 +47,7 @@ func (r *loadResult) fail(err error) {
 		r.byKind = make(map[string]int)
 	}
 	r.byKind[kind]++
-	if len(r.firstErrs) < 3 {
+	if len(r.firstErrs) < 3 || (kind == "other" && len(r.firstErrs) < 6) {
 		r.firstErrs = append(r.firstErrs, err)
 	}
 	r.mu.Unlock()

@@ -150,7 +150,7 @@ func (c *Client) doUnits(ctx context.Context, cmds [][]string, units []unit) ([]
 			}
 			if wait {
 				retries = max(retries, u.retries)
-				lastCause = errs[i]
+				lastCause = u.cause
 			}
 			clear(replies[u.first : u.first+u.n])
 			errs[i] = nil

@@ -37,9 +37,11 @@ func newRouteTable(topo *slots.Topology, ns *nodeSet) *routeTable {
 			continue
 		}
 		sh := &shard{master: ns.get(s.Master.Addr)}
-		// A failed master still holding slots: no replica took over (there
-		// is none, or none could). Its calls fail at once (see clientOf).
-		sh.master.reportedFailed.Store(s.Master.Health == slots.HealthFailed)
+		// A failed master still holding slots with no replica left that
+		// could take over (none, or only failed ones): its calls fail at
+		// once (see clientOf). While a live replica remains, a failover may
+		// be under way, and calls wait for it as for any lost node.
+		sh.master.reportedFailed.Store(s.Master.Health == slots.HealthFailed && !canTakeOver(s.Replicas))
 		for _, r := range s.Replicas {
 			// Only online replicas serve reads. A loading one may not hold
 			// the master's data yet (Redis 7.0 reports a replica as loading
@@ -113,4 +115,15 @@ func (t *routeTable) pick(slot int, toReplica bool) *node {
 		return s.replicas[rand.IntN(len(s.replicas))]
 	}
 	return s.master
+}
+
+// canTakeOver reports whether any of a shard's replicas could still be
+// promoted: one that the cluster does not report failed.
+func canTakeOver(replicas []slots.Node) bool {
+	for _, r := range replicas {
+		if r.Addr != "" && r.Health != slots.HealthFailed {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package conn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -12,10 +13,15 @@ import (
 )
 
 // Redial backoff: the first redial is immediate, later ones wait from
-// minBackoff doubling up to maxBackoff, each with random jitter.
+// minBackoff doubling up to maxBackoff, each with random jitter. After a
+// handshake the server refused (WRONGPASS, NOPERM: see refusedBackoff),
+// which the next attempt will most likely meet again, from
+// minRefusedBackoff doubling up to maxRefusedBackoff.
 const (
-	minBackoff = 10 * time.Millisecond
-	maxBackoff = time.Second
+	minBackoff        = 10 * time.Millisecond
+	maxBackoff        = time.Second
+	minRefusedBackoff = 500 * time.Millisecond
+	maxRefusedBackoff = 10 * time.Second
 
 	// defaultDialTimeout bounds one dial and handshake of a Client when
 	// Options.DialTimeout is zero, so that a server that accepts and then
@@ -36,6 +42,14 @@ const (
 // the error (it wraps ErrClosed) and decides, since only the caller knows
 // whether the command is safe to repeat.
 //
+// While the server can't be reached, calls don't wait for it: a call that
+// meets a dead Conn waits for the redial under way (at most about
+// DialTimeout) and, when that fails, returns an error that wraps the dial's
+// (a refused connection, a timeout, or the server's own *resp.Error such as
+// WRONGPASS, never the password) and satisfies SafeToRetry. So does every
+// call made until a redial succeeds, whatever its context. Dedicated and
+// blocking commands fail the same way then.
+//
 // Commands that change the state of their connection (WATCH, MULTI, SELECT,
 // CLIENT REPLY, MONITOR, HELLO, ...: see ErrSharedState) are refused by Do
 // and DoMulti, unsent, since the shared Conn is everyone's: use DoMulti for
@@ -52,7 +66,8 @@ type Client struct {
 	cache   *clientCache // client-side caching; see cache_client.go
 
 	mu       sync.Mutex
-	replaced chan struct{} // closed when current changes or the Client closes
+	replaced chan struct{} // closed when current changes, a redial fails, or the Client closes
+	dialErr  error         // why the latest redial failed; nil again once one succeeds
 
 	stopRedial context.CancelFunc // ends the redial goroutine and its dials
 	redialDone chan struct{}      // closed when the redial goroutine exits
@@ -201,16 +216,21 @@ func retryable(err error) bool {
 var errClientClosed error = &unsentError{cause: fmt.Errorf("conn: client closed: %w", ErrClosed)}
 
 // next waits until the shared Conn is no longer old and returns the new one.
+// When a redial has failed since old died, it returns at once an error
+// wrapping the dial's (see unreachable).
 func (c *Client) next(ctx context.Context, old *Conn) (*Conn, error) {
 	for {
 		c.mu.Lock()
-		replaced := c.replaced
+		replaced, dialErr := c.replaced, c.dialErr
 		c.mu.Unlock()
 		if State(c.state.Load()) != StateOpen {
 			return nil, errClientClosed
 		}
 		if cn := c.current.Load(); cn != old {
 			return cn, nil
+		}
+		if dialErr != nil {
+			return nil, unreachable(dialErr)
 		}
 		select {
 		case <-replaced:
@@ -239,6 +259,7 @@ func (c *Client) redialLoop(life context.Context) {
 }
 
 // redial dials until it succeeds or life ends: at once, then with backoff.
+// Each failure is told to the calls waiting for a Conn (see dialFailed).
 func (c *Client) redial(life context.Context) (*Conn, bool) {
 	var timer *time.Timer
 	defer func() {
@@ -246,9 +267,13 @@ func (c *Client) redial(life context.Context) (*Conn, bool) {
 			timer.Stop()
 		}
 	}()
+	var lastErr error
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			wait := redialBackoff.Delay(attempt)
+			if refused(lastErr) {
+				wait = refusedBackoff.Delay(attempt)
+			}
 			if timer == nil {
 				timer = time.NewTimer(wait)
 			} else {
@@ -267,6 +292,8 @@ func (c *Client) redial(life context.Context) (*Conn, bool) {
 		if life.Err() != nil {
 			return nil, false
 		}
+		lastErr = err
+		c.dialFailed(err)
 	}
 }
 
@@ -274,6 +301,36 @@ func (c *Client) redial(life context.Context) (*Conn, bool) {
 // 1) is between half of minBackoff doubled n-1 times (capped at maxBackoff)
 // and all of it, at random, so that many clients do not redial in step.
 var redialBackoff = backoff.Policy{Min: minBackoff, Max: maxBackoff}
+
+// refusedBackoff spaces the redials after a refused handshake (WRONGPASS,
+// NOPERM, ...): the same credentials will most likely be refused again, so
+// the server is asked far less often.
+var refusedBackoff = backoff.Policy{Min: minRefusedBackoff, Max: maxRefusedBackoff}
+
+// dialFailed records why a redial failed and wakes the calls waiting for a
+// Conn, which then fail with it (see next).
+func (c *Client) dialFailed(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dialErr = err
+	close(c.replaced)
+	c.replaced = make(chan struct{})
+}
+
+// unreachable is the error of a call made while the Client has no Conn
+// because the latest redial failed with err. The call was not sent, so it
+// satisfies SafeToRetry.
+func unreachable(err error) error {
+	return &unsentError{cause: fmt.Errorf("conn: no connection, the last dial failed: %w", err)}
+}
+
+// refused reports whether a dial failed because the server refused the
+// handshake (WRONGPASS, NOPERM, NOAUTH, ...) rather than for want of a
+// connection: the same credentials will most likely be refused again.
+func refused(err error) bool {
+	var serverErr *resp.Error
+	return err != nil && errors.As(err, &serverErr)
+}
 
 // install makes cn the shared Conn and wakes the calls waiting for one. It
 // closes cn instead if the Client is closing.
@@ -285,6 +342,7 @@ func (c *Client) install(cn *Conn) bool {
 		return false
 	}
 	c.current.Store(cn)
+	c.dialErr = nil
 	close(c.replaced)
 	c.replaced = make(chan struct{})
 	c.mu.Unlock()

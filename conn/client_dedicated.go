@@ -60,11 +60,23 @@ func resetDedicated(ctx context.Context, cn *Conn) bool {
 }
 
 // lend takes a Conn from the pool, or returns errClientClosed after Close.
+// While the shared Conn's redials fail, and when its own dial fails, it
+// returns an error wrapping the dial's (see unreachable).
 func (c *Client) lend(ctx context.Context) (*Conn, error) {
 	if State(c.state.Load()) != StateOpen {
 		return nil, errClientClosed
 	}
-	return c.pool.get(ctx)
+	c.mu.Lock()
+	dialErr := c.dialErr
+	c.mu.Unlock()
+	if dialErr != nil {
+		return nil, unreachable(dialErr)
+	}
+	cn, err := c.pool.get(ctx)
+	if err != nil && !SafeToRetry(err) {
+		return nil, unreachable(err)
+	}
+	return cn, err
 }
 
 // doBlocking runs a blocking command on a dedicated Conn.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/respwire/respwire/conn"
 	"github.com/respwire/respwire/internal/redistest"
@@ -81,4 +82,60 @@ func ExampleClient_Dedicated() {
 	balance, _ := v.Text()
 	fmt.Println(balance)
 	// Output: 7
+}
+
+// Credentials supplies the username and password at every dial, so a
+// rotated password (or a fresh IAM token) is used by the next connection
+// the Client makes, redials included.
+func ExampleOptions_credentials() {
+	ctx := context.Background()
+	server := redistest.Server()
+	if _, err := server.Do(ctx, "ACL", "SETUSER", "example-app", "on", ">first-secret", "~example:*", "+@all"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer server.Do(ctx, "ACL", "DELUSER", "example-app")
+
+	var mu sync.Mutex
+	secret := "first-secret" // where a secrets manager would put it
+	c, err := conn.NewClient(ctx, server.Addr, &conn.Options{
+		Credentials: func(ctx context.Context) (string, string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return "example-app", secret, nil
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+
+	v, err := c.Do(ctx, "ACL", "WHOAMI")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(v)
+
+	// Rotate: the new secret is accepted alongside the old, the provider
+	// hands it out, the old one is withdrawn. Live connections stay
+	// authenticated; new ones use the new secret.
+	if _, err := server.Do(ctx, "ACL", "SETUSER", "example-app", ">second-secret", "<first-secret"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	mu.Lock()
+	secret = "second-secret"
+	mu.Unlock()
+	err = c.Dedicated(ctx, func(cn *conn.Conn) error {
+		v, err := cn.Do(ctx, "ACL", "WHOAMI")
+		fmt.Println(v, "on a new connection")
+		return err
+	})
+	fmt.Println(err)
+	// Output:
+	// "example-app"
+	// "example-app" on a new connection
+	// <nil>
 }

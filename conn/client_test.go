@@ -101,8 +101,8 @@ func TestClientRedialsAfterClientKill(t *testing.T) {
 	}
 }
 
-// TestClientSurvivesServerRestart: calls made while the server is down wait
-// for it, within their context, and succeed once it is back.
+// TestClientSurvivesServerRestart: calls made while the server is down fail
+// with the dial's error, unsent, and calls succeed again once it is back.
 func TestClientSurvivesServerRestart(t *testing.T) {
 	node := redistest.NewNode(t, redistest.NodeOptions{})
 	c, ctx := newTestClient(t, node.Addr)
@@ -110,24 +110,12 @@ func TestClientSurvivesServerRestart(t *testing.T) {
 	require.NoError(t, node.Kill())
 	<-old.Done()
 
-	// While the server is down, a call with a short context gives up with
-	// the context's error.
-	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-	_, err := c.Do(short, "PING")
-	cancel()
-	require.ErrorIs(t, err, context.DeadlineExceeded)
+	_, err := c.Do(ctx, "PING")
+	requireDialRefused(t, err)
+	assert.True(t, SafeToRetry(err), "%v", err)
 
-	results := make(chan error, 8)
-	for range cap(results) {
-		go func() {
-			_, err := c.Do(ctx, "PING")
-			results <- err
-		}()
-	}
 	require.NoError(t, node.Restart(ctx))
-	for range cap(results) {
-		assert.NoError(t, <-results)
-	}
+	waitConnected(t, c)
 	v, err := c.Do(ctx, "PING")
 	require.NoError(t, err)
 	assert.Equal(t, "PONG", text(t, v))
@@ -436,6 +424,12 @@ func TestClientOnConnect(t *testing.T) {
 	_, err = server.Do(ctx, "CLIENT", "KILL", "ID", clientID(t, old))
 	require.NoError(t, err)
 	<-old.Done()
+	// Calls made while the failed redial is the latest fail with its error.
+	if _, err := c.Do(ctx, "PING"); err != nil {
+		assert.ErrorIs(t, err, errHook)
+		assert.True(t, SafeToRetry(err), "%v", err)
+	}
+	waitConnected(t, c)
 	assert.Equal(t, "onconnect-3", name(c.Do), "the redial after the failed one ran the hook")
 
 	require.NoError(t, c.Dedicated(ctx, func(cn *Conn) error {
@@ -449,6 +443,12 @@ func TestClientOnConnect(t *testing.T) {
 	_, err = NewClient(ctx, server.Addr, &Options{OnConnect: func(context.Context, *Conn) error { return errHook }})
 	require.ErrorIs(t, err, errHook)
 	assert.ErrorContains(t, err, "conn: OnConnect")
+}
+
+// waitConnected waits until c has a Conn again after losing one.
+func waitConnected(t *testing.T, c *Client) {
+	t.Helper()
+	require.Eventually(t, c.Connected, 20*time.Second, time.Millisecond, "the Client did not redial")
 }
 
 func infoField(info, name string) string {

@@ -82,8 +82,25 @@ func newConn(ctx context.Context, nc net.Conn, addr string, opts *Options) (*Con
 		nc.Close()
 		return nil, err
 	}
+	// The limits are for the callers' replies: the handshake's are the
+	// server's own, whatever the limits.
+	c.rd.SetMaxElements(opts.MaxReplyElements)
+	c.rd.SetMaxBulkLen(opts.MaxBulkLen)
 	c.start()
 	return c, nil
+}
+
+// credentials returns the username and password to authenticate with: from
+// opts.Credentials when set, else opts.Username and opts.Password.
+func credentials(ctx context.Context, addr string, opts *Options) (username, password string, err error) {
+	if opts.Credentials == nil {
+		return opts.Username, opts.Password, nil
+	}
+	username, password, err = opts.Credentials(ctx)
+	if err != nil {
+		return "", "", fmt.Errorf("conn: credentials for %s: %w", addr, err)
+	}
+	return username, password, nil
 }
 
 // handshake runs before the Conn's goroutines start, reading and writing the
@@ -110,18 +127,22 @@ func (c *Conn) handshake(ctx context.Context, opts *Options) (err error) {
 		c.nc.SetDeadline(time.Time{})
 	}()
 
+	username, password, err := credentials(ctx, c.addr, opts)
+	if err != nil {
+		return err
+	}
 	if opts.Protocol == 2 {
 		c.proto = 2
-		return c.handshake2(opts, true)
+		return c.handshake2(opts, username, password, true)
 	}
 	c.proto = 3
 	hello := []string{"HELLO", "3"}
-	if opts.Password != "" {
-		user := opts.Username
+	if password != "" {
+		user := username
 		if user == "" {
 			user = "default"
 		}
-		hello = append(hello, "AUTH", user, opts.Password)
+		hello = append(hello, "AUTH", user, password)
 	}
 	if opts.ClientName != "" {
 		hello = append(hello, "SETNAME", opts.ClientName)
@@ -148,7 +169,7 @@ func (c *Conn) handshake(ctx context.Context, opts *Options) (err error) {
 		// through unless the server wants a password first.
 		c.proto = 2
 		selected := len(replies) > 1 && replies[1].Err() == nil
-		return c.handshake2(opts, !selected)
+		return c.handshake2(opts, username, password, !selected)
 	}
 	for i, v := range replies[1:] {
 		if e := v.Err(); e != nil && i+1 != trackAt {
@@ -163,13 +184,13 @@ func (c *Conn) handshake(ctx context.Context, opts *Options) (err error) {
 
 // handshake2 authenticates, names and (when needSelect) selects in RESP2, for
 // a server that refused HELLO or when Options.Protocol is 2.
-func (c *Conn) handshake2(opts *Options, needSelect bool) error {
+func (c *Conn) handshake2(opts *Options, username, password string, needSelect bool) error {
 	var cmds [][]string
 	switch {
-	case opts.Password != "" && opts.Username != "":
-		cmds = append(cmds, []string{"AUTH", opts.Username, opts.Password})
-	case opts.Password != "":
-		cmds = append(cmds, []string{"AUTH", opts.Password})
+	case password != "" && username != "":
+		cmds = append(cmds, []string{"AUTH", username, password})
+	case password != "":
+		cmds = append(cmds, []string{"AUTH", password})
 	}
 	if opts.ClientName != "" {
 		cmds = append(cmds, []string{"CLIENT", "SETNAME", opts.ClientName})

@@ -14,6 +14,20 @@
 // NOPROTO) is spoken to in RESP2 instead: AUTH, CLIENT SETNAME and SELECT.
 // Options.Protocol = 2 asks for RESP2 from the start. A refused password is a
 // *resp.Error (WRONGPASS); the password never appears in an error.
+// Options.Credentials, when set, is asked for the username and password
+// before every handshake, so rotated passwords and short-lived tokens are
+// picked up by the next dial.
+//
+// # Unreachable servers and bad replies
+//
+// While a Client's server can't be reached (refused, black-holed, or
+// refusing its credentials), its calls fail within about DialTimeout with an
+// error that wraps the last dial's and satisfies SafeToRetry, whatever their
+// context; redials back off meanwhile, longer after a refused handshake. A
+// reply over Options.MaxReplyElements or MaxBulkLen, or one the codec
+// refuses although its framing is whole, fails only its own call (see
+// resp.SkippedError); the Conn stays in step and everyone else's replies
+// arrive as usual.
 //
 // # Pipelining
 //

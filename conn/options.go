@@ -13,8 +13,23 @@ import (
 // TCP, speaks RESP3 and authenticates as nobody.
 type Options struct {
 	// Username and Password authenticate the connection. With only a
-	// Password, the user is "default".
+	// Password, the user is "default". Credentials, when set, takes their
+	// place.
 	Username, Password string
+	// Credentials, when not nil, supplies the username and password at
+	// every dial, in place of Username and Password: for passwords that
+	// are rotated and for short-lived tokens (cloud IAM). Dial calls it
+	// before each handshake, so every Conn a Client dials asks it afresh:
+	// the first, every redial (those after a WRONGPASS included, so a
+	// rotated password is picked up by the next redial), the dedicated
+	// Conns, and through them every cluster node and pub/sub connection.
+	// It runs with the dial's context, within the dial's time limit, and
+	// may be called from many goroutines at once. An empty password means
+	// no authentication; an empty username with a password means
+	// "default". An error fails that dial, wrapped as "conn: credentials
+	// for <addr>: ...": it must not hold the secret itself. The password
+	// never appears in an error or a log.
+	Credentials func(ctx context.Context) (username, password string, err error)
 	// ClientName is set with the handshake (CLIENT SETNAME) when not empty.
 	ClientName string
 	// DB is selected with the handshake when not 0.
@@ -67,4 +82,22 @@ type Options struct {
 	// cacheStore, set by a Client with caching on, makes the handshake turn
 	// tracking on and the Conn hand invalidations to the store.
 	cacheStore *cache.Store
+
+	// MaxReplyElements bounds the elements of one reply, at every depth
+	// together (a map's keys and values both count), as
+	// resp.Reader.SetMaxElements does; 0 means resp.DefaultMaxElements
+	// (1<<24, about 16.8 million). MaxBulkLen bounds one bulk string, bulk
+	// error or verbatim string, as resp.Reader.SetMaxBulkLen does; 0 means
+	// resp.DefaultMaxBulkLen (512 MiB, the server's own proto-max-bulk-len).
+	// They apply to every reply after the handshake.
+	//
+	// A reply over either limit fails its own call only: the Conn reads it
+	// to its end without keeping it and the call gets an error wrapping
+	// resp.ErrTooLarge (a *resp.SkippedError), while every other caller's
+	// reply is delivered as usual. The same holds for a reply holding a
+	// scalar the codec refuses (see resp.SkippedError). A push frame over a
+	// limit, which answers no call, still closes the Conn, since dropping
+	// it would lose a message silently.
+	MaxReplyElements int
+	MaxBulkLen       int64
 }

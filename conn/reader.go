@@ -59,10 +59,7 @@ func (c *Conn) readLoop() {
 	var idle *time.Timer
 	for {
 		v, origin, err := c.readFrame()
-		if err == nil {
-			err = c.dispatch(v, origin)
-		}
-		if err != nil {
+		if err = c.dispatch(v, origin, err); err != nil {
 			c.closeWith(connectionLost(err))
 			break
 		}
@@ -90,8 +87,13 @@ func (c *Conn) readLoop() {
 }
 
 // dispatch hands one decoded frame, which began in socket read number origin
-// (see readFrame), to where it belongs.
-func (c *Conn) dispatch(v resp.Value, origin uint64) error {
+// (see readFrame), to where it belongs. When the read failed with readErr, it
+// hands the failure of a skipped reply to its request (see deliverSkipped)
+// and returns any other as the error that ends the Conn.
+func (c *Conn) dispatch(v resp.Value, origin uint64, readErr error) error {
+	if readErr != nil {
+		return c.deliverSkipped(readErr, origin)
+	}
 	if v.Kind() == resp.Push {
 		c.pushFrame(v)
 		return nil
@@ -99,15 +101,16 @@ func (c *Conn) dispatch(v resp.Value, origin uint64) error {
 	if c.proto == 2 && c.pushInRESP2(v) {
 		return nil
 	}
-	return c.deliver(v, origin)
+	return c.deliver(v, nil, origin)
 }
 
 // deliver gives v, which began in socket read number origin, to the oldest
-// written request. A reply that began in bytes read before that request's
-// command was written (origin <= r.sent) cannot be its reply: it answers
-// nothing, and taking it would hand every later caller the reply before its
-// own, so the stream is refused as out of step.
-func (c *Conn) deliver(v resp.Value, origin uint64) error {
+// written request; or, when failed is not nil, that failure in place of a
+// reply that was read and dropped. A reply that began in bytes read before
+// that request's command was written (origin <= r.sent) cannot be its reply:
+// it answers nothing, and taking it would hand every later caller the reply
+// before its own, so the stream is refused as out of step.
+func (c *Conn) deliver(v resp.Value, failed error, origin uint64) error {
 	c.mu.Lock()
 	if c.queue.len() == c.unwritten {
 		c.mu.Unlock()
@@ -118,7 +121,12 @@ func (c *Conn) deliver(v resp.Value, origin uint64) error {
 		c.mu.Unlock()
 		return fmt.Errorf("conn: a %v reply read before the oldest waiting command was written: %w", v.Kind(), resp.ErrProtocol)
 	}
-	complete := r.take(v)
+	var complete bool
+	if failed != nil {
+		complete = r.fail(failed)
+	} else {
+		complete = r.take(v)
+	}
 	if complete {
 		c.queue.pop()
 	}
@@ -208,10 +216,7 @@ func (c *Conn) readOwn(r *request) bool {
 	for r.state.Load() != requestAnswered {
 		read = true
 		v, origin, err := c.readFrame()
-		if err == nil {
-			err = c.dispatch(v, origin)
-		}
-		if err != nil {
+		if err = c.dispatch(v, origin, err); err != nil {
 			c.closeWith(connectionLost(err)) // answers r
 			break
 		}

@@ -42,6 +42,10 @@ func (r *Reader) readBulk(kind Kind, header []byte) (Value, error) {
 		return Value{kind: Null, shape: BulkString}, nil
 	case n < 0:
 		return Value{}, errorf("resp: negative " + kind.String() + " length " + strconv.FormatInt(n, 10))
+	case n > max(r.maxBulk, DefaultMaxBulkLen):
+		// Past what a server sends unless told otherwise: reading past
+		// it could mean waiting for terabytes, so the stream is given up.
+		return Value{}, r.bulkTooLarge(kind, n)
 	case n > r.maxBulk:
 		r.refuse(r.bulkTooLarge(kind, n))
 	case kind == Verbatim && n < 4:

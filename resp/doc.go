@@ -11,8 +11,16 @@
 // "resp: Int on bulk string". Aggregates expose their elements with Elems
 // (maps as keys and values alternating), and any attributes the server sent
 // before a value with Attrs. Every null, RESP3's "_" as well as RESP2's $-1
-// and *-1, has Kind Null. A server error reply is a value too: Err returns it
-// as *Error. String renders a value the way redis-cli does.
+// and *-1, has Kind Null, and every accessor called on one fails with an
+// error wrapping ErrNull, so a missing key is errors.Is(err, resp.ErrNull). A
+// server error reply is a value too: Err returns it as *Error. String renders
+// a value the way redis-cli does.
+//
+// Reply helpers turn whole replies into Go values: Bytes for a string reply,
+// Strings, Int64s and Float64s for arrays and sets, StringMap for a RESP3 map
+// or a RESP2 flat array of keys and values (HGETALL, CONFIG GET). They return
+// the server's *Error for an error reply, ErrNull for a null, and an error
+// wrapping ErrWrongKind, naming the element at fault, for any other shape.
 //
 // Values are built with NewBulkString, NewInt, NewArray, NewMap and friends,
 // for tests and for servers written with this package.

@@ -42,11 +42,12 @@ func ParseError(text string) *Error {
 }
 
 // SkippedError is what Read returns for one reply it read to its end but
-// could not keep: over SetMaxElements or SetMaxBulkLen by a declared length
-// or count, or holding a malformed scalar (a bad double, integer, boolean,
-// big number, null or verbatim string) whose line or body was whole. Read consumed the entire
-// reply, keeping nothing of it (memory stays bounded), so the Reader is still
-// in step: the next Read returns the next reply.
+// could not keep: over SetMaxElements or SetMaxBulkLen by a declared count or
+// length (of a bulk string up to DefaultMaxBulkLen), or holding a malformed
+// scalar (a bad double, integer, boolean, big number, null or verbatim
+// string) whose line or body was whole. Read consumed the entire reply,
+// keeping nothing of it (memory stays bounded), so the Reader is still in
+// step: the next Read returns the next reply.
 //
 // Input that loses the framing (an unknown type byte, a bad length, a
 // missing CRLF, nesting past SetMaxDepth, the stream ending) and streamed
@@ -108,11 +109,23 @@ func whileSkipping(err, reason error) error {
 	}
 }
 
-// kindError is what an accessor returns for a value of the wrong kind.
+// kindError is what an accessor returns for a value of the wrong kind. On a
+// null it wraps ErrNull as well as ErrWrongKind.
 type kindError struct {
 	method string
 	kind   Kind
 }
 
 func (e *kindError) Error() string { return "resp: " + e.method + " on " + e.kind.String() }
-func (e *kindError) Unwrap() error { return ErrWrongKind }
+
+func (e *kindError) Unwrap() []error {
+	if e.kind == Null {
+		return wrapNull
+	}
+	return wrapWrongKind
+}
+
+var (
+	wrapNull      = []error{ErrWrongKind, ErrNull}
+	wrapWrongKind = []error{ErrWrongKind}
+)

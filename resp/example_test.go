@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/respwire/respwire/resp"
@@ -121,4 +122,64 @@ func ExampleValue_String() {
 	// 3) (nil)
 	// 4) 1) OK
 	//    2) (double) 1.5
+}
+
+// A GET of a missing key answers null, which is no empty string: every
+// accessor and helper of a null fails with an error wrapping ErrNull.
+func ExampleValue_Bytes() {
+	r := resp.NewReader(strings.NewReader("$5\r\nhello\r\n$0\r\n\r\n$-1\r\n"))
+	for range 3 {
+		v, _ := r.Read()
+		b, err := v.Bytes()
+		switch {
+		case errors.Is(err, resp.ErrNull):
+			fmt.Println("missing key")
+		case err != nil:
+			fmt.Println("error:", err)
+		default:
+			fmt.Printf("%q\n", b)
+		}
+	}
+	// Output:
+	// "hello"
+	// ""
+	// missing key
+}
+
+// Strings, Int64s and Float64s read an array or a set whose elements are
+// all of one sort; ZMSCORE answers doubles in RESP3 and strings in RESP2,
+// and Float64s reads both.
+func ExampleValue_Float64s() {
+	resp3 := resp.NewArray(resp.NewDouble(1.5), resp.NewDouble(math.Inf(-1)))
+	resp2 := resp.NewArray(resp.NewBulkString("1.5"), resp.NewBulkString("-inf"))
+	for _, v := range []resp.Value{resp3, resp2} {
+		scores, err := v.Float64s()
+		fmt.Println(scores, err)
+	}
+	members, err := resp.NewSet(resp.NewBulkString("a"), resp.NewBulkString("b")).Strings()
+	fmt.Println(members, err)
+	_, err = resp.NewArray(resp.NewBulkString("a"), resp.NewNullBulk()).Strings()
+	fmt.Println(err, errors.Is(err, resp.ErrNull))
+	// Output:
+	// [1.5 -Inf] <nil>
+	// [1.5 -Inf] <nil>
+	// [a b] <nil>
+	// resp: Strings: element 1 is null true
+}
+
+// HGETALL and CONFIG GET answer a map in RESP3 and a flat array of keys and
+// values in RESP2; StringMap reads either.
+func ExampleValue_StringMap() {
+	resp3 := resp.NewMap(resp.NewBulkString("name"), resp.NewBulkString("ada"))
+	resp2 := resp.NewArray(resp.NewBulkString("name"), resp.NewBulkString("ada"))
+	for _, v := range []resp.Value{resp3, resp2} {
+		m, err := v.StringMap()
+		fmt.Println(m, err)
+	}
+	_, err := resp.NewSimpleError("WRONGTYPE Operation against a key holding the wrong kind of value").StringMap()
+	fmt.Println(err)
+	// Output:
+	// map[name:ada] <nil>
+	// map[name:ada] <nil>
+	// WRONGTYPE Operation against a key holding the wrong kind of value
 }

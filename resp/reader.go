@@ -74,8 +74,9 @@ func (r *Reader) Buffered() int { return r.br.Buffered() }
 // streamed string (all chunks together) or line the Reader accepts. Longer
 // input fails with an error wrapping ErrTooLarge before anything is allocated
 // for it. A longer bulk string, bulk error or verbatim string (whose length
-// is declared) is read past and dropped, with the rest of its reply: Read
-// returns a *SkippedError and the Reader stays in step. n <= 0 restores
+// is declared) of up to DefaultMaxBulkLen bytes is read past and dropped,
+// with the rest of its reply: Read returns a *SkippedError and the Reader
+// stays in step. Longer than both breaks the stream. n <= 0 restores
 // DefaultMaxBulkLen.
 func (r *Reader) SetMaxBulkLen(n int64) {
 	if n <= 0 {
