@@ -4,6 +4,9 @@
 // A Client is safe for any number of goroutines. It keeps one conn.Client
 // (an auto-pipelined, redialled connection) per node, made on first use, so
 // commands from many goroutines to one node share that node's writes.
+// It is a conn.Universal, so code written against that interface runs on
+// it as on a standalone conn.Client (DoCmd routes a conn.Command by its
+// keys, whatever their type; Watch lends a connection to the keys' master).
 //
 // # Start-up
 //

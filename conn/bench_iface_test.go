@@ -81,3 +81,30 @@ func BenchmarkInterface(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEncode measures what a Command adds on the CPU, without the
+// network: building one and encoding it, against resp.AppendCommand.
+func BenchmarkEncode(b *testing.B) {
+	buf := make([]byte, 0, 256)
+	key, value := "bench:encode", []byte(benchValue)
+	b.Run("strings", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = resp.AppendCommand(buf[:0], "SET", key, benchValue, "EX", "60")
+		}
+	})
+	b.Run("command", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			cmd := Cmd("SET", key, benchValue, "EX", "60")
+			buf = cmd.appendTo(buf[:0])
+		}
+	})
+	b.Run("command-typed", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			cmd := Cmd("SET", key).Bytes(value).Arg("EX").Int(60)
+			buf = cmd.appendTo(buf[:0])
+		}
+	})
+}

@@ -41,8 +41,10 @@ type arg struct {
 // Arguments travel as RESP bulk strings whatever their Go type: a []byte
 // as its bytes (binary-safe, no copy), an integer or a float as its decimal
 // text, formatted straight into the connection's write buffer. A command of
-// more than eight arguments (name included) keeps the rest in a slice of its
-// own: one allocation when it is built.
+// more than eight arguments (name included) keeps the rest in a slice, which
+// each call that appends past the eighth allocates afresh (copies of a
+// Command share nothing): build long commands with Cmd or Args, which append
+// many arguments with one allocation.
 //
 // A Command holds a []byte argument's memory, not a copy: don't modify the
 // bytes until the call that sends the command has returned. The zero Command
@@ -123,7 +125,10 @@ func (c Command) Name() string {
 // AppendTo appends c as Redis reads commands, an array of bulk strings, and
 // returns the extended buffer, as resp.AppendCommand does for strings. It
 // allocates only when dst lacks the room.
-func (c *Command) AppendTo(dst []byte) []byte {
+func (c Command) AppendTo(dst []byte) []byte { return c.appendTo(dst) }
+
+// appendTo is AppendTo without copying c, for the write path.
+func (c *Command) appendTo(dst []byte) []byte {
 	dst = resp.AppendArrayHeader(dst, c.n)
 	for i := 0; i < c.n; i++ {
 		a := c.at(i)
@@ -229,8 +234,10 @@ func (a *arg) appendText(dst []byte) []byte {
 	return append(dst, a.s...)
 }
 
-// headArgs is how many leading arguments head shows.
-const headArgs = 16
+// headArgs is how many leading arguments head shows: enough for every check
+// that reads a command's name and options (XREADGROUP's BLOCK comes by the
+// seventh at the latest).
+const headArgs = 8
 
 // head fills buf with c's first arguments (up to headArgs), numbers shown
 // as "", for the checks that look at a command's name and options: which

@@ -10,7 +10,12 @@ import (
 // its arguments of every type straight into the write buffer. It allocates
 // no more than Do does (a GET its value, a SET nothing).
 func (c *Conn) DoCmd(ctx context.Context, cmd Command) (resp.Value, error) {
-	if err := checkCmd(&cmd); err != nil {
+	return c.doCmd(ctx, &cmd)
+}
+
+// doCmd is DoCmd without copying cmd again, for Client.
+func (c *Conn) doCmd(ctx context.Context, cmd *Command) (resp.Value, error) {
+	if err := c.checkCmd(cmd); err != nil {
 		return resp.Value{}, err
 	}
 	if ended(ctx) {
@@ -21,7 +26,7 @@ func (c *Conn) DoCmd(ctx context.Context, cmd Command) (resp.Value, error) {
 		recycle(r)
 		return resp.Value{}, err
 	}
-	c.wbuf = cmd.AppendTo(c.wbuf)
+	c.wbuf = cmd.appendTo(c.wbuf)
 	c.unlock(r)
 	if err := c.wait(ctx, r); err != nil {
 		return resp.Value{}, err
@@ -38,7 +43,7 @@ func (c *Conn) DoMultiCmd(ctx context.Context, cmds ...Command) ([]resp.Value, e
 		return nil, nil
 	}
 	for i := range cmds {
-		if err := checkCmd(&cmds[i]); err != nil {
+		if err := c.checkCmd(&cmds[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -53,7 +58,7 @@ func (c *Conn) DoMultiCmd(ctx context.Context, cmds ...Command) ([]resp.Value, e
 		return nil, err
 	}
 	for i := range cmds {
-		c.wbuf = cmds[i].AppendTo(c.wbuf)
+		c.wbuf = cmds[i].appendTo(c.wbuf)
 	}
 	c.unlock(r)
 	if err := c.wait(ctx, r); err != nil {
@@ -63,10 +68,38 @@ func (c *Conn) DoMultiCmd(ctx context.Context, cmds ...Command) ([]resp.Value, e
 	return vals, nil
 }
 
-// checkCmd applies Do's checks (checkCommand) to cmd's leading arguments.
-func checkCmd(cmd *Command) error {
+// checkCmd applies Do's checks to cmd's leading arguments: it refuses what
+// checkCommand refuses, and notes the state cmd leaves on c (noteState).
+func (c *Conn) checkCmd(cmd *Command) error {
 	var buf [headArgs]string
-	return checkCommand(cmd.head(&buf))
+	args := cmd.head(&buf)
+	if err := checkCommand(args); err != nil {
+		return err
+	}
+	c.noteState(args)
+	return nil
+}
+
+// checkSharedCmds is checkSharedBatch for Commands. A batch none of whose
+// commands touches the connection's state (the common case) passes without
+// allocating; the others are checked by their leading arguments.
+func checkSharedCmds(cmds []Command) error {
+	var buf [headArgs]string
+	plain := true
+	for i := range cmds {
+		if commandState(cmds[i].head(&buf)) != stateNone {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return nil
+	}
+	heads := make([][]string, len(cmds))
+	for i := range cmds {
+		heads[i] = append([]string(nil), cmds[i].head(&buf)...)
+	}
+	return checkSharedBatch(heads)
 }
 
 // isBlockingCmd is isBlocking for a Command.
@@ -77,19 +110,25 @@ func isBlockingCmd(cmd *Command) bool {
 
 // DoCmd is Do for a Command: on the shared Conn, or on a dedicated one for
 // a blocking command, sent again on the next Conn only when it was never
-// written. It allocates no more than Do does.
+// written; a command that would change the shared Conn's state is refused
+// unsent (ErrSharedState). It allocates no more than Do does.
 func (c *Client) DoCmd(ctx context.Context, cmd Command) (resp.Value, error) {
-	if isBlockingCmd(&cmd) {
+	var head [headArgs]string
+	args := cmd.head(&head)
+	if err := checkShared(args); err != nil {
+		return resp.Value{}, err
+	}
+	if isBlocking(args) {
 		var v resp.Value
 		err := c.onDedicated(ctx, func(cn *Conn) (err error) {
-			v, err = cn.DoCmd(ctx, cmd)
+			v, err = cn.doCmd(ctx, &cmd)
 			return err
 		})
 		return v, err
 	}
 	cn := c.current.Load()
 	for {
-		v, err := cn.DoCmd(ctx, cmd)
+		v, err := cn.doCmd(ctx, &cmd)
 		if !retryable(err) {
 			return v, err
 		}
@@ -100,8 +139,14 @@ func (c *Client) DoCmd(ctx context.Context, cmd Command) (resp.Value, error) {
 }
 
 // DoMultiCmd is DoMulti for Commands: written contiguously, replies in
-// order; if any of them is blocking, all of them run on a dedicated Conn.
+// order; if any of them is blocking, all of them run on a dedicated Conn. A
+// batch that would leave state on the shared Conn is refused unsent
+// (ErrSharedState); MULTI ... EXEC whole within it is allowed, and costs
+// two allocations more for the check.
 func (c *Client) DoMultiCmd(ctx context.Context, cmds ...Command) ([]resp.Value, error) {
+	if err := checkSharedCmds(cmds); err != nil {
+		return nil, err
+	}
 	for i := range cmds {
 		if isBlockingCmd(&cmds[i]) {
 			var vs []resp.Value
