@@ -127,3 +127,41 @@ func TestClusterDoCacheSlotMigration(t *testing.T) {
 	assert.Equal(t, "o", cachedText(t, ctx, c, other))
 	assert.Equal(t, misses, c.CacheStats().Misses, "cached at the new owner")
 }
+
+// TestClusterDoCacheHitAllocations: routing a hit to its node's cache
+// allocates nothing either.
+func TestClusterDoCacheHitAllocations(t *testing.T) {
+	c := newTestClient(t, nil)
+	ctx := testContext(t, 10*time.Second)
+	key := uniqueKey(t, "k")
+	_, err := c.Do(ctx, "SET", key, "0123456789abcdef")
+	require.NoError(t, err)
+	_, err = c.DoCache(ctx, time.Minute, "GET", key)
+	require.NoError(t, err)
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := c.DoCache(ctx, time.Minute, "GET", key); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs)
+}
+
+// BenchmarkDoCacheHit measures cluster cache hits over keys in all slots.
+func BenchmarkDoCacheHit(b *testing.B) {
+	c := newTestClient(b, nil)
+	keys := benchKeys(b, c)
+	ctx := context.Background()
+	for _, k := range keys {
+		if _, err := c.DoCache(ctx, time.Hour, "GET", k); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if _, err := c.DoCache(ctx, time.Hour, "GET", keys[i%len(keys)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
