@@ -165,3 +165,39 @@ func BenchmarkDoCacheHit(b *testing.B) {
 		}
 	})
 }
+
+// TestClusterDoCacheAsk: during a migration, a cached read of a key already
+// moved meets ASK and is read through at the target (uncached: the slot is in
+// flux); a key still at the source is cached there as usual.
+func TestClusterDoCacheAsk(t *testing.T) {
+	c := newTestClient(t, nil)
+	ctx := testContext(t, time.Minute)
+	tag := "{" + uniqueKey(t, "") + "}"
+	moving, staying := tag+"moving", tag+"staying"
+	slot := int(slots.Slot(tag))
+	for _, k := range []string{moving, staying} {
+		_, err := c.Do(ctx, "SET", k, k)
+		require.NoError(t, err)
+	}
+	cl := redistest.Cluster()
+	from, err := cl.MasterOf(ctx, slot)
+	require.NoError(t, err)
+	m, err := cl.StartMigration(ctx, slot, otherMaster(t, from))
+	require.NoError(t, err)
+	moveSlotBack(t, slot, from)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		require.NoError(t, m.Finish(ctx))
+	})
+	require.NoError(t, m.MoveKeys(ctx, moving))
+
+	for range 2 {
+		assert.Equal(t, moving, cachedText(t, ctx, c, moving))
+		assert.Equal(t, staying, cachedText(t, ctx, c, staying))
+	}
+	assert.Equal(t, 1, c.CacheStats().Entries, "only the key still at the source is cached")
+	vals, err := c.DoMultiCache(ctx, time.Minute, []string{"GET", moving}, []string{"GET", staying})
+	require.NoError(t, err)
+	assert.Equal(t, []resp.Value{resp.NewBulkString(moving), resp.NewBulkString(staying)}, vals)
+}

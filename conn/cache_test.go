@@ -308,3 +308,24 @@ func TestDoCacheDisabledReadsThrough(t *testing.T) {
 	assert.ErrorContains(t, err, "not read-only", "the same rules with caching off")
 	assert.Zero(t, c.CacheStats())
 }
+
+// TestDoCacheSharedCache: Clients given one Cache share its bound, never
+// each other's entries, and a Client's Close drops its own.
+func TestDoCacheSharedCache(t *testing.T) {
+	shared := NewCache(1 << 20)
+	a, ctx := newCacheClient(t, &Options{Cache: shared})
+	b, err := NewClient(ctx, redistest.Server().Addr, &Options{Cache: shared, DB: 1})
+	require.NoError(t, err)
+	k := clientKey(t, "k")
+	_, err = a.Do(ctx, "SET", k, "db0")
+	require.NoError(t, err)
+	_, err = b.Do(ctx, "SET", k, "db1")
+	require.NoError(t, err)
+	assert.Equal(t, "db0", cachedText(t, ctx, a, "GET", k))
+	assert.Equal(t, "db1", cachedText(t, ctx, b, "GET", k), "the same command, another Client's entry")
+	assert.Equal(t, 2, shared.Stats().Entries)
+	assert.Equal(t, shared.Stats(), a.CacheStats())
+	require.NoError(t, b.Close())
+	assert.Equal(t, 1, shared.Stats().Entries, "Close dropped b's entry")
+	assert.Equal(t, "db0", cachedText(t, ctx, a, "GET", k))
+}
