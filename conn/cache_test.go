@@ -330,3 +330,18 @@ func TestDoCacheSharedCache(t *testing.T) {
 	assert.Equal(t, 1, shared.Stats().Entries, "Close dropped b's entry")
 	assert.Equal(t, "db0", cachedText(t, ctx, a, "GET", k))
 }
+
+// TestDoCacheForgetsUnknownCommands: what COMMAND INFO says is remembered
+// only for commands the server knows, so made-up names can't grow the table.
+func TestDoCacheForgetsUnknownCommands(t *testing.T) {
+	c, ctx := newCacheClient(t, nil)
+	for i := range 100 {
+		_, err := c.DoCache(ctx, time.Minute, "NOSUCH"+strconv.Itoa(i), "k")
+		require.ErrorContains(t, err, "doesn't know it")
+	}
+	_, err := c.DoCache(ctx, time.Minute, "GET", "k")
+	require.NoError(t, err)
+	known := 0
+	c.cache.commands.Range(func(any, any) bool { known++; return true })
+	assert.Equal(t, 1, known)
+}
