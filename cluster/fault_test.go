@@ -321,6 +321,7 @@ func TestPausedNode(t *testing.T) {
 	wg.Wait()
 	resume()
 	require.ErrorIs(t, pausedErr, context.DeadlineExceeded)
+	assert.Contains(t, pausedErr.Error(), paused.Addr, "the error names the node that didn't answer")
 	assert.Less(t, pausedTook, 2*time.Second, "the call ended near its deadline")
 
 	// Once resumed, the node serves again on the same client.

@@ -37,6 +37,9 @@ func newRouteTable(topo *slots.Topology, ns *nodeSet) *routeTable {
 			continue
 		}
 		sh := &shard{master: ns.get(s.Master.Addr)}
+		// A failed master still holding slots: no replica took over (there
+		// is none, or none could). Its calls fail at once (see clientOf).
+		sh.master.reportedFailed.Store(s.Master.Health == slots.HealthFailed)
 		for _, r := range s.Replicas {
 			// Only online replicas serve reads. A loading one may not hold
 			// the master's data yet (Redis 7.0 reports a replica as loading
@@ -46,7 +49,9 @@ func newRouteTable(topo *slots.Topology, ns *nodeSet) *routeTable {
 			switch {
 			case r.Addr == "":
 			case r.Health == slots.HealthOnline:
-				sh.replicas = append(sh.replicas, ns.get(r.Addr))
+				rn := ns.get(r.Addr)
+				rn.reportedFailed.Store(false) // a failed master that came back as a replica
+				sh.replicas = append(sh.replicas, rn)
 			case r.Health == slots.HealthLoading:
 				t.loadingReplicas = true
 			}

@@ -3,11 +3,11 @@ package conn
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/respwire/respwire/internal/backoff"
 	"github.com/respwire/respwire/resp"
 )
 
@@ -37,8 +37,9 @@ const (
 // whether the command is safe to repeat.
 //
 // Commands that change the state of their connection (WATCH, MULTI, SELECT,
-// CLIENT REPLY) must not go through Do, since the shared Conn is everyone's:
-// use DoMulti for MULTI ... EXEC written in one piece, or Dedicated.
+// CLIENT REPLY, MONITOR, HELLO, ...: see ErrSharedState) are refused by Do
+// and DoMulti, unsent, since the shared Conn is everyone's: use DoMulti for
+// MULTI ... EXEC written in one piece, or Dedicated.
 // Options.OnPush receives the push frames of every Conn of the Client, and
 // Options.OnConnect runs on each Conn it dials.
 type Client struct {
@@ -55,6 +56,8 @@ type Client struct {
 
 	stopRedial context.CancelFunc // ends the redial goroutine and its dials
 	redialDone chan struct{}      // closed when the redial goroutine exits
+
+	done chan struct{} // closed when Close has finished (see Done)
 }
 
 // NewClient dials addr and returns a Client that keeps a Conn to it. opts
@@ -113,6 +116,7 @@ func newClient(ctx context.Context, dial func(context.Context) (*Conn, error), d
 		replaced:   make(chan struct{}),
 		stopRedial: stop,
 		redialDone: make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	c.current.Store(cn)
 	go c.redialLoop(life)
@@ -122,8 +126,13 @@ func newClient(ctx context.Context, dial func(context.Context) (*Conn, error), d
 // Do sends one command and returns its reply, as Conn.Do does: on the
 // shared Conn, or on a dedicated one for a blocking command. A call made
 // while the shared Conn is being redialled waits for the new one, within
-// ctx. After Close it returns ErrClosed.
+// ctx. After Close it returns ErrClosed. A command that would change the
+// shared Conn's state is refused unsent with an error wrapping
+// ErrSharedState.
 func (c *Client) Do(ctx context.Context, args ...string) (resp.Value, error) {
+	if err := checkShared(args); err != nil {
+		return resp.Value{}, err
+	}
 	if isBlocking(args) {
 		return c.doBlocking(ctx, args)
 	}
@@ -150,8 +159,13 @@ func (c *Client) Connected() bool {
 
 // DoMulti sends cmds written contiguously and returns their replies in
 // order, as Conn.DoMulti does. If any of them is blocking, all of them run
-// on a dedicated Conn.
+// on a dedicated Conn. A batch that would leave state on the shared Conn is
+// refused unsent with an error wrapping ErrSharedState; MULTI ... EXEC (or
+// DISCARD) whole within the batch, WATCH before it included, is allowed.
 func (c *Client) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, error) {
+	if err := checkSharedBatch(cmds); err != nil {
+		return nil, err
+	}
 	if anyBlocking(cmds) {
 		return c.doMultiBlocking(ctx, cmds)
 	}
@@ -234,7 +248,7 @@ func (c *Client) redial(life context.Context) (*Conn, bool) {
 	}()
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			wait := backoff(attempt)
+			wait := redialBackoff.Delay(attempt)
 			if timer == nil {
 				timer = time.NewTimer(wait)
 			} else {
@@ -256,22 +270,10 @@ func (c *Client) redial(life context.Context) (*Conn, bool) {
 	}
 }
 
-// backoff is how long to wait before redial attempt n (n ≥ 1): between half
-// of backoffCeiling(n) and all of it, at random, so that many clients do not
-// redial in step.
-func backoff(attempt int) time.Duration {
-	ceiling := backoffCeiling(attempt)
-	return ceiling/2 + rand.N(ceiling/2+1)
-}
-
-// backoffCeiling is minBackoff doubled attempt-1 times, capped at maxBackoff.
-func backoffCeiling(attempt int) time.Duration {
-	d := minBackoff
-	for i := 1; i < attempt && d < maxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, maxBackoff)
-}
+// redialBackoff spaces the redials: the wait before redial attempt n (n ≥
+// 1) is between half of minBackoff doubled n-1 times (capped at maxBackoff)
+// and all of it, at random, so that many clients do not redial in step.
+var redialBackoff = backoff.Policy{Min: minBackoff, Max: maxBackoff}
 
 // install makes cn the shared Conn and wakes the calls waiting for one. It
 // closes cn instead if the Client is closing.
@@ -310,5 +312,11 @@ func (c *Client) Close() error {
 	c.connLost(last) // its cache entries, in a Cache other Clients may share
 	c.pool.close()
 	c.state.Store(int32(StateClosed))
+	close(c.done)
 	return nil
 }
+
+// Done is closed once the Client is closed: Close has closed every Conn of
+// the Client and its redial goroutine has exited. As for Conn.Done, only
+// Close ends a Client: a lost connection is redialled.
+func (c *Client) Done() <-chan struct{} { return c.done }

@@ -40,6 +40,17 @@
 // between, so MULTI ... EXEC in one DoMulti is a transaction. It returns one
 // value per command; error replies stay in the values (see resp.Value.Err).
 //
+// # One interface, typed arguments, scripts
+//
+// Application code is written once against Universal, which Client and
+// cluster.Client both satisfy (Doer is its command-sending half, which a
+// Conn satisfies too). Its methods take a Command, a value that holds its
+// arguments, so a call through the interface allocates no more than one on
+// the concrete type: a GET its value, a SET nothing. A Command takes []byte
+// arguments without a copy and numbers without a string (Cmd("SET",
+// key).Bytes(b).Arg("EX").Int(60)). A Script runs by EVALSHA and sends its
+// source only where the server answers NOSCRIPT.
+//
 // # Contexts
 //
 // Every call takes a context and returns ctx.Err() promptly when it ends. A
@@ -55,11 +66,24 @@
 // Options.OnPush, on the reader goroutine, and never takes one for a reply,
 // so a push arriving between replies does not shift matching. Subscribe
 // commands are answered by push frames only, so Do refuses them: use Send,
-// which writes the command with a PING behind it and returns once the PING
-// is answered, that is, after every push frame the command caused has been
-// handed to OnPush. On a RESP2 connection, where subscribe confirmations and
+// which writes the command with a barrier behind it (an UNSUBSCRIBE of a
+// channel of its own, which every server state that takes a subscribe
+// command answers) and returns once the barrier is answered, that is, after
+// every push frame the command caused has been handed to OnPush. On a RESP2 connection, where subscribe confirmations and
 // messages are plain arrays, the Conn hands them to OnPush as push frames
 // while it is in subscribe mode; see Send.
+//
+// # Connection state
+//
+// Some commands change the connection they run on for the commands after
+// them: MULTI, WATCH, SELECT, CLIENT REPLY, CLIENT TRACKING, MONITOR,
+// RESET, HELLO, AUTH, READONLY, ... (see ErrSharedState for the rule). A
+// Conn you dial runs them, since it is yours; a Client's Do and DoMulti
+// refuse them unsent on the shared Conn, which carries every caller's
+// commands, apart from a transaction written whole by one DoMulti (WATCH,
+// MULTI ... EXEC or DISCARD). Run the others in Dedicated: its Conn is
+// closed afterwards rather than handed to the next caller, unless only a
+// transaction ran on it.
 //
 // # Lifecycle
 //

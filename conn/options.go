@@ -35,7 +35,8 @@ type Options struct {
 	// It must not call the same Conn's Do, DoMulti, Send or Close, which
 	// wait for the reader; hand those to another goroutine. It must not
 	// block forever either: Close waits for it to return. Nil drops push
-	// frames.
+	// frames. A panic in OnPush is not recovered: like a panic on any
+	// goroutine, it crashes the program at once.
 	OnPush func(resp.Value)
 	// OnConnect, when not nil, runs on every new Conn a Client dials, right
 	// after the handshake and before any command of the Client's callers:

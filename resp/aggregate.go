@@ -28,9 +28,11 @@ const (
 
 // SetMaxElements sets how many elements one reply may hold, counting the
 // elements of every aggregate and attribute in it (a map's keys and values
-// both count). A reply that declares or streams more fails with an error
-// wrapping ErrTooLarge, before anything is allocated for a declared count.
-// n <= 0 restores DefaultMaxElements.
+// both count). A reply that declares more is read to its end without being
+// kept, and Read returns a *SkippedError wrapping ErrTooLarge; nothing is
+// allocated for a declared count over the limit. A streamed aggregate (*?)
+// that goes past the limit fails with ErrTooLarge and breaks the stream, as
+// no count declared its end. n <= 0 restores DefaultMaxElements.
 func (r *Reader) SetMaxElements(n int) {
 	if n <= 0 {
 		n = DefaultMaxElements
@@ -57,7 +59,9 @@ func (r *Reader) countElements(n int64) error {
 }
 
 // readAggregate reads the elements of an array, set, push, map or attribute
-// whose header line is line. depth counts the aggregates around it.
+// whose header line is line. depth counts the aggregates around it. Over the
+// element limit, or when one of its elements is refused, it reads past the
+// rest of its elements (see refuse).
 func (r *Reader) readAggregate(line []byte, depth int) (Value, error) {
 	kind, header := Kind(line[0]), line[1:]
 	if len(header) == 1 && header[0] == '?' {
@@ -87,8 +91,13 @@ func (r *Reader) readAggregate(line []byte, depth int) (Value, error) {
 	if err := r.checkDepth(depth); err != nil {
 		return Value{}, err
 	}
-	if err := r.countElements(count); err != nil {
-		return Value{}, err
+	if r.skip == nil {
+		if err := r.countElements(count); err != nil {
+			r.refuse(err)
+		}
+	}
+	if r.skip != nil {
+		return Value{}, r.skipValues(kind, count, 0, depth)
 	}
 	elems := make([]Value, 0, r.reserve(int(count)))
 	for len(elems) < int(count) {
@@ -106,9 +115,26 @@ func (r *Reader) readAggregate(line []byte, depth int) (Value, error) {
 			}
 			return Value{}, err
 		}
+		if r.skip != nil {
+			return Value{}, r.skipValues(kind, count, int64(len(elems))+1, depth)
+		}
 		elems = append(elems, v)
 	}
 	return Value{kind: kind, elems: elems}, nil
+}
+
+// skipValues reads past the values of an aggregate of count at depth from
+// the one numbered done on, keeping none of them.
+func (r *Reader) skipValues(kind Kind, count, done int64, depth int) error {
+	for ; done < count; done++ {
+		if _, err := r.readValue(depth+1, false); err != nil {
+			if err == io.EOF {
+				err = truncated(kind.String() + " of " + strconv.FormatInt(count, 10) + " values after " + strconv.FormatInt(done, 10))
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // checkDepth refuses elements below an aggregate at depth when that would
@@ -170,7 +196,8 @@ func stepBelow(count, limit int) int {
 
 // readStreamedAggregate reads the elements of *?, %? or ~? up to the end
 // marker ".". Their slice grows by doubling from one element, so it holds
-// less than twice the elements that arrived.
+// less than twice the elements that arrived. Once the reply is refused, the
+// elements are read past and dropped.
 func (r *Reader) readStreamedAggregate(kind Kind, depth int) (Value, error) {
 	if kind != Array && kind != Map && kind != Set {
 		return Value{}, errorf("resp: " + kind.String() + " cannot be streamed")
@@ -180,8 +207,16 @@ func (r *Reader) readStreamedAggregate(kind Kind, depth int) (Value, error) {
 		v, err := r.readValue(depth+1, true)
 		switch err {
 		case nil:
-			if err := r.countElements(1); err != nil {
-				return Value{}, err
+			if r.skip == nil {
+				// No count declared its end: past the limit,
+				// the stream is given up rather than skipped.
+				if err := r.countElements(1); err != nil {
+					return Value{}, err
+				}
+			}
+			if r.skip != nil {
+				elems = nil
+				continue
 			}
 			if len(elems) == cap(elems) {
 				elems = growElems(elems, 0)
@@ -194,8 +229,11 @@ func (r *Reader) readStreamedAggregate(kind Kind, depth int) (Value, error) {
 		default:
 			return Value{}, err
 		}
+		if r.skip != nil {
+			return Value{}, nil
+		}
 		if kind == Map && len(elems)%2 != 0 {
-			return Value{}, errorf("resp: streamed map ended after a key without its value")
+			return r.refuse(errorf("resp: streamed map ended after a key without its value"))
 		}
 		return Value{kind: kind, elems: elems}, nil
 	}

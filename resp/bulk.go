@@ -2,6 +2,7 @@ package resp
 
 import (
 	"io"
+	"math"
 	"strconv"
 	"sync"
 	"unsafe"
@@ -42,9 +43,12 @@ func (r *Reader) readBulk(kind Kind, header []byte) (Value, error) {
 	case n < 0:
 		return Value{}, errorf("resp: negative " + kind.String() + " length " + strconv.FormatInt(n, 10))
 	case n > r.maxBulk:
-		return Value{}, r.bulkTooLarge(kind, n)
+		r.refuse(r.bulkTooLarge(kind, n))
 	case kind == Verbatim && n < 4:
-		return Value{}, errorf("resp: verbatim string of " + strconv.FormatInt(n, 10) + " bytes has no room for its format")
+		r.refuse(errorf("resp: verbatim string of " + strconv.FormatInt(n, 10) + " bytes has no room for its format"))
+	}
+	if r.skip != nil {
+		return Value{}, r.discardBody(n, kind)
 	}
 	text, err := r.readBody(int(n), kind)
 	if err != nil {
@@ -53,11 +57,24 @@ func (r *Reader) readBulk(kind Kind, header []byte) (Value, error) {
 	v := Value{kind: kind, str: text}
 	if kind == Verbatim {
 		if text[3] != ':' {
-			return Value{}, errorf("resp: verbatim string " + quote([]byte(text)) + " lacks the ':' after its format")
+			return r.refuse(errorf("resp: verbatim string " + quote([]byte(text)) + " lacks the ':' after its format"))
 		}
 		v.num = 3
 	}
 	return v, nil
+}
+
+// discardBody reads past a body of n bytes and the CRLF after it, keeping
+// none of it, for a reply being skipped.
+func (r *Reader) discardBody(n int64, kind Kind) error {
+	for left := n; left > 0; {
+		k, err := r.br.Discard(int(min(left, 1<<30)))
+		left -= int64(k)
+		if err != nil {
+			return r.bodyError(err, kind)
+		}
+	}
+	return r.readCRLF(int(min(n, math.MaxInt)), kind)
 }
 
 func (r *Reader) bulkTooLarge(kind Kind, n int64) error {
@@ -197,12 +214,20 @@ func (r *Reader) readStreamedString() (Value, error) {
 		case !ok || n < 0:
 			return Value{}, errorf("resp: bad streamed string chunk length " + quote(line[1:]))
 		case n == 0:
-			if len(buf) == 0 {
+			if r.skip != nil || len(buf) == 0 {
 				return Value{kind: BulkString}, nil
 			}
 			return Value{kind: BulkString, str: unsafe.String(unsafe.SliceData(buf), len(buf))}, nil
-		case n > r.maxBulk-int64(len(buf)):
+		case r.skip == nil && n > r.maxBulk-int64(len(buf)):
+			// No length declared the string's end: skipping it
+			// could take forever, so the stream is given up.
 			return Value{}, r.bulkTooLarge(BulkString, int64(len(buf))+n)
+		}
+		if r.skip != nil {
+			if err := r.discardBody(n, BulkString); err != nil {
+				return Value{}, err
+			}
+			continue
 		}
 		if buf, err = r.appendBody(buf, int(n), int(r.maxBulk), BulkString); err != nil {
 			return Value{}, err

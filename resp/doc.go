@@ -44,6 +44,16 @@
 // frame cut short fails with an error wrapping io.ErrUnexpectedEOF and
 // ErrProtocol. No input makes the Reader panic.
 //
+// One bad reply does not end the stream when its framing is intact: a
+// reply whose declared length or count is over a limit, or that holds a
+// malformed scalar on a whole line (a double spelled in a way RESP3 does not
+// allow, a bad integer), is read to its end, keeping nothing of it, and Read
+// returns a *SkippedError; the next Read returns the next reply. What loses
+// the framing (bad lengths, unknown type bytes, missing CRLFs, nesting past
+// SetMaxDepth, a streamed value or a line past a limit) breaks the stream.
+// Doubles are read as the RESP3 specification allows, including the NaN
+// spellings of Redis before 7.2 ("-nan", "NAN", "nan(...)").
+//
 // Small elements cost the most memory per byte sent: every element decodes
 // to a Value of S bytes (S is 64 on 64-bit platforms) and takes at least 3
 // bytes on the wire ("_\r\n"); a string's text costs about its length

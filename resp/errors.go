@@ -8,11 +8,14 @@ import (
 
 // ErrProtocol is wrapped by every error that reports malformed input: use
 // errors.Is(err, ErrProtocol). After such an error the stream is out of step
-// and the Reader (and its connection) should be discarded.
+// and the Reader (and its connection) should be discarded, unless the error
+// is a *SkippedError: then only that one reply was lost.
 var ErrProtocol = errors.New("resp: protocol error")
 
 // ErrTooLarge is wrapped by the errors a Reader returns when input exceeds one
-// of its limits (SetMaxBulkLen, SetMaxDepth). It wraps ErrProtocol.
+// of its limits (SetMaxBulkLen, SetMaxElements, SetMaxDepth). It wraps
+// ErrProtocol. Over SetMaxBulkLen or SetMaxElements, the error is a
+// *SkippedError and the Reader is still in step.
 var ErrTooLarge error = &sentinelError{msg: "resp: input exceeds a reader limit", parent: ErrProtocol}
 
 // ErrWrongKind is wrapped by the errors Value's accessors return when the
@@ -37,6 +40,33 @@ func ParseError(text string) *Error {
 	code, _, _ := strings.Cut(text, " ")
 	return &Error{Code: code, Message: text}
 }
+
+// SkippedError is what Read returns for one reply it read to its end but
+// could not keep: over SetMaxElements or SetMaxBulkLen by a declared length
+// or count, or holding a malformed scalar (a bad double, integer, boolean,
+// big number, null or verbatim string) whose line or body was whole. Read consumed the entire
+// reply, keeping nothing of it (memory stays bounded), so the Reader is still
+// in step: the next Read returns the next reply.
+//
+// Input that loses the framing (an unknown type byte, a bad length, a
+// missing CRLF, nesting past SetMaxDepth, the stream ending) and streamed
+// strings, streamed aggregates or lines that go past a limit (no length
+// declares where they end) are never skipped: those errors are not SkippedErrors, even when they interrupt the
+// skipping of a reply, and the Reader must be discarded.
+type SkippedError struct {
+	// Kind is the type of the skipped reply, such as Array or Push: the
+	// outermost one, not the element that was over the limit.
+	Kind Kind
+	// Err is why it was skipped. It wraps ErrTooLarge for a limit, and
+	// ErrProtocol in every case.
+	Err error
+}
+
+func (e *SkippedError) Error() string {
+	return e.Err.Error() + " (the whole " + e.Kind.String() + " reply was read and dropped)"
+}
+
+func (e *SkippedError) Unwrap() error { return e.Err }
 
 // sentinelError is an exported sentinel that is itself a kind of another one.
 type sentinelError struct {
@@ -67,6 +97,15 @@ func errorf(msg string) error   { return &protocolError{msg: msg, kind: wrapProt
 func tooLarge(msg string) error { return &protocolError{msg: msg, kind: wrapTooLarge} }
 func truncated(in string) error {
 	return &protocolError{msg: "resp: unexpected EOF in " + in, kind: wrapUnexpected}
+}
+
+// whileSkipping reports err, which broke the stream, as having struck while
+// the Reader was reading past a reply for reason: the error wraps both.
+func whileSkipping(err, reason error) error {
+	return &protocolError{
+		msg:  err.Error() + ", while skipping a reply: " + reason.Error(),
+		kind: []error{err, reason},
+	}
 }
 
 // kindError is what an accessor returns for a value of the wrong kind.

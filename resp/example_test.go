@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/respwire/respwire/resp"
 )
@@ -53,16 +54,22 @@ func ExampleReader_malformed() {
 	// true
 }
 
-// Lower the bulk limit for a peer that should only send small values.
+// Lower the bulk limit for a peer that should only send small values. The
+// reply over the limit is read past without being kept, so the next one
+// still reads.
 func ExampleReader_SetMaxBulkLen() {
-	r := resp.NewReader(bytes.NewReader([]byte("$1000000\r\n")))
+	big := strings.Repeat("x", 100<<10)
+	r := resp.NewReader(strings.NewReader("$102400\r\n" + big + "\r\n+OK\r\n"))
 	r.SetMaxBulkLen(64 << 10)
 	_, err := r.Read()
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, resp.ErrTooLarge))
+	v, err := r.Read()
+	fmt.Println(v, err)
 	// Output:
-	// resp: bulk string length 1000000 exceeds the limit of 65536 bytes
+	// resp: bulk string length 102400 exceeds the limit of 65536 bytes (the whole bulk string reply was read and dropped)
 	// true
+	// OK <nil>
 }
 
 // A client that reads replies of untrusted size can bound how many elements
@@ -74,7 +81,7 @@ func ExampleReader_SetMaxElements() {
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, resp.ErrTooLarge))
 	// Output:
-	// resp: reply holds more than the limit of 5 elements
+	// resp: reply holds more than the limit of 5 elements (the whole array reply was read and dropped)
 	// true
 }
 

@@ -53,7 +53,13 @@ func (k Kind) String() string {
 	return "Kind(0x" + strconv.FormatUint(uint64(k), 16) + ")"
 }
 
-// valid reports whether k is one of the fifteen RESP3 types.
-func (k Kind) valid() bool {
-	return int(k) < len(kindNames) && kindNames[k] != ""
+// scalar reports whether k is a type whose whole value is its first line:
+// simple strings and errors, integers, nulls, booleans, doubles and big
+// numbers.
+func (k Kind) scalar() bool {
+	switch k {
+	case SimpleString, SimpleError, Integer, Null, Boolean, Double, BigNumber:
+		return true
+	}
+	return false
 }

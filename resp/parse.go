@@ -3,6 +3,7 @@ package resp
 import (
 	"math"
 	"strconv"
+	"strings"
 	"unsafe"
 )
 
@@ -42,20 +43,24 @@ func parseInt(b []byte) (int64, bool) {
 	return int64(n), true
 }
 
-// parseDouble parses a RESP3 double: "inf", "-inf", "nan", or an optional
-// sign, digits, an optional fraction and an optional exponent. Values beyond
-// the float64 range become infinities. Hex floats, underscores and Go's other
-// spellings of infinity are refused.
+// parseDouble parses a RESP3 double as the specification spells it: an
+// optional sign, one or more digits, optionally a dot and one or more digits,
+// optionally e or E with an optional sign and one or more digits; inf with an
+// optional sign; or nan. Values beyond the float64 range become infinities.
+// Redis before 7.2 printed infinities and NaN however its libc did, so inf is
+// accepted in any case, and NaN in any case and with any sign, bare or with
+// the parenthesised character sequence of C's strtod ("-nan", "NAN",
+// "nan(0x7ff8)"). Hex floats, a bare dot or exponent (".5", "5.", "1e"),
+// underscores and "infinity" are refused.
 func parseDouble(s string) (float64, bool) {
-	switch s {
-	case "inf", "+inf":
-		return math.Inf(1), true
-	case "-inf":
-		return math.Inf(-1), true
-	case "nan":
-		return math.NaN(), true
+	body := s
+	if len(body) > 0 && (body[0] == '-' || body[0] == '+') {
+		body = body[1:]
 	}
-	if !isDecimalFloat(s) {
+	if len(body) > 0 && !isDigit(body[0]) {
+		return parseNonFinite(body, s[0] == '-')
+	}
+	if !isDecimalFloat(body) {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(s, 64)
@@ -65,38 +70,74 @@ func parseDouble(s string) (float64, bool) {
 	return f, true
 }
 
+// parseNonFinite parses the unsigned text of an infinity or a NaN; neg says
+// whether a minus sign came before it, which a NaN ignores.
+func parseNonFinite(body string, neg bool) (float64, bool) {
+	switch {
+	case strings.EqualFold(body, "inf"):
+		if neg {
+			return math.Inf(-1), true
+		}
+		return math.Inf(1), true
+	case len(body) >= 3 && strings.EqualFold(body[:3], "nan") && isNaNPayload(body[3:]):
+		return math.NaN(), true
+	}
+	return 0, false
+}
+
+// isNaNPayload reports whether s may follow "nan": nothing, or a
+// parenthesised run of letters, digits and underscores, as C's strtod reads.
+func isNaNPayload(s string) bool {
+	if s == "" {
+		return true
+	}
+	if len(s) < 2 || s[0] != '(' || s[len(s)-1] != ')' {
+		return false
+	}
+	for _, c := range []byte(s[1 : len(s)-1]) {
+		if !isDigit(c) && c != '_' && !('a' <= c|0x20 && c|0x20 <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// isDecimalFloat reports whether s is one or more digits, optionally a dot
+// and one or more digits, optionally an exponent: e or E, an optional sign
+// and one or more digits.
 func isDecimalFloat(s string) bool {
-	i := 0
-	if i < len(s) && (s[i] == '-' || s[i] == '+') {
-		i++
-	}
-	start := i
-	for i < len(s) && isDigit(s[i]) {
-		i++
-	}
-	if i == start {
+	i := skipDigits(s, 0)
+	if i == 0 {
 		return false
 	}
 	if i < len(s) && s[i] == '.' {
-		i++
-		for i < len(s) && isDigit(s[i]) {
-			i++
+		j := skipDigits(s, i+1)
+		if j == i+1 {
+			return false
 		}
+		i = j
 	}
 	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
 		i++
 		if i < len(s) && (s[i] == '-' || s[i] == '+') {
 			i++
 		}
-		start = i
-		for i < len(s) && isDigit(s[i]) {
-			i++
-		}
-		if i == start {
+		j := skipDigits(s, i)
+		if j == i {
 			return false
 		}
+		i = j
 	}
 	return i == len(s)
+}
+
+// skipDigits returns the index of the first byte at or after i in s that is
+// not a decimal digit.
+func skipDigits(s string, i int) int {
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i
 }
 
 // isBigNumber reports whether b is an optional sign and one or more digits.

@@ -29,8 +29,9 @@ const (
 var errStreamEnd = errors.New("resp: end of streamed aggregate")
 
 // Reader decodes RESP3 and RESP2 values from a byte stream. It is not safe
-// for concurrent use. After Read returns an error other than io.EOF the
-// stream is out of step: discard the Reader.
+// for concurrent use. After Read returns a *SkippedError the Reader is in
+// step and the next Read returns the next reply; after any other error but
+// io.EOF the stream is out of step: discard the Reader.
 type Reader struct {
 	br       *bufio.Reader
 	maxBulk  int64
@@ -43,6 +44,11 @@ type Reader struct {
 	// (0 for DefaultMaxElements). See aggregate.go.
 	elems    int
 	maxElems int
+	// skip is why the current reply cannot be kept, nil while it can: once
+	// set, the rest of the reply is read and dropped (see refuse), and
+	// frameKind, the type of the reply, names it in the SkippedError.
+	skip      error
+	frameKind Kind
 }
 
 // NewReader returns a Reader with a 4 KiB buffer on r.
@@ -67,7 +73,10 @@ func (r *Reader) Buffered() int { return r.br.Buffered() }
 // SetMaxBulkLen sets the longest bulk string, bulk error, verbatim string,
 // streamed string (all chunks together) or line the Reader accepts. Longer
 // input fails with an error wrapping ErrTooLarge before anything is allocated
-// for it. n <= 0 restores DefaultMaxBulkLen.
+// for it. A longer bulk string, bulk error or verbatim string (whose length
+// is declared) is read past and dropped, with the rest of its reply: Read
+// returns a *SkippedError and the Reader stays in step. n <= 0 restores
+// DefaultMaxBulkLen.
 func (r *Reader) SetMaxBulkLen(n int64) {
 	if n <= 0 {
 		n = DefaultMaxBulkLen
@@ -88,14 +97,35 @@ func (r *Reader) SetMaxDepth(n int) {
 // Value.Err), not an error. Read returns io.EOF only when the stream ends at
 // a frame boundary; a frame cut short fails with an error wrapping both
 // ErrProtocol and io.ErrUnexpectedEOF. Malformed input fails with an error
-// wrapping ErrProtocol. Errors of the underlying reader are returned as they
-// are.
+// wrapping ErrProtocol. A reply over SetMaxElements or SetMaxBulkLen by a
+// declared length, or holding a malformed scalar, is read to its end and
+// dropped: Read returns a *SkippedError and the stream stays in step (see
+// SkippedError). Errors of
+// the underlying reader are returned as they are, wrapped with the reason
+// when they strike while a reply is being skipped.
 func (r *Reader) Read() (Value, error) {
 	if v, ok := r.readBuffered(); ok {
 		return v, nil
 	}
-	r.budget, r.elems = -1, 0
-	return r.readValue(0, false)
+	r.budget, r.elems, r.skip = -1, 0, nil
+	v, err := r.readValue(0, false)
+	switch {
+	case r.skip == nil:
+		return v, err
+	case err != nil:
+		return Value{}, whileSkipping(err, r.skip)
+	}
+	return Value{}, &SkippedError{Kind: r.frameKind, Err: r.skip}
+}
+
+// refuse marks the current reply as one to read past and drop, for reason
+// (the first reason given wins), and returns the zero Value that stands for
+// the part refused.
+func (r *Reader) refuse(reason error) (Value, error) {
+	if r.skip == nil {
+		r.skip = reason
+	}
+	return Value{}, nil
 }
 
 // readBuffered decodes the replies a connection sees most, a bulk string, a
@@ -186,6 +216,9 @@ func (r *Reader) readValue(depth int, inStream bool) (Value, error) {
 			}
 			return Value{}, errStreamEnd
 		}
+		if depth == 0 {
+			r.frameKind = Kind(line[0])
+		}
 		v, err := r.readAfterLine(line, depth)
 		if len(attrs) > 0 {
 			v = v.withAttrList(attrs)
@@ -195,45 +228,51 @@ func (r *Reader) readValue(depth int, inStream bool) (Value, error) {
 }
 
 // readAfterLine decodes the value whose first line (type byte included, CRLF
-// not) is line, reading its body and elements if it has any.
+// not) is line, reading its body and elements if it has any. A scalar whose
+// line is whole but malformed is refused (see refuse): the framing holds, so
+// only its reply is lost. While a reply is being skipped, scalars are not
+// decoded at all.
 func (r *Reader) readAfterLine(line []byte, depth int) (Value, error) {
 	kind, payload := Kind(line[0]), line[1:]
+	if r.skip != nil && kind.scalar() {
+		return Value{}, nil
+	}
 	switch kind {
 	case SimpleString:
 		if bytes.IndexByte(payload, '\r') >= 0 {
-			return Value{}, errorf("resp: simple string " + quote(payload) + " holds a CR")
+			return r.refuse(errorf("resp: simple string " + quote(payload) + " holds a CR"))
 		}
 		return Value{kind: SimpleString, str: simpleText(payload)}, nil
 	case SimpleError:
 		if bytes.IndexByte(payload, '\r') >= 0 {
-			return Value{}, errorf("resp: simple error " + quote(payload) + " holds a CR")
+			return r.refuse(errorf("resp: simple error " + quote(payload) + " holds a CR"))
 		}
 		return Value{kind: SimpleError, str: string(payload)}, nil
 	case Integer:
 		n, ok := parseInt(payload)
 		if !ok {
-			return Value{}, errorf("resp: bad integer " + quote(payload))
+			return r.refuse(errorf("resp: bad integer " + quote(payload)))
 		}
 		return Value{kind: Integer, num: n}, nil
 	case Null:
 		if len(payload) != 0 {
-			return Value{}, errorf("resp: bad null " + quote(line))
+			return r.refuse(errorf("resp: bad null " + quote(line)))
 		}
 		return Value{kind: Null}, nil
 	case Boolean:
 		if len(payload) == 1 && (payload[0] == 't' || payload[0] == 'f') {
 			return NewBool(payload[0] == 't'), nil
 		}
-		return Value{}, errorf("resp: bad boolean " + quote(payload) + ", want t or f")
+		return r.refuse(errorf("resp: bad boolean " + quote(payload) + ", want t or f"))
 	case Double:
 		f, ok := parseDouble(borrow(payload))
 		if !ok {
-			return Value{}, errorf("resp: bad double " + quote(payload))
+			return r.refuse(errorf("resp: bad double " + quote(payload)))
 		}
 		return NewDouble(f), nil
 	case BigNumber:
 		if !isBigNumber(payload) {
-			return Value{}, errorf("resp: bad big number " + quote(payload))
+			return r.refuse(errorf("resp: bad big number " + quote(payload)))
 		}
 		return Value{kind: BigNumber, str: string(payload)}, nil
 	case BulkString, BulkError, Verbatim:
@@ -283,12 +322,21 @@ func (r *Reader) readLine() ([]byte, error) {
 }
 
 // readLongLine finishes a line longer than the buffer, of which first was
-// read, in memory of its own that grows with the bytes that arrive.
+// read, in memory of its own that grows with the bytes that arrive. While a
+// reply is being skipped, a long simple string, error, double or other
+// scalar is read past instead: what it returns then is only its type byte. A line over the limit breaks the stream: no
+// length declared its end, so skipping it could take forever.
 func (r *Reader) readLongLine(first []byte) ([]byte, error) {
 	limit := int(r.maxBulk) + 2 // the text and its CRLF
 	line := append([]byte(nil), first...)
 	for {
 		more, err := r.br.ReadSlice('\n')
+		if r.skip != nil && Kind(line[0]).scalar() {
+			if err := r.discardLine(line[len(line)-1], more, err); err != nil {
+				return nil, err
+			}
+			return line[:1], nil
+		}
 		if len(line)+len(more) > limit {
 			return nil, tooLarge("resp: line longer than the limit of " + strconv.FormatInt(r.maxBulk, 10) + " bytes")
 		}
@@ -305,6 +353,31 @@ func (r *Reader) readLongLine(first []byte) ([]byte, error) {
 		default:
 			return nil, err
 		}
+	}
+}
+
+// discardLine reads past the rest of a long line, keeping none of it: more
+// is the piece ReadSlice just returned with err, and last is the byte before
+// it.
+func (r *Reader) discardLine(last byte, more []byte, err error) error {
+	for {
+		switch err {
+		case nil:
+			if len(more) >= 2 {
+				last = more[len(more)-2]
+			}
+			if last != '\r' {
+				return errorf("resp: long line ends in LF without CR")
+			}
+			return nil
+		case bufio.ErrBufferFull:
+		case io.EOF:
+			return truncated("a long line")
+		default:
+			return err
+		}
+		last = more[len(more)-1]
+		more, err = r.br.ReadSlice('\n')
 	}
 }
 

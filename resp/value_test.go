@@ -161,8 +161,15 @@ func TestElemsAndAttrs(t *testing.T) {
 	elems[0] = resp.NewInt(2)
 	assert.True(t, resp.NewInt(1).Equal(arr.Elems()[0]), "constructors copy their elements")
 
-	assert.Panics(t, func() { resp.NewMap(resp.NewInt(1)) })
-	assert.Panics(t, func() { resp.NewInt(1).WithAttrs(resp.NewInt(1)) })
+	// Keys without their values: the constructors must refuse an odd count
+	// at run time, whatever length the slice has.
+	for _, odd := range [][]resp.Value{
+		{resp.NewInt(1)},
+		{resp.NewInt(1), resp.NewInt(2), resp.NewInt(3)},
+	} {
+		assert.Panics(t, func() { resp.NewMap(odd...) }, "NewMap of %d values", len(odd))
+		assert.Panics(t, func() { resp.NewInt(1).WithAttrs(odd...) }, "WithAttrs of %d values", len(odd))
+	}
 	assert.Panics(t, func() { resp.NewVerbatim("text", "x") })
 }
 
