@@ -201,3 +201,26 @@ func TestClusterDoCacheAsk(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []resp.Value{resp.NewBulkString(moving), resp.NewBulkString(staying)}, vals)
 }
+
+// TestClusterDoCacheCmd: the Command forms through conn.Universal; a hit
+// allocates nothing.
+func TestClusterDoCacheCmd(t *testing.T) {
+	c := newTestClient(t, nil)
+	var u conn.Universal = c
+	ctx := testContext(t, 10*time.Second)
+	key := uniqueKey(t, "k")
+	_, err := c.Do(ctx, "SET", key, "v")
+	require.NoError(t, err)
+	v, err := u.DoCacheCmd(ctx, time.Minute, conn.Cmd("GET").Bytes([]byte(key)))
+	require.NoError(t, err)
+	assert.Equal(t, resp.NewBulkString("v"), v)
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := u.DoCacheCmd(ctx, time.Minute, conn.Cmd("GET", key)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs)
+	vals, err := u.DoMultiCacheCmd(ctx, time.Minute, conn.Cmd("GET", key), conn.Cmd("STRLEN", key))
+	require.NoError(t, err)
+	assert.Equal(t, []resp.Value{resp.NewBulkString("v"), resp.NewInt(1)}, vals)
+}

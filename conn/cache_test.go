@@ -345,3 +345,29 @@ func TestDoCacheForgetsUnknownCommands(t *testing.T) {
 	c.cache.commands.Range(func(any, any) bool { known++; return true })
 	assert.Equal(t, 1, known)
 }
+
+// TestDoCacheCmd: the Command forms share DoCache's entries, and a reused
+// []byte argument doesn't change what was cached.
+func TestDoCacheCmd(t *testing.T) {
+	c, ctx := newCacheClient(t, nil)
+	var u Universal = c
+	a, b := clientKey(t, "a"), clientKey(t, "b")
+	_, err := c.Do(ctx, "MSET", a, "1", b, "2")
+	require.NoError(t, err)
+	key := []byte(a)
+	v, err := u.DoCacheCmd(ctx, time.Minute, Cmd("GET").Bytes(key))
+	require.NoError(t, err)
+	assert.Equal(t, "1", text(t, v))
+	copy(key, b) // the same length: now the bytes spell b
+	assert.Equal(t, "1", cachedText(t, ctx, c, "GET", a), "a hit on the entry DoCacheCmd stored")
+	v, err = u.DoCacheCmd(ctx, time.Minute, Cmd("GET").Bytes(key))
+	require.NoError(t, err)
+	assert.Equal(t, "2", text(t, v))
+
+	vals, err := u.DoMultiCacheCmd(ctx, time.Minute, Cmd("GET", a), Cmd("MGET", a, b), Cmd("STRLEN").Arg(b))
+	require.NoError(t, err)
+	assert.Equal(t, []resp.Value{resp.NewBulkString("1"),
+		resp.NewArray(resp.NewBulkString("1"), resp.NewBulkString("2")), resp.NewInt(1)}, vals)
+	_, err = u.DoCacheCmd(ctx, time.Minute, Cmd("INCR", a))
+	assert.ErrorContains(t, err, "not read-only")
+}
