@@ -30,6 +30,17 @@ func cachedText(t *testing.T, ctx context.Context, c *Client, key string) string
 	return s
 }
 
+// assertNoCallsInFlight checks that every call DoCache counted on a node
+// (node.acquire) was released, so a retired node can close.
+func assertNoCallsInFlight(t *testing.T, c *Client) {
+	t.Helper()
+	c.nodes.mu.Lock()
+	defer c.nodes.mu.Unlock()
+	for addr, n := range c.nodes.all {
+		assert.Zero(t, n.uses.Load()&^retiredBit, "calls counted in flight on %s", addr)
+	}
+}
+
 // TestClusterDoCache: keys over many slots are cached at their masters,
 // hits cost no read, and another client's writes reach the cache as
 // invalidations from each key's master.
@@ -86,6 +97,7 @@ func TestClusterDoCache(t *testing.T) {
 	assert.ErrorIs(t, err, ErrCrossSlot)
 	_, err = c.DoMultiCache(ctx, time.Minute, []string{"GET", "a"}, []string{"SET", "a", "b"})
 	assert.ErrorContains(t, err, "not read-only")
+	assertNoCallsInFlight(t, c)
 }
 
 // TestClusterDoCacheSlotMigration: a slot that moves away drops its entries
@@ -126,6 +138,7 @@ func TestClusterDoCacheSlotMigration(t *testing.T) {
 	misses := c.CacheStats().Misses
 	assert.Equal(t, "o", cachedText(t, ctx, c, other))
 	assert.Equal(t, misses, c.CacheStats().Misses, "cached at the new owner")
+	assertNoCallsInFlight(t, c)
 }
 
 // TestClusterDoCacheHitAllocations: routing a hit to its node's cache
@@ -200,6 +213,7 @@ func TestClusterDoCacheAsk(t *testing.T) {
 	vals, err := c.DoMultiCache(ctx, time.Minute, []string{"GET", moving}, []string{"GET", staying})
 	require.NoError(t, err)
 	assert.Equal(t, []resp.Value{resp.NewBulkString(moving), resp.NewBulkString(staying)}, vals)
+	assertNoCallsInFlight(t, c)
 }
 
 // TestClusterDoCacheCmd: the Command forms through conn.Universal; a hit
