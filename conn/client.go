@@ -365,7 +365,9 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	c.stopRedial()
 	<-c.redialDone
-	_ = c.current.Load().Close()
+	last := c.current.Load()
+	_ = last.Close()
+	c.connLost(last) // its cache entries, in a Cache other Clients may share
 	c.pool.close()
 	c.state.Store(int32(StateClosed))
 	close(c.done)

@@ -2,6 +2,7 @@ package conn
 
 import (
 	"context"
+	"time"
 
 	"github.com/respwire/respwire/resp"
 )
@@ -32,10 +33,18 @@ type Doer interface {
 // runs against a standalone server (*Client) or a Redis Cluster
 // (*cluster.Client): commands, batches, blocking commands (BLPOP, BLMOVE,
 // XREAD BLOCK ... run on a connection of their own, by themselves),
-// optimistic transactions (Watch), scripts (Script.Run on it) and Close.
-// Client-side caching (DoCache, DoMultiCache) joins it when that lands.
+// optimistic transactions (Watch), scripts (Script.Run on it), client-side
+// caching (DoCacheCmd, DoMultiCacheCmd) and Close.
 type Universal interface {
 	Doer
+	// DoCacheCmd answers a cacheable read from the client-side cache or
+	// reads it from the server and caches it for at most ttl (see
+	// Client.DoCache for the rules); a hit allocates nothing.
+	DoCacheCmd(ctx context.Context, ttl time.Duration, cmd Command) (resp.Value, error)
+	// DoMultiCacheCmd is DoCacheCmd for many commands: hits answered
+	// locally, misses sent in one write (per node in a cluster), replies
+	// in order.
+	DoMultiCacheCmd(ctx context.Context, ttl time.Duration, cmds ...Command) ([]resp.Value, error)
 	// Watch runs fn on a connection of its own, on which it first sends
 	// WATCH keys (none: no WATCH), for a check-and-set transaction: fn
 	// reads, then sends MULTI ... EXEC in one DoMultiCmd, whose EXEC

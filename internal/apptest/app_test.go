@@ -286,5 +286,13 @@ func (f *fake) DoCmd(_ context.Context, cmd conn.Command) (v resp.Value, err err
 func (f *fake) DoMultiCmd(ctx context.Context, cmds ...conn.Command) ([]resp.Value, error) {
 	return nil, errFake
 }
+func (f *fake) DoCacheCmd(context.Context, time.Duration, conn.Command) (resp.Value, error) {
+	return resp.Value{}, errFake
+}
+
+func (f *fake) DoMultiCacheCmd(context.Context, time.Duration, ...conn.Command) ([]resp.Value, error) {
+	return nil, errFake
+}
+
 func (f *fake) Watch(context.Context, func(conn.Doer) error, ...string) error { return errFake }
 func (f *fake) Close() error                                                  { return nil }
