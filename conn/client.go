@@ -14,9 +14,11 @@ import (
 
 // Redial backoff: the first redial is immediate, later ones wait from
 // minBackoff doubling up to maxBackoff, each with random jitter. After a
-// handshake the server refused (WRONGPASS, NOPERM: see refusedBackoff),
-// which the next attempt will most likely meet again, from
-// minRefusedBackoff doubling up to maxRefusedBackoff.
+// handshake the server refused (WRONGPASS, NOPERM: see refused), which the
+// next attempt will most likely meet again, they wait longer: from
+// minRefusedBackoff doubling up to maxRefusedBackoff. So a fixed password
+// (or a provider that now has the new one) is picked up within about
+// maxRefusedBackoff.
 const (
 	minBackoff        = 10 * time.Millisecond
 	maxBackoff        = time.Second
