@@ -4,7 +4,7 @@
 
 GO ?= go
 
-.PHONY: test test-root test-bench bench soak
+.PHONY: test test-root test-bench bench bench-sentinel soak
 
 test: test-root test-bench
 
@@ -23,6 +23,13 @@ test-bench:
 # BENCHFLAGS passes flags to the runner, e.g. make bench BENCHFLAGS='-rounds 3 -bench ^Get/parallel'.
 bench:
 	cd bench && $(GO) run ./cmd/benchtable $(BENCHFLAGS)
+
+# The window from SENTINEL FAILOVER to the first write on the new master, for
+# respwire, rueidis and go-redis side by side in the same FAILOVERS failovers,
+# and the writes each acknowledged from the old master after the switch.
+FAILOVERS ?= 5
+bench-sentinel:
+	cd bench && $(GO) test -count=1 -run '^$$' -bench '^BenchmarkSentinelFailover$$' -benchtime $(FAILOVERS)x -timeout 30m .
 
 soak:
 	$(GO) run ./internal/cmd/soak

@@ -132,3 +132,20 @@ func BenchmarkGetOneNode(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAcquireRelease measures the in-flight count every call through a
+// node keeps (node.acquire and node.release), with every goroutine on one
+// node: the worst case for its shared counter.
+func BenchmarkAcquireRelease(b *testing.B) {
+	n := newNode("bench", nil)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if !n.acquire() {
+				b.Error("retired")
+				return
+			}
+			n.release()
+		}
+	})
+}

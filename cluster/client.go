@@ -34,13 +34,15 @@ type Client struct {
 
 	commands *commandTable
 	nodes    nodeSet
+	cache    *conn.Cache                // shared by every node's connection; nil when caching is off
 	table    atomic.Pointer[routeTable] // read without a lock on every command
 	tableMu  sync.Mutex                 // serializes writers of table
-	noShards atomic.Bool                // the server doesn't know CLUSTER SHARDS
+	noShards atomic.Bool                // a node refused CLUSTER SHARDS: ask CLUSTER SLOTS
 
 	suspects suspects // nodes that stopped answering
 
 	flightMu    sync.Mutex
+	stopped     bool          // Close began: no refresh starts (guarded by flightMu)
 	flight      *flight       // the running refresh, if any
 	queued      *flight       // the refresh Refresh callers wait for, to run after flight
 	refreshKick chan struct{} // one pending trigger at most
@@ -73,6 +75,7 @@ func New(ctx context.Context, opts *Options) (*Client, error) {
 	if opts.ReadReplicas {
 		c.nodeOpts.OnConnect = readonlyOnConnect(opts.Conn.OnConnect)
 	}
+	c.setupCache()
 	c.nodes.opts = &c.nodeOpts
 	c.lifetime, c.stop = context.WithCancel(context.Background())
 
@@ -147,7 +150,10 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.stop()
-	c.flightMu.Lock() // no refresh starts after this
+	// A refresh starts under flightMu, adding itself to c.goroutines there;
+	// once stopped is set none starts, so Wait sees every one.
+	c.flightMu.Lock()
+	c.stopped = true
 	c.flightMu.Unlock()
 	c.goroutines.Wait()
 	return c.nodes.closeAll()

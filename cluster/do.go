@@ -27,6 +27,12 @@ const (
 // as a *resp.Error. A command whose keys hash to different slots is refused
 // with an error wrapping ErrCrossSlot, unsent; a command without keys goes to
 // any master. With ReadReplicas, read-only commands go to a replica.
+//
+// A call that fails for want of a node (its context ended while the node
+// was unreachable or silent, or the node's connection broke) returns an
+// error that names the node, says what the client knew of it and wraps the
+// node's last connection failure (a dial error, say) as well as the call's
+// own: errors.Is(err, context.DeadlineExceeded) still holds.
 func (c *Client) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	info, err := c.command(ctx, args)
 	if err != nil {
@@ -38,9 +44,13 @@ func (c *Client) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	}
 	toReplica := c.opts.ReadReplicas && info.readonly() && !info.blocking()
 	if n := c.table.Load().pick(slot, toReplica); n != nil {
-		if cl := n.client.Load(); cl != nil {
-			c.checkConnected(n, cl)
+		if cl := n.client.Load(); cl != nil && n.acquire() {
+			if err := c.checkConnected(n, cl); err != nil {
+				n.release()
+				return resp.Value{}, err
+			}
 			v, err := cl.Do(ctx, args...)
+			n.release()
 			if err == nil {
 				return v, nil
 			}
@@ -106,17 +116,34 @@ type attempt struct {
 	asking    bool  // send ASKING first (an ASK redirect)
 	redirects int
 	retries   int
+	cause     error // why the latest retry was needed, naming the node when one was tried
 }
 
 // connFor returns the connection to a's target, which it first takes from
-// the table when a has none.
+// the table when a has none, as enter does: the caller releases the target
+// when the call returns.
 func (c *Client) connFor(ctx context.Context, a *attempt) (*conn.Client, error) {
 	if a.target == nil {
 		if a.target = c.table.Load().pick(a.slot, a.toReplica); a.target == nil {
 			return nil, errNoNode
 		}
 	}
-	return c.clientOf(ctx, a.target)
+	return c.enter(ctx, a.target)
+}
+
+// enter counts a call in flight on n and returns n's connection, dialling
+// it if needed (see clientOf). The caller must call n.release when the call
+// returns, unless enter failed. A retired node is refused, unsent.
+func (c *Client) enter(ctx context.Context, n *node) (*conn.Client, error) {
+	if !n.acquire() {
+		return nil, &nodeError{addr: n.addr, err: errRetired}
+	}
+	cl, err := c.clientOf(ctx, n)
+	if err != nil {
+		n.release()
+		return nil, err
+	}
+	return cl, nil
 }
 
 // send makes one try of a, the command args.
@@ -125,6 +152,7 @@ func (c *Client) send(ctx context.Context, a *attempt, args []string) (resp.Valu
 	if err != nil {
 		return resp.Value{}, err
 	}
+	defer a.target.release()
 	if !a.asking {
 		return cl.Do(ctx, args...)
 	}
@@ -148,7 +176,7 @@ func (c *Client) follow(ctx context.Context, a *attempt, args []string, v resp.V
 		}
 		if wait {
 			if stop := c.backoff(ctx, a.retries); stop != nil {
-				return v, stop
+				return v, withCause(stop, a.cause)
 			}
 		}
 		v, err = c.send(ctx, a, args)
@@ -167,10 +195,14 @@ func (c *Client) next(a *attempt, err error) (wait bool, stop error) {
 		// A node that doesn't answer in time may be dead: a call to a
 		// node whose connection is being redialled just waits.
 		c.suspect(a.target)
-		return false, err
+		return false, withCause(failedOn(a.target, err), a.cause)
 	}
 	if errors.Is(err, context.Canceled) {
-		return false, err
+		return false, withCause(failedOn(a.target, err), a.cause)
+	}
+	var fe *failedNodeError
+	if errors.As(err, &fe) {
+		return false, err // nothing to wait for until the topology changes
 	}
 	var re *resp.Error
 	if errors.As(err, &re) {
@@ -179,12 +211,15 @@ func (c *Client) next(a *attempt, err error) (wait bool, stop error) {
 	if !unsent(err) {
 		if brokenNode(err) {
 			c.suspect(a.target)
+			if a.target != nil {
+				a.target.noteFailure(err)
+			}
 		}
-		return false, err
+		return false, failedOn(a.target, err)
 	}
 	// The command never left: it is safe to send it again.
 	c.suspect(a.target)
-	return c.retry(a, err)
+	return c.retry(a, namedCause(a.target, err))
 }
 
 // retry counts one more retry of a, to be routed afresh by the table.
@@ -192,6 +227,7 @@ func (c *Client) retry(a *attempt, cause error) (wait bool, stop error) {
 	if a.retries++; a.retries > maxRetries {
 		return false, fmt.Errorf("cluster: gave up after %d retries: %w", maxRetries, cause)
 	}
+	a.cause = cause
 	a.target, a.asking = nil, false
 	return true, nil
 }

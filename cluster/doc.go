@@ -55,11 +55,15 @@
 //
 // DoMulti groups commands by node, writes each node's group at once (the
 // groups of different nodes concurrently), follows each command's redirects
-// and returns the replies in the caller's order. A transaction must stay in
-// one slot: a batch holding MULTI goes, whole, to the node of its first key,
-// and moves to the new owner when that slot was MOVED. ASK inside a
-// transaction is not followed; the caller sees the replies. Never send MULTI,
-// EXEC or WATCH with Do: node connections are shared by every goroutine.
+// on its own and returns the replies in the caller's order; a batch is never
+// sent again as a whole. A transaction (MULTI ... EXEC or DISCARD) is one
+// piece: all of it goes, in one write, to the node of its keys' slot, and a
+// transaction whose keys span slots is refused unsent with ErrCrossSlot. It
+// runs at most once: it is sent again (to the new owner after MOVED, with
+// ASKING after ASK, after a backoff for TRYAGAIN) only when the node refused
+// it without running it, which EXEC says by answering the redirect itself or
+// EXECABORT after a queued command got one. Never send MULTI, EXEC or WATCH
+// with Do: node connections are shared by every goroutine.
 //
 // # Lifecycle
 //
@@ -67,6 +71,19 @@
 // waiting for it. The first call does the work; every other call,
 // concurrent or later, returns nil at once. Calls after Close fail with an
 // error wrapping conn.ErrClosed.
+//
+// # Client-side caching
+//
+// DoCache and DoMultiCache follow conn.Client's rules (see package conn):
+// each master's connection tracks, in OPTIN mode, the keys read through it,
+// and every node shares one conn.Cache, so Options.Conn.CacheMaxBytes bounds
+// the whole cluster's cache (Options.Conn.DisableCache switches it off).
+// Cached reads always go to masters. A MOVED reply during a cached read is
+// followed and the read cached at the new owner; an ASK reply (a slot half
+// migrated) is followed with ASKING and the command, uncached. When the
+// routing learns that a slot moved to another master (a MOVED, a refresh),
+// the slot's entries are dropped. DoMultiCache groups its commands by master
+// and sends each group's misses in one write, the groups concurrently.
 //
 // # Example
 //

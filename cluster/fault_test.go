@@ -47,7 +47,7 @@ func (r *loadResult) fail(err error) {
 		r.byKind = make(map[string]int)
 	}
 	r.byKind[kind]++
-	if len(r.firstErrs) < 3 {
+	if len(r.firstErrs) < 3 || (kind == "other" && len(r.firstErrs) < 6) {
 		r.firstErrs = append(r.firstErrs, err)
 	}
 	r.mu.Unlock()
@@ -321,6 +321,7 @@ func TestPausedNode(t *testing.T) {
 	wg.Wait()
 	resume()
 	require.ErrorIs(t, pausedErr, context.DeadlineExceeded)
+	assert.Contains(t, pausedErr.Error(), paused.Addr, "the error names the node that didn't answer")
 	assert.Less(t, pausedTook, 2*time.Second, "the call ended near its deadline")
 
 	// Once resumed, the node serves again on the same client.

@@ -102,12 +102,16 @@ func lookupFold(m map[string]*commandInfo, name string) (*commandInfo, bool) {
 type slotAcc struct {
 	slot  int // noSlot until the first key
 	cross bool
-	skip  bool // skip empty keys (MIGRATE's placeholder)
+	skip  bool      // skip empty keys (MIGRATE's placeholder)
+	found *[]string // when not nil, every key is appended to it (tests)
 }
 
 func (a *slotAcc) add(key string) {
 	if a.skip && key == "" {
 		return
+	}
+	if a.found != nil {
+		*a.found = append(*a.found, key)
 	}
 	s := int(slots.Slot(key))
 	switch {
@@ -122,24 +126,30 @@ func (a *slotAcc) add(key string) {
 // hashes to, noSlot when the command names no key, and cross true when its
 // keys hash to different slots. It does not allocate.
 func (ci *commandInfo) keySlot(args []string) (slot int, cross bool) {
+	acc := slotAcc{slot: noSlot}
+	ci.walkKeys(args, &acc)
+	return acc.slot, acc.cross
+}
+
+// walkKeys adds every key of args to acc.
+func (ci *commandInfo) walkKeys(args []string, acc *slotAcc) {
 	if ci.subcommands != nil {
 		if len(args) < 2 {
-			return noSlot, false
+			return
 		}
 		sub, ok := lookupFold(ci.subcommands, args[1])
 		if !ok {
-			return noSlot, false
+			return
 		}
 		ci = sub
 	}
-	acc := slotAcc{slot: noSlot, skip: ci.flags&flagSkipEmptyKeys != 0}
+	acc.skip = ci.flags&flagSkipEmptyKeys != 0
 	if len(ci.specs) == 0 {
-		ci.legacyKeys(args, &acc)
+		ci.legacyKeys(args, acc)
 	}
 	for i := range ci.specs {
-		ci.specs[i].keys(args, &acc)
+		ci.specs[i].keys(args, acc)
 	}
-	return acc.slot, acc.cross
 }
 
 // legacyKeys walks the keys at (first, last, step), all a server older than
@@ -169,9 +179,14 @@ func (ks *keySpec) keys(args []string, acc *slotAcc) {
 	case beginIndex:
 		first = ks.index
 	case beginKeyword:
+		// As the server does: a positive startFrom searches forward up to,
+		// not including, the last argument; otherwise the search runs
+		// backward from argc+startFrom down to, not including, argument 1
+		// (which is never the keyword: "MIGRATE keys 6379 a 0 5000" names a
+		// host called keys).
 		start, end, step := ks.startFrom, argc-1, 1
-		if ks.startFrom < 0 {
-			start, end, step = argc+ks.startFrom, 0, -1
+		if ks.startFrom <= 0 {
+			start, end, step = argc+ks.startFrom, 1, -1
 		}
 		for i := start; i != end && i >= 1 && i < argc; i += step {
 			if strings.EqualFold(args[i], ks.keyword) {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -11,80 +12,136 @@ import (
 // DoMulti sends many commands and returns their replies in the order of
 // cmds. Commands are grouped by node and each node's group is written at
 // once, the groups of different nodes concurrently. Every command follows its
-// own redirects. A server error reply is returned as a reply (see
+// own redirects: a batch is never sent again as a whole because one of its
+// commands was redirected. A server error reply is returned as a reply (see
 // resp.Value.Err), not as the error.
 //
 // DoMulti refuses the whole batch, unsent, when one of its commands has keys
-// in different slots (ErrCrossSlot). When a node can't be reached or its
-// connection breaks, the returned error says so and the reply slice still
-// holds the replies that came back; the others are the zero Value.
+// in different slots, or a transaction's commands do (both wrap
+// ErrCrossSlot), and when a MULTI has no EXEC or DISCARD after it. When a
+// node can't be reached or its connection breaks, the returned error names
+// the node and says why, and the reply slice still holds the replies that
+// came back; the others are the zero Value.
 //
-// Transactions: a batch holding MULTI is sent as a whole to the node of the
-// first command that names a key, so every key of a transaction must be in
-// one slot (use a {hash tag}). A MOVED reply inside it sends the whole batch
-// again to the new owner.
+// Transactions: MULTI, the commands after it and the EXEC (or DISCARD) that
+// ends it go as one piece, in one write, to the node of their keys' slot, so
+// every key of a transaction must be in one slot (use a {hash tag}). A
+// transaction runs at most once. It is sent again, whole, only when the node
+// refused it without running it: its EXEC answered MOVED, ASK, TRYAGAIN,
+// CLUSTERDOWN or LOADING, or answered EXECABORT because a queued command got
+// one of those. Then it follows that redirect (ASKING goes before MULTI) or
+// retries after a backoff, as a single command does.
 func (c *Client) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, error) {
 	if len(cmds) == 0 {
 		return nil, nil
 	}
-	attempts := make([]attempt, len(cmds))
-	txn, txnSlot := false, noSlot
-	for i, args := range cmds {
-		info, err := c.command(ctx, args)
+	units, err := c.units(ctx, cmds)
+	if err != nil {
+		return nil, err
+	}
+	return c.doUnits(ctx, cmds, units)
+}
+
+// unit is what DoMulti routes as one: a single command, or a transaction
+// (MULTI, the commands it queues and the EXEC or DISCARD that ends it),
+// which goes to one node in one piece.
+type unit struct {
+	attempt
+	first, n int // the commands cmds[first : first+n]
+	txn      bool
+}
+
+// units splits cmds into units and finds each one's slot. It refuses a
+// cross-slot command or transaction and an unterminated MULTI.
+func (c *Client) units(ctx context.Context, cmds [][]string) ([]unit, error) {
+	units := make([]unit, 0, len(cmds))
+	for i := 0; i < len(cmds); {
+		if isCommand(cmds[i], "MULTI") {
+			u, err := c.transaction(ctx, cmds, i)
+			if err != nil {
+				return nil, err
+			}
+			units = append(units, u)
+			i += u.n
+			continue
+		}
+		info, err := c.command(ctx, cmds[i])
 		if err != nil {
 			return nil, err
 		}
-		slot, cross := info.keySlot(args)
+		slot, cross := info.keySlot(cmds[i])
 		if cross {
-			return nil, crossSlot(args[0])
-		}
-		if strings.EqualFold(args[0], "MULTI") {
-			txn = true
-		}
-		if txnSlot == noSlot {
-			txnSlot = slot
+			return nil, crossSlot(cmds[i][0])
 		}
 		toReplica := c.opts.ReadReplicas && info.readonly() && !info.blocking()
-		attempts[i] = attempt{slot: slot, toReplica: toReplica}
+		units = append(units, unit{attempt: attempt{slot: slot, toReplica: toReplica}, first: i, n: 1})
+		i++
 	}
-	if txn {
-		return c.doTransaction(ctx, cmds, txnSlot)
-	}
-	return c.doBatches(ctx, cmds, attempts)
+	return units, nil
 }
 
-// batch is the commands of one round that go to one node.
+// transaction reads the transaction whose MULTI is cmds[start], up to the
+// first EXEC or DISCARD after it.
+func (c *Client) transaction(ctx context.Context, cmds [][]string, start int) (unit, error) {
+	slot := noSlot
+	for i := start + 1; i < len(cmds); i++ {
+		if isCommand(cmds[i], "EXEC") || isCommand(cmds[i], "DISCARD") {
+			return unit{attempt: attempt{slot: slot}, first: start, n: i - start + 1, txn: true}, nil
+		}
+		info, err := c.command(ctx, cmds[i])
+		if err != nil {
+			return unit{}, err
+		}
+		s, cross := info.keySlot(cmds[i])
+		if cross || (s != noSlot && slot != noSlot && s != slot) {
+			return unit{}, fmt.Errorf("%w (the transaction that begins at command %d, in %s)", ErrCrossSlot, start, cmds[i][0])
+		}
+		if s != noSlot {
+			slot = s
+		}
+	}
+	return unit{}, fmt.Errorf("cluster: the MULTI at command %d has no EXEC or DISCARD after it in the batch", start)
+}
+
+// isCommand reports whether args is the command name, in any case.
+func isCommand(args []string, name string) bool {
+	return len(args) > 0 && strings.EqualFold(args[0], name)
+}
+
+// batch is the units of one round that go to one node.
 type batch struct {
-	target  *node
-	indexes []int // into the attempts
+	target *node
+	units  []int // into the units
 }
 
-// doBatches sends the attempts in rounds: each round groups what is still
-// pending by node; redirected commands go on to the next round.
-func (c *Client) doBatches(ctx context.Context, cmds [][]string, attempts []attempt) ([]resp.Value, error) {
-	replies := make([]resp.Value, len(attempts))
-	errs := make([]error, len(attempts))
-	pending := make([]int, len(attempts))
+// doUnits sends the units in rounds: each round groups what is still
+// pending by node; redirected or retried units go on to the next round, each
+// on its own.
+func (c *Client) doUnits(ctx context.Context, cmds [][]string, units []unit) ([]resp.Value, error) {
+	replies := make([]resp.Value, len(cmds))
+	errs := make([]error, len(units))
+	pending := make([]int, len(units))
 	for i := range pending {
 		pending[i] = i
 	}
 	var firstErr error
 	for len(pending) > 0 {
-		batches := c.group(attempts, pending)
+		batches := c.group(units, pending)
 		var wg sync.WaitGroup
 		for _, b := range batches[1:] {
-			wg.Go(func() { c.sendBatch(ctx, b, cmds, attempts, replies, errs) })
+			wg.Go(func() { c.sendBatch(ctx, b, cmds, units, replies, errs) })
 		}
-		c.sendBatch(ctx, batches[0], cmds, attempts, replies, errs)
+		c.sendBatch(ctx, batches[0], cmds, units, replies, errs)
 		wg.Wait()
 
 		next, retries := pending[:0], 0
+		var lastCause error
 		for _, i := range pending {
 			if errs[i] == nil {
 				continue
 			}
-			a := &attempts[i]
-			wait, stop := c.next(a, errs[i])
+			u := &units[i]
+			wait, stop := c.next(&u.attempt, errs[i])
 			if stop != nil {
 				if _, isReply := stop.(*resp.Error); !isReply && firstErr == nil {
 					firstErr = stop
@@ -92,51 +149,58 @@ func (c *Client) doBatches(ctx context.Context, cmds [][]string, attempts []atte
 				continue
 			}
 			if wait {
-				retries = max(retries, a.retries)
+				retries = max(retries, u.retries)
+				lastCause = u.cause
 			}
-			replies[i], errs[i] = resp.Value{}, nil
+			clear(replies[u.first : u.first+u.n])
+			errs[i] = nil
 			next = append(next, i)
 		}
 		pending = next
 		if len(pending) > 0 && retries > 0 {
 			if err := c.backoff(ctx, retries); err != nil {
-				return replies, err
+				return replies, withCause(err, lastCause)
 			}
 		}
 	}
 	return replies, firstErr
 }
 
-// group splits the pending attempts by the node they go to.
-func (c *Client) group(attempts []attempt, pending []int) []*batch {
+// group splits the pending units by the node they go to.
+func (c *Client) group(units []unit, pending []int) []*batch {
 	t := c.table.Load()
 	var batches []*batch
 	for _, i := range pending {
-		a := &attempts[i]
-		if a.target == nil {
-			a.target = t.pick(a.slot, a.toReplica)
+		u := &units[i]
+		if u.target == nil {
+			u.target = t.pick(u.slot, u.toReplica)
 		}
 		var b *batch
 		for _, have := range batches {
-			if have.target == a.target {
+			if have.target == u.target {
 				b = have
 				break
 			}
 		}
 		if b == nil {
-			b = &batch{target: a.target}
+			b = &batch{target: u.target}
 			batches = append(batches, b)
 		}
-		b.indexes = append(b.indexes, i)
+		b.units = append(b.units, i)
 	}
 	return batches
 }
 
-// sendBatch writes one node's commands at once (each ASK-redirected one
-// preceded by ASKING) and files every reply, or the error, by index.
-func (c *Client) sendBatch(ctx context.Context, b *batch, cmds [][]string, attempts []attempt, replies []resp.Value, errs []error) {
+// askingCmd goes before a command (or a whole transaction) that follows an
+// ASK redirect.
+var askingCmd = []string{"ASKING"}
+
+// sendBatch writes one node's units at once (each ASK-redirected one
+// preceded by ASKING) and files every reply by position, and by unit the
+// error to follow, if any.
+func (c *Client) sendBatch(ctx context.Context, b *batch, cmds [][]string, units []unit, replies []resp.Value, errs []error) {
 	fail := func(err error) {
-		for _, i := range b.indexes {
+		for _, i := range b.units {
 			errs[i] = err
 		}
 	}
@@ -144,17 +208,23 @@ func (c *Client) sendBatch(ctx context.Context, b *batch, cmds [][]string, attem
 		fail(errNoNode)
 		return
 	}
-	cl, err := c.clientOf(ctx, b.target)
+	cl, err := c.enter(ctx, b.target)
 	if err != nil {
 		fail(err)
 		return
 	}
-	send := make([][]string, 0, len(b.indexes))
-	for _, i := range b.indexes {
-		if attempts[i].asking {
-			send = append(send, []string{"ASKING"})
+	defer b.target.release()
+	size := len(b.units)
+	for _, i := range b.units {
+		size += units[i].n - 1
+	}
+	send := make([][]string, 0, size)
+	for _, i := range b.units {
+		u := &units[i]
+		if u.asking {
+			send = append(send, askingCmd)
 		}
-		send = append(send, cmds[i])
+		send = append(send, cmds[u.first:u.first+u.n]...)
 	}
 	got, err := cl.DoMulti(ctx, send...)
 	if err != nil {
@@ -166,56 +236,18 @@ func (c *Client) sendBatch(ctx context.Context, b *batch, cmds [][]string, attem
 		return
 	}
 	at := 0
-	for _, i := range b.indexes {
-		if attempts[i].asking {
+	for _, i := range b.units {
+		u := &units[i]
+		if u.asking {
 			at++
 		}
-		replies[i] = got[at]
-		errs[i] = got[at].Err()
-		at++
-	}
-}
-
-// doTransaction sends a batch holding MULTI to the node of slot, as a whole,
-// and again to the new owner when a queued command was MOVED.
-func (c *Client) doTransaction(ctx context.Context, cmds [][]string, slot int) ([]resp.Value, error) {
-	a := attempt{slot: slot}
-	for {
-		replies, err := c.sendWhole(ctx, &a, cmds)
-		if err == nil {
-			if err = movedReply(replies); err == nil {
-				return replies, nil
-			}
+		part := got[at : at+u.n]
+		copy(replies[u.first:], part)
+		if u.txn {
+			errs[i] = refusedUnrun(part)
+		} else {
+			errs[i] = part[0].Err()
 		}
-		wait, stop := c.next(&a, err)
-		if _, isReply := stop.(*resp.Error); isReply {
-			return replies, nil // the caller sees the error replies, EXECABORT among them
-		} else if stop != nil {
-			return replies, stop
-		}
-		if wait {
-			if err := c.backoff(ctx, a.retries); err != nil {
-				return replies, err
-			}
-		}
+		at += u.n
 	}
-}
-
-// sendWhole sends cmds to a's node in one write.
-func (c *Client) sendWhole(ctx context.Context, a *attempt, cmds [][]string) ([]resp.Value, error) {
-	cl, err := c.connFor(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	return cl.DoMulti(ctx, cmds...)
-}
-
-// movedReply returns the first MOVED error among replies.
-func movedReply(replies []resp.Value) error {
-	for _, v := range replies {
-		if re, ok := v.Err().(*resp.Error); ok && re.Code == "MOVED" {
-			return re
-		}
-	}
-	return nil
 }

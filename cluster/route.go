@@ -37,6 +37,11 @@ func newRouteTable(topo *slots.Topology, ns *nodeSet) *routeTable {
 			continue
 		}
 		sh := &shard{master: ns.get(s.Master.Addr)}
+		// A failed master still holding slots with no replica left that
+		// could take over (none, or only failed ones): its calls fail at
+		// once (see clientOf). While a live replica remains, a failover may
+		// be under way, and calls wait for it as for any lost node.
+		sh.master.reportedFailed.Store(s.Master.Health == slots.HealthFailed && !canTakeOver(s.Replicas))
 		for _, r := range s.Replicas {
 			// Only online replicas serve reads. A loading one may not hold
 			// the master's data yet (Redis 7.0 reports a replica as loading
@@ -46,7 +51,9 @@ func newRouteTable(topo *slots.Topology, ns *nodeSet) *routeTable {
 			switch {
 			case r.Addr == "":
 			case r.Health == slots.HealthOnline:
-				sh.replicas = append(sh.replicas, ns.get(r.Addr))
+				rn := ns.get(r.Addr)
+				rn.reportedFailed.Store(false) // a failed master that came back as a replica
+				sh.replicas = append(sh.replicas, rn)
 			case r.Health == slots.HealthLoading:
 				t.loadingReplicas = true
 			}
@@ -108,4 +115,15 @@ func (t *routeTable) pick(slot int, toReplica bool) *node {
 		return s.replicas[rand.IntN(len(s.replicas))]
 	}
 	return s.master
+}
+
+// canTakeOver reports whether any of a shard's replicas could still be
+// promoted: one that the cluster does not report failed.
+func canTakeOver(replicas []slots.Node) bool {
+	for _, r := range replicas {
+		if r.Addr != "" && r.Health != slots.HealthFailed {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -41,11 +42,17 @@ func (c *Client) suspect(n *node) {
 }
 
 // clientOf returns n's connection, dialling it if needed, as node.get
-// does, and suspects n if that connection is down.
+// does, and suspects n if that connection is down. A master the cluster
+// reports failed is not dialled and not waited for: unless its connection
+// is up, clientOf fails at once with a failedNodeError.
 func (c *Client) clientOf(ctx context.Context, n *node) (*conn.Client, error) {
+	if n.reportedFailed.Load() && n.client.Load() == nil {
+		c.suspect(n)
+		return nil, &failedNodeError{addr: n.addr}
+	}
 	cl, err := n.get(ctx)
 	if err == nil {
-		c.checkConnected(n, cl)
+		err = c.checkConnected(n, cl)
 	}
 	return cl, err
 }
@@ -55,10 +62,18 @@ func (c *Client) clientOf(ctx context.Context, n *node) (*conn.Client, error) {
 // nothing it gets back would tell that the node failed over: the refresh
 // that suspicion starts does, and the node's connection, dropped from the
 // routing, then fails the waiting calls as unsent, to be routed afresh.
-func (c *Client) checkConnected(n *node, cl *conn.Client) {
-	if !cl.Connected() {
-		c.suspect(n)
+// For a master the cluster reports failed, whose slots no replica took
+// over, there is nothing to wait for: checkConnected returns a
+// failedNodeError, which ends the call.
+func (c *Client) checkConnected(n *node, cl *conn.Client) error {
+	if cl.Connected() {
+		return nil
 	}
+	c.suspect(n)
+	if n.reportedFailed.Load() {
+		return &failedNodeError{addr: n.addr}
+	}
+	return nil
 }
 
 func (c *Client) hasSuspects() bool {
@@ -87,15 +102,7 @@ func (c *Client) checkSuspects() {
 			cleared[i] = true
 			continue
 		}
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(c.lifetime, probeTimeout)
-			defer cancel()
-			cl, err := n.get(ctx)
-			if err == nil {
-				_, err = cl.Do(ctx, "PING")
-			}
-			cleared[i] = err == nil
-		})
+		wg.Go(func() { cleared[i] = c.probe(n) })
 	}
 	wg.Wait()
 	c.suspects.mu.Lock()
@@ -105,4 +112,35 @@ func (c *Client) checkSuspects() {
 		}
 	}
 	c.suspects.mu.Unlock()
+}
+
+// probe tells whether the suspect n answers a PING, and records why not.
+// When n's connection is down, calls wait for its conn.Client to redial,
+// which doesn't say why it fails: the probe then dials a connection of its
+// own, only to learn that (a refused connection, a timeout), and n stays
+// suspect until its client is connected again.
+func (c *Client) probe(n *node) bool {
+	ctx, cancel := context.WithTimeout(c.lifetime, probeTimeout)
+	defer cancel()
+	cl, err := n.get(ctx)
+	if err != nil {
+		return false // get recorded the dial error
+	}
+	if !cl.Connected() {
+		cn, err := conn.Dial(ctx, n.addr, n.opts)
+		if err != nil {
+			n.noteFailure(err)
+			return false
+		}
+		_ = cn.Close()
+		return false
+	}
+	if _, err := cl.Do(ctx, "PING"); err != nil {
+		if c.lifetime.Err() == nil {
+			n.noteFailure(fmt.Errorf("PING: %w", err))
+		}
+		return false
+	}
+	n.noteAnswer()
+	return true
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"time"
 
@@ -32,19 +31,23 @@ const (
 var errNoSlots = errors.New("cluster: node knows no slot owner")
 
 // askTopology reads the topology from one node: CLUSTER SHARDS (Redis 7.0),
-// or CLUSTER SLOTS on servers that don't know it.
+// or CLUSTER SLOTS when the server refuses it with any error reply: "unknown
+// subcommand" from a server older than 7.0, NOPERM for an ACL user denied
+// it, or anything else. After such a refusal the Client asks CLUSTER SLOTS
+// only.
 func (c *Client) askTopology(ctx context.Context, n *node) (*slots.Topology, error) {
-	cl, err := n.get(ctx)
+	cl, err := c.enter(ctx, n)
 	if err != nil {
 		return nil, err
 	}
+	defer n.release()
 	var topo *slots.Topology
 	if !c.noShards.Load() {
 		v, err := cl.Do(ctx, "CLUSTER", "SHARDS")
 		var re *resp.Error
 		switch {
-		case errors.As(err, &re) && strings.Contains(strings.ToLower(re.Message), "unknown"):
-			c.noShards.Store(true) // "unknown subcommand": a server older than 7.0
+		case errors.As(err, &re):
+			c.noShards.Store(true)
 		case err != nil:
 			return nil, fmt.Errorf("cluster: CLUSTER SHARDS on %s: %w", n.addr, err)
 		default:
@@ -145,13 +148,22 @@ func (c *Client) refreshAddrs() []string {
 	return addrs
 }
 
-// install makes topo the routing table and closes the nodes it dropped.
+// install makes topo the routing table and retires the nodes it dropped
+// (they close once their calls in flight are answered). The nodes are
+// dropped under tableMu, which moved holds too: a MOVED to a dropped
+// address, after this, gets a new node rather than the retired one.
 func (c *Client) install(topo *slots.Topology) {
 	c.tableMu.Lock()
+	old := c.table.Load()
 	t := newRouteTable(topo, &c.nodes)
 	c.table.Store(t)
+	gone := c.nodes.drop(t.addrs())
+	c.tableChanged(old, t) // client-side caching: moved slots' entries go
 	c.tableMu.Unlock()
-	c.nodes.retain(t.addrs())
+	for _, n := range gone {
+		n.retire()
+	}
+	c.nodes.sweep()
 }
 
 // moved records that slot now belongs to the master at addr, at once; the
@@ -160,7 +172,9 @@ func (c *Client) moved(slot int, addr string) {
 	c.tableMu.Lock()
 	t := c.table.Load()
 	if s := t.slots[slot]; s == nil || s.master.addr != addr {
-		c.table.Store(t.withSlot(slot, addr, &c.nodes))
+		next := t.withSlot(slot, addr, &c.nodes)
+		c.table.Store(next)
+		c.tableChanged(t, next) // client-side caching: the slot's entries go
 	}
 	c.tableMu.Unlock()
 	c.triggerRefresh()
@@ -194,7 +208,7 @@ func (c *Client) Refresh(ctx context.Context) (*slots.Topology, error) {
 func (c *Client) startRefresh(fresh bool) (*flight, error) {
 	c.flightMu.Lock()
 	defer c.flightMu.Unlock()
-	if c.closed.Load() {
+	if c.stopped {
 		return nil, errClosed
 	}
 	switch {
@@ -225,7 +239,7 @@ func (c *Client) runRefresh(f *flight) {
 	c.flight, c.queued = next, nil
 	switch {
 	case next == nil:
-	case c.closed.Load():
+	case c.stopped:
 		c.flight = nil
 		next.err = errClosed
 		close(next.done)

@@ -110,6 +110,9 @@ func (p *connPool) get(ctx context.Context) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	// What OnConnect set up (READONLY, say) belongs to every Conn of the
+	// Client: it does not make this one unfit for the pool.
+	cn.carriesState.Store(false)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -121,11 +124,11 @@ func (p *connPool) get(ctx context.Context) (*Conn, error) {
 }
 
 // put takes back a Conn that get lent. A Conn that is not reusable (reuse
-// false, not open, or no room) is closed.
+// false, not open, state left on it, or no room) is closed.
 func (p *connPool) put(cn *Conn, reuse bool) {
 	p.mu.Lock()
 	delete(p.onLoan, cn)
-	if reuse && !p.closed && len(p.idle) < p.maxIdle && cn.State() == StateOpen {
+	if reuse && !p.closed && len(p.idle) < p.maxIdle && cn.State() == StateOpen && !cn.carriesState.Load() {
 		p.idle = append(p.idle, cn)
 		cn = nil
 	}

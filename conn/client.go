@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/respwire/respwire/internal/backoff"
 	"github.com/respwire/respwire/resp"
 )
 
@@ -53,8 +53,9 @@ const (
 // blocking commands fail the same way then.
 //
 // Commands that change the state of their connection (WATCH, MULTI, SELECT,
-// CLIENT REPLY) must not go through Do, since the shared Conn is everyone's:
-// use DoMulti for MULTI ... EXEC written in one piece, or Dedicated.
+// CLIENT REPLY, MONITOR, HELLO, ...: see ErrSharedState) are refused by Do
+// and DoMulti, unsent, since the shared Conn is everyone's: use DoMulti for
+// MULTI ... EXEC written in one piece, or Dedicated.
 // Options.OnPush receives the push frames of every Conn of the Client, and
 // Options.OnConnect runs on each Conn it dials.
 type Client struct {
@@ -64,6 +65,7 @@ type Client struct {
 	state   atomic.Int32 // a State: open, then closing, then closed
 	dial    func(ctx context.Context) (*Conn, error)
 	pool    *connPool
+	cache   *clientCache // client-side caching; see cache_client.go
 
 	mu       sync.Mutex
 	replaced chan struct{} // closed when current changes, a redial fails, or the Client closes
@@ -71,6 +73,8 @@ type Client struct {
 
 	stopRedial context.CancelFunc // ends the redial goroutine and its dials
 	redialDone chan struct{}      // closed when the redial goroutine exits
+
+	done chan struct{} // closed when Close has finished (see Done)
 }
 
 // NewClient dials addr and returns a Client that keeps a Conn to it. opts
@@ -81,9 +85,15 @@ func NewClient(ctx context.Context, addr string, opts *Options) (*Client, error)
 	if opts != nil {
 		o = *opts
 	}
-	return newClient(ctx, func(ctx context.Context) (*Conn, error) {
+	cc := newClientCache(&o)
+	c, err := newClient(ctx, func(ctx context.Context) (*Conn, error) {
 		return dialClientConn(ctx, addr, &o)
 	}, o.DialTimeout)
+	if err != nil {
+		return nil, err
+	}
+	c.cache = cc
+	return c, nil
 }
 
 // dialClientConn dials one of a Client's Conns and runs opts.OnConnect on
@@ -119,9 +129,11 @@ func newClient(ctx context.Context, dial func(context.Context) (*Conn, error), d
 	c := &Client{
 		dial:       boundedDial,
 		pool:       newConnPool(boundedDial, defaultMaxIdle),
+		cache:      &clientCache{}, // off; NewClient sets it up
 		replaced:   make(chan struct{}),
 		stopRedial: stop,
 		redialDone: make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	c.current.Store(cn)
 	go c.redialLoop(life)
@@ -131,8 +143,13 @@ func newClient(ctx context.Context, dial func(context.Context) (*Conn, error), d
 // Do sends one command and returns its reply, as Conn.Do does: on the
 // shared Conn, or on a dedicated one for a blocking command. A call made
 // while the shared Conn is being redialled waits for the new one, within
-// ctx. After Close it returns ErrClosed.
+// ctx. After Close it returns ErrClosed. A command that would change the
+// shared Conn's state is refused unsent with an error wrapping
+// ErrSharedState.
 func (c *Client) Do(ctx context.Context, args ...string) (resp.Value, error) {
+	if err := checkShared(args); err != nil {
+		return resp.Value{}, err
+	}
 	if isBlocking(args) {
 		return c.doBlocking(ctx, args)
 	}
@@ -159,8 +176,13 @@ func (c *Client) Connected() bool {
 
 // DoMulti sends cmds written contiguously and returns their replies in
 // order, as Conn.DoMulti does. If any of them is blocking, all of them run
-// on a dedicated Conn.
+// on a dedicated Conn. A batch that would leave state on the shared Conn is
+// refused unsent with an error wrapping ErrSharedState; MULTI ... EXEC (or
+// DISCARD) whole within the batch, WATCH before it included, is allowed.
 func (c *Client) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, error) {
+	if err := checkSharedBatch(cmds); err != nil {
+		return nil, err
+	}
 	if anyBlocking(cmds) {
 		return c.doMultiBlocking(ctx, cmds)
 	}
@@ -224,11 +246,13 @@ func (c *Client) next(ctx context.Context, old *Conn) (*Conn, error) {
 func (c *Client) redialLoop(life context.Context) {
 	defer close(c.redialDone)
 	for {
+		old := c.current.Load()
 		select {
-		case <-c.current.Load().Done():
+		case <-old.Done():
 		case <-life.Done():
 			return
 		}
+		c.connLost(old)
 		cn, ok := c.redial(life)
 		if !ok || !c.install(cn) {
 			return
@@ -248,7 +272,10 @@ func (c *Client) redial(life context.Context) (*Conn, bool) {
 	var lastErr error
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			wait := backoff(attempt, refused(lastErr))
+			wait := redialBackoff.Delay(attempt)
+			if refused(lastErr) {
+				wait = refusedBackoff.Delay(attempt)
+			}
 			if timer == nil {
 				timer = time.NewTimer(wait)
 			} else {
@@ -271,6 +298,16 @@ func (c *Client) redial(life context.Context) (*Conn, bool) {
 		c.dialFailed(err)
 	}
 }
+
+// redialBackoff spaces the redials: the wait before redial attempt n (n ≥
+// 1) is between half of minBackoff doubled n-1 times (capped at maxBackoff)
+// and all of it, at random, so that many clients do not redial in step.
+var redialBackoff = backoff.Policy{Min: minBackoff, Max: maxBackoff}
+
+// refusedBackoff spaces the redials after a refused handshake (WRONGPASS,
+// NOPERM, ...): the same credentials will most likely be refused again, so
+// the server is asked far less often.
+var refusedBackoff = backoff.Policy{Min: minRefusedBackoff, Max: maxRefusedBackoff}
 
 // dialFailed records why a redial failed and wakes the calls waiting for a
 // Conn, which then fail with it (see next).
@@ -295,28 +332,6 @@ func unreachable(err error) error {
 func refused(err error) bool {
 	var serverErr *resp.Error
 	return err != nil && errors.As(err, &serverErr)
-}
-
-// backoff is how long to wait before redial attempt n (n ≥ 1): between half
-// of backoffCeiling(n, refused) and all of it, at random, so that many
-// clients do not redial in step.
-func backoff(attempt int, refused bool) time.Duration {
-	ceiling := backoffCeiling(attempt, refused)
-	return ceiling/2 + rand.N(ceiling/2+1)
-}
-
-// backoffCeiling is minBackoff doubled attempt-1 times, capped at
-// maxBackoff; after a refused handshake, minRefusedBackoff doubled, capped
-// at maxRefusedBackoff.
-func backoffCeiling(attempt int, refused bool) time.Duration {
-	d, most := minBackoff, maxBackoff
-	if refused {
-		d, most = minRefusedBackoff, maxRefusedBackoff
-	}
-	for i := 1; i < attempt && d < most; i++ {
-		d *= 2
-	}
-	return min(d, most)
 }
 
 // install makes cn the shared Conn and wakes the calls waiting for one. It
@@ -355,5 +370,11 @@ func (c *Client) Close() error {
 	_ = c.current.Load().Close()
 	c.pool.close()
 	c.state.Store(int32(StateClosed))
+	close(c.done)
 	return nil
 }
+
+// Done is closed once the Client is closed: Close has closed every Conn of
+// the Client and its redial goroutine has exited. As for Conn.Done, only
+// Close ends a Client: a lost connection is redialled.
+func (c *Client) Done() <-chan struct{} { return c.done }

@@ -57,18 +57,12 @@ func TestIsBlockingDoesNotAllocate(t *testing.T) {
 	assert.Zero(t, allocs)
 }
 
+// TestBackoff: redials are spaced by internal/backoff from 10 ms to 1 s
+// (the policy itself is tested there).
 func TestBackoff(t *testing.T) {
-	ceilings := []time.Duration{
-		1: 10 * time.Millisecond, 2: 20 * time.Millisecond, 3: 40 * time.Millisecond,
-		7: 640 * time.Millisecond, 8: time.Second, 9: time.Second, 100: time.Second,
-	}
-	for attempt, ceiling := range ceilings {
-		if ceiling == 0 {
-			continue
-		}
-		assert.Equal(t, ceiling, backoffCeiling(attempt, false), "attempt %d", attempt)
+	for attempt, ceiling := range map[int]time.Duration{1: 10 * time.Millisecond, 3: 40 * time.Millisecond, 100: time.Second} {
 		for range 50 {
-			d := backoff(attempt, false)
+			d := redialBackoff.Delay(attempt)
 			assert.GreaterOrEqual(t, d, ceiling/2, "attempt %d", attempt)
 			assert.LessOrEqual(t, d, ceiling, "attempt %d", attempt)
 		}

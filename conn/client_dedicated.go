@@ -10,15 +10,19 @@ import (
 
 // Dedicated runs fn with a Conn of its own, on which no other goroutine's
 // commands are interleaved: for WATCH, MULTI and EXEC, and for anything else
-// that keeps state on the connection. fn must not close the Conn or keep it
-// after it returns, and should leave it as it found it apart from WATCH and
-// MULTI (no SELECT, CLIENT REPLY or SUBSCRIBE).
+// that keeps state on the connection (SELECT, CLIENT REPLY, CLIENT
+// TRACKING, MONITOR, Send's subscriptions, ...), which the Client's Do and
+// DoMulti refuse (see ErrSharedState). fn must not close the Conn or keep
+// it after it returns.
 //
-// After fn, the Conn goes back to the Client's pool if it is healthy: still
-// open, ctx not ended (a reply could still be on its way), and DISCARD and
+// After fn, the Conn goes back to the Client's pool only if it is as clean
+// as a fresh one: still open, ctx not ended (a reply could still be on its
+// way), fn sent no command that keeps state beyond a transaction (any of
+// those above: the Conn cannot tell what fn changed back), and DISCARD and
 // UNWATCH, sent to drop whatever transaction fn left, answered in time.
-// Otherwise it is closed. Dedicated returns fn's error, or the error of
-// getting a Conn (ErrClosed after Close).
+// Otherwise it is closed, and the next caller gets a newly dialled Conn.
+// Dedicated returns fn's error, or the error of getting a Conn (ErrClosed
+// after Close).
 func (c *Client) Dedicated(ctx context.Context, fn func(*Conn) error) error {
 	cn, err := c.lend(ctx)
 	if err != nil {
@@ -37,9 +41,10 @@ func (c *Client) Dedicated(ctx context.Context, fn func(*Conn) error) error {
 const resetTimeout = time.Second
 
 // resetDedicated drops what fn may have left on cn (a MULTI without EXEC,
-// watched keys) and reports whether cn is fit for another caller.
+// watched keys) and reports whether cn is fit for another caller: not if fn
+// sent a command that left other state on it.
 func resetDedicated(ctx context.Context, cn *Conn) bool {
-	if ctx.Err() != nil || cn.State() != StateOpen {
+	if ctx.Err() != nil || cn.State() != StateOpen || cn.carriesState.Load() {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(ctx, resetTimeout)

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -112,7 +111,7 @@ func TestClientSurvivesServerRestart(t *testing.T) {
 	<-old.Done()
 
 	_, err := c.Do(ctx, "PING")
-	require.ErrorIs(t, err, syscall.ECONNREFUSED)
+	requireDialRefused(t, err)
 	assert.True(t, SafeToRetry(err), "%v", err)
 
 	require.NoError(t, node.Restart(ctx))

@@ -104,3 +104,17 @@ func TestDoMulti(t *testing.T) {
 	assert.NoError(t, err)
 	assert.Empty(t, vals)
 }
+
+// TestDoNilContextPanics: a nil context panics, as in the standard library
+// (the documented behaviour), before anything is queued: the Conn stays
+// usable.
+func TestDoNilContextPanics(t *testing.T) {
+	c := dialTest(t, nil)
+	//lint:ignore SA1012 the nil context is what this test is about
+	assert.Panics(t, func() { _, _ = c.Do(nil, "PING") })
+	//lint:ignore SA1012 the nil context is what this test is about
+	assert.Panics(t, func() { _, _ = c.DoMulti(nil, []string{"PING"}) })
+	v, err := c.Do(testContext(t), "PING")
+	require.NoError(t, err)
+	assert.Equal(t, "PONG", text(t, v))
+}

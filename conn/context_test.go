@@ -22,11 +22,12 @@ func pausedNode(t *testing.T) (*redistest.Node, *Conn) {
 	return n, c
 }
 
-// inFlight and queued count c's written and unwritten requests.
+// inFlight counts c's written requests and its unwritten ones, those
+// withdrawn but not yet dropped left out.
 func (c *Conn) inFlight() (written, unwritten int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.queue.len() - c.unwritten, c.unwritten
+	return c.queue.len() - c.unwritten, c.unwritten - c.withdrawn
 }
 
 func TestContextEndedBeforeCallIsNotSent(t *testing.T) {

@@ -77,6 +77,7 @@ func newConn(ctx context.Context, nc net.Conn, addr string, opts *Options) (*Con
 	}
 	c.sock.nc = nc
 	c.rd = resp.NewReaderSize(&c.sock, readBufferSize)
+	c.tracking.store = opts.cacheStore
 	if err := c.handshake(ctx, opts); err != nil {
 		nc.Close()
 		return nil, err
@@ -150,6 +151,12 @@ func (c *Conn) handshake(ctx context.Context, opts *Options) (err error) {
 	if opts.DB != 0 {
 		cmds = append(cmds, selectCommand(opts.DB))
 	}
+	// Client-side caching: tracking goes on in the same round trip.
+	trackAt := 0
+	if opts.cacheStore != nil {
+		trackAt = len(cmds)
+		cmds = append(cmds, trackingCommand)
+	}
 	replies, err := c.roundTrip(cmds)
 	if err != nil {
 		return err
@@ -164,11 +171,14 @@ func (c *Conn) handshake(ctx context.Context, opts *Options) (err error) {
 		selected := len(replies) > 1 && replies[1].Err() == nil
 		return c.handshake2(opts, username, password, !selected)
 	}
-	for _, v := range replies[1:] {
-		if e := v.Err(); e != nil {
+	for i, v := range replies[1:] {
+		if e := v.Err(); e != nil && i+1 != trackAt {
 			return fmt.Errorf("conn: handshake with %s: %w", c.addr, e)
 		}
 	}
+	// A server that refuses tracking (an ACL without CLIENT) is read
+	// through by DoCache.
+	c.tracking.on = trackAt > 0 && replies[trackAt].Err() == nil
 	return nil
 }
 

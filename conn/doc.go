@@ -54,6 +54,17 @@
 // between, so MULTI ... EXEC in one DoMulti is a transaction. It returns one
 // value per command; error replies stay in the values (see resp.Value.Err).
 //
+// # One interface, typed arguments, scripts
+//
+// Application code is written once against Universal, which Client and
+// cluster.Client both satisfy (Doer is its command-sending half, which a
+// Conn satisfies too). Its methods take a Command, a value that holds its
+// arguments, so a call through the interface allocates no more than one on
+// the concrete type: a GET its value, a SET nothing. A Command takes []byte
+// arguments without a copy and numbers without a string (Cmd("SET",
+// key).Bytes(b).Arg("EX").Int(60)). A Script runs by EVALSHA and sends its
+// source only where the server answers NOSCRIPT.
+//
 // # Contexts
 //
 // Every call takes a context and returns ctx.Err() promptly when it ends. A
@@ -69,11 +80,24 @@
 // Options.OnPush, on the reader goroutine, and never takes one for a reply,
 // so a push arriving between replies does not shift matching. Subscribe
 // commands are answered by push frames only, so Do refuses them: use Send,
-// which writes the command with a PING behind it and returns once the PING
-// is answered, that is, after every push frame the command caused has been
-// handed to OnPush. On a RESP2 connection, where subscribe confirmations and
+// which writes the command with a barrier behind it (an UNSUBSCRIBE of a
+// channel of its own, which every server state that takes a subscribe
+// command answers) and returns once the barrier is answered, that is, after
+// every push frame the command caused has been handed to OnPush. On a RESP2 connection, where subscribe confirmations and
 // messages are plain arrays, the Conn hands them to OnPush as push frames
 // while it is in subscribe mode; see Send.
+//
+// # Connection state
+//
+// Some commands change the connection they run on for the commands after
+// them: MULTI, WATCH, SELECT, CLIENT REPLY, CLIENT TRACKING, MONITOR,
+// RESET, HELLO, AUTH, READONLY, ... (see ErrSharedState for the rule). A
+// Conn you dial runs them, since it is yours; a Client's Do and DoMulti
+// refuse them unsent on the shared Conn, which carries every caller's
+// commands, apart from a transaction written whole by one DoMulti (WATCH,
+// MULTI ... EXEC or DISCARD). Run the others in Dedicated: its Conn is
+// closed afterwards rather than handed to the next caller, unless only a
+// transaction ran on it.
 //
 // # Lifecycle
 //
@@ -93,6 +117,52 @@
 // SafeToRetry tells the failures of commands that were never written, which
 // can be sent again elsewhere, from those that may have run. A closed Conn
 // stays closed: dial a new one, or let Client do it.
+//
+// # Client-side caching
+//
+// Client.DoCache and Client.DoMultiCache answer read-only commands from a
+// local cache kept right by the server's RESP3 tracking. It is on by
+// default: a nil *Options gives a cache bounded at DefaultCacheMaxBytes
+// (64 MiB); Options.CacheMaxBytes sets the bound, Options.Cache shares one
+// Cache among Clients, Options.DisableCache switches caching off (DoCache
+// then reads through, caching nothing). The rules:
+//
+//   - What is cacheable: a read-only command with keys at fixed positions
+//     and deterministic output, as the server's COMMAND INFO says (GET,
+//     MGET, HGETALL, SMEMBERS, EXISTS, STRLEN, ...). The Client asks about
+//     each command name once and remembers. Anything else (writes, blocking
+//     or keyless commands, movable keys as in SINTERCARD, nondeterministic
+//     output as in SRANDMEMBER) is refused with an error, unsent. An entry
+//     is keyed by the whole command; error replies are not cached.
+//   - Tracking is OPTIN: the handshake sends CLIENT TRACKING ON OPTIN in the
+//     same round trip as HELLO, and a cached read writes CLIENT CACHING YES,
+//     the command and a PTTL per key together, with no MULTI/EXEC. Plain Do
+//     reads are not tracked and cost the server no tracking memory.
+//   - Invalidations: the goroutine that reads an invalidation push applies
+//     it before it reads the next frame, so no later reply on the connection
+//     is handed out first; a connection that has sent a tracked read no
+//     longer lends its socket (see Pipelining), so pushes are read as they
+//     arrive. Invalidating key k drops every entry that read k; a read in
+//     flight when k is invalidated is answered but not cached; a null
+//     invalidation (FLUSHALL, FLUSHDB) drops every entry of the connection.
+//     A write through the same Client is acknowledged before the server's
+//     invalidation for it arrives, a moment later.
+//   - Lost connections: an entry is good only while the Conn it was read on
+//     is open, so once a Conn closes (Close, a broken or killed connection,
+//     a silent link found) none of its entries is returned again, and the
+//     redial drops them.
+//   - Expiry: an entry lives at most min(ttl, the key's PTTL), counted from
+//     when the read was sent.
+//   - Bound: the entries' estimated bytes stay within the bound; the least
+//     recently used go first (second chance) and are counted as evictions
+//     (see CacheStats). Callers missing the same entry at once share one
+//     server read.
+//   - RESP2: a connection without RESP3 (Options.Protocol 2, or a server
+//     that refused HELLO) can't receive invalidations in band, so DoCache
+//     reads through on it, caching nothing.
+//   - Hits: a hit touches neither the network nor the Conn and allocates
+//     nothing. It returns the cached Value itself, shared with every other
+//     caller: don't modify the slices its Elems and Attrs return.
 //
 // # Example
 //

@@ -44,6 +44,8 @@ type Conn struct {
 	onPush func(resp.Value)
 	subs   subscriptions // RESP2 only; the reader's
 
+	tracking connTracking // client-side caching; see cache_conn.go
+
 	state      atomic.Int32  // a State
 	kick       chan struct{} // capacity 1: wakes the writer
 	stop       chan struct{} // closed by the teardown: the writer exits
@@ -56,15 +58,22 @@ type Conn struct {
 	writing   bool         // a taken buffer is being written (by the writer or a caller)
 	queue     requestQueue // requests in wire order; the last `unwritten` have their bytes in wbuf
 	unwritten int
+	withdrawn int   // of the unwritten, how many their callers withdrew (see withdraw)
 	err       error // set once, by the teardown: why commands are refused
 
 	writes atomic.Uint64 // write syscalls, for benchmarks
 
-	reading    atomic.Int32  // who reads the socket: readByReader, readLent or readByCaller
-	reclaim    atomic.Bool   // the reader goroutine wants the socket back from a caller
-	lendFor    atomic.Int64  // how long the socket is lent, in nanoseconds: lendWindow (tests lengthen it)
-	ownReads   atomic.Uint64 // calls that read their own reply, for tests and benchmarks
-	wakeReader chan struct{} // capacity 1: wakes the reader goroutine from lend
+	// carriesState is set when a command that leaves state on the
+	// connection beyond a transaction (SELECT, CLIENT TRACKING, a Send's
+	// subscription, ...) was sent: a Client then closes the Conn instead
+	// of pooling it (see Dedicated).
+	carriesState atomic.Bool
+
+	reading    socketOwnership // who reads the socket: readByReader, readLent or readByCaller
+	reclaim    atomic.Bool     // the reader goroutine wants the socket back from a caller
+	lendFor    atomic.Int64    // how long the socket is lent, in nanoseconds: lendWindow (tests lengthen it)
+	ownReads   atomic.Uint64   // calls that read their own reply, for tests and benchmarks
+	wakeReader chan struct{}   // capacity 1: wakes the reader goroutine from lend
 
 	spares sync.Pool // requests for reuse; see getRequest
 }
@@ -106,7 +115,7 @@ func (c *Conn) closeWith(cause error) bool {
 	c.err = cause
 	written := c.queue.len() - c.unwritten
 	pending := c.queue.drain()
-	c.unwritten = 0
+	c.unwritten, c.withdrawn = 0, 0
 	c.wbuf = nil
 	c.mu.Unlock()
 

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"time"
 
+	"github.com/respwire/respwire/internal/cache"
 	"github.com/respwire/respwire/resp"
 )
 
@@ -49,7 +50,8 @@ type Options struct {
 	// It must not call the same Conn's Do, DoMulti, Send or Close, which
 	// wait for the reader; hand those to another goroutine. It must not
 	// block forever either: Close waits for it to return. Nil drops push
-	// frames.
+	// frames. A panic in OnPush is not recovered: like a panic on any
+	// goroutine, it crashes the program at once.
 	OnPush func(resp.Value)
 	// OnConnect, when not nil, runs on every new Conn a Client dials, right
 	// after the handshake and before any command of the Client's callers:
@@ -62,6 +64,24 @@ type Options struct {
 	// tried again later, a blocking command or Dedicated call returns it.
 	// Dial does not call it.
 	OnConnect func(ctx context.Context, c *Conn) error
+
+	// Client-side caching (Client.DoCache and DoMultiCache; see the
+	// package documentation). Dial ignores these.
+
+	// CacheMaxBytes bounds the Client's cache, in bytes as NewCache
+	// estimates them; 0 means DefaultCacheMaxBytes (64 MiB). Ignored when
+	// Cache is set.
+	CacheMaxBytes int64
+	// Cache, when not nil, is where the Client keeps its entries, sharing
+	// the Cache's bound with the other Clients given it.
+	Cache *Cache
+	// DisableCache switches caching off: connections don't turn tracking
+	// on and DoCache and DoMultiCache read through, caching nothing.
+	DisableCache bool
+
+	// cacheStore, set by a Client with caching on, makes the handshake turn
+	// tracking on and the Conn hand invalidations to the store.
+	cacheStore *cache.Store
 
 	// MaxReplyElements bounds the elements of one reply, at every depth
 	// together (a map's keys and values both count), as

@@ -14,11 +14,19 @@ var errEmptyCommand = errors.New("conn: empty command")
 // call Do at once; their commands share the socket (see Pipelining). An
 // error reply is returned as the Value and as a *resp.Error. When ctx ends
 // first, Do returns ctx.Err(): a command not yet written is not sent, a
-// written one's reply is read and discarded.
+// written one's reply is read and discarded. ctx must not be nil: like the
+// standard library's functions that take a context, Do panics on a nil one.
+//
+// A Conn runs whatever it is given, also commands that change the state of
+// the connection (SELECT, MULTI, CLIENT REPLY, ...): a Conn you Dial is
+// yours, and such a command then acts on the commands of every goroutine
+// that shares it. A Client refuses them on its shared Conn (see
+// ErrSharedState) and lends a Conn of its own through Dedicated.
 func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	if err := checkCommand(args); err != nil {
 		return resp.Value{}, err
 	}
+	c.noteState(args)
 	if ended(ctx) {
 		return resp.Value{}, ctx.Err()
 	}
@@ -41,7 +49,7 @@ func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
 // caller's command between them (so MULTI ... EXEC is safe), and returns
 // their replies in order. Error replies stay in the values (see Value.Err);
 // the error is for the whole call: an empty command, ctx ending, or the Conn
-// closing.
+// closing. ctx must not be nil, as for Do.
 func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, error) {
 	if len(cmds) == 0 {
 		return nil, nil
@@ -50,6 +58,7 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 		if err := checkCommand(args); err != nil {
 			return nil, err
 		}
+		c.noteState(args)
 	}
 	if ended(ctx) {
 		return nil, ctx.Err()
@@ -138,32 +147,34 @@ func (c *Conn) wait(ctx context.Context, r *request) error {
 	return nil
 }
 
-// withdraw takes back a request whose caller is leaving. A request not yet
-// handed to the writer is cut out of the buffer and the queue, so it is never
-// sent; a written one is marked abandoned, and the reader discards its reply.
-// withdraw reports false when the answer is already on its way.
+// withdraw takes back a request whose caller is leaving, in constant time.
+// A request whose command is not yet taken for writing is marked abandoned
+// where it stands, so it is never sent: the next takeBuffer drops its bytes
+// and its place in the queue (see dropWithdrawn). A written one is marked
+// abandoned too, and the reader discards its reply. withdraw reports false
+// when the answer is already on its way.
 func (c *Conn) withdraw(r *request) bool {
 	c.mu.Lock()
-	first := c.queue.len() - c.unwritten
-	for i := c.queue.len() - 1; i >= first; i-- {
-		if c.queue.at(i) != r {
-			continue
-		}
-		size := r.end - r.start
-		c.wbuf = append(c.wbuf[:r.start], c.wbuf[r.end:]...)
-		for j := i + 1; j < c.queue.len(); j++ {
-			later := c.queue.at(j)
-			later.start -= size
-			later.end -= size
-		}
-		c.queue.remove(i)
-		c.unwritten--
-		c.mu.Unlock()
-		recycle(r)
-		return true
+	defer c.mu.Unlock()
+	// Read before abandoning: after it, a teardown may recycle r. An
+	// unwritten r stays in the buffer, where only takeBuffer (under c.mu)
+	// disposes of it, unless the teardown already took the queue.
+	unwritten := !r.written && c.err == nil
+	if !r.abandon() {
+		return false
 	}
-	c.mu.Unlock()
-	return r.abandon()
+	if unwritten {
+		c.withdrawn++
+	}
+	return true
+}
+
+// noteState remembers that args leaves state on the connection beyond a
+// transaction (see Conn.carriesState).
+func (c *Conn) noteState(args []string) {
+	if commandState(args) == stateLasting && !c.carriesState.Load() {
+		c.carriesState.Store(true)
+	}
 }
 
 // ended reports whether ctx has ended, cheaply for contexts that never end.

@@ -6,8 +6,35 @@ import (
 	"github.com/respwire/respwire/resp"
 )
 
-// push hands a push frame to OnPush.
+// pushFrame hands a push frame read after the handshake to OnPush, unless
+// it is Send's barrier (see sendPushed).
+func (c *Conn) pushFrame(v resp.Value) {
+	if kind, ok := confirmationKind(v); ok && c.sendPushed(kind, v) {
+		return
+	}
+	c.push(v)
+}
+
+// confirmationKind returns the kind of a subscribe-family confirmation
+// ("subscribe", "sunsubscribe", ...: 3 elements ending in a count), cheaply
+// telling it from a message, whose third element is its payload.
+func confirmationKind(v resp.Value) (string, bool) {
+	elems := v.Elems()
+	if len(elems) != 3 || elems[2].Kind() != resp.Integer {
+		return "", false
+	}
+	kind, _ := elems[0].Text()
+	switch kind {
+	case "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe":
+		return kind, true
+	}
+	return "", false
+}
+
+// push hands a push frame to OnPush, after applying it to the client-side
+// cache when it is an invalidation.
 func (c *Conn) push(v resp.Value) {
+	c.invalidated(v)
 	if c.onPush != nil {
 		c.onPush(v)
 	}
@@ -37,7 +64,10 @@ func (c *Conn) pushInRESP2(v resp.Value) bool {
 	if !ok {
 		return false
 	}
-	if c.subs.channels+c.subs.shard == 0 && !c.sendWaiting() {
+	// Send's barrier is never a reply, in subscribe mode or not: a late
+	// one (see Send) must not be taken for the next command's.
+	barrier := kind == "unsubscribe" && isBarrierChannel(v)
+	if !barrier && c.subs.channels+c.subs.shard == 0 && !c.sendWaiting() {
 		return false
 	}
 	elems := v.Elems()
@@ -52,7 +82,7 @@ func (c *Conn) pushInRESP2(v resp.Value) bool {
 			c.subs.shard = int(count)
 		}
 	}
-	c.push(resp.NewPush(elems...))
+	c.pushFrame(resp.NewPush(elems...))
 	return true
 }
 

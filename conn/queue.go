@@ -43,15 +43,22 @@ func (q *requestQueue) pop() *request {
 	return r
 }
 
-// remove deletes the i-th request from the head, shifting the ones behind it
-// forward. It is for cancelling a request whose command is not yet written,
-// which sits near the tail, so few requests move.
-func (q *requestQueue) remove(i int) {
-	for ; i < q.n-1; i++ {
-		q.ring[(q.head+i)&(len(q.ring)-1)] = q.at(i + 1)
+// retainFrom keeps, from the i-th request on, those for which keep reports
+// true, in order, and removes the others; one pass, which calls keep once
+// for each request from i in order.
+func (q *requestQueue) retainFrom(i int, keep func(*request) bool) {
+	n := i
+	for j := i; j < q.n; j++ {
+		r := q.at(j)
+		if keep(r) {
+			q.ring[(q.head+n)&(len(q.ring)-1)] = r
+			n++
+		}
 	}
-	q.ring[(q.head+q.n-1)&(len(q.ring)-1)] = nil
-	q.n--
+	for j := n; j < q.n; j++ {
+		q.ring[(q.head+j)&(len(q.ring)-1)] = nil
+	}
+	q.n = n
 }
 
 // drain removes every request and returns them in order.

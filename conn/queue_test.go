@@ -36,13 +36,13 @@ func TestRequestQueue(t *testing.T) {
 	assert.Equal(t, next, popped)
 }
 
-func TestRequestQueueRemove(t *testing.T) {
+func TestRequestQueueRetainFrom(t *testing.T) {
 	var q requestQueue
 	reqs := make([]*request, 40)
 	for i := range reqs {
 		reqs[i] = &request{start: i}
 	}
-	// Start near the end of the ring so removal crosses the wrap.
+	// Start near the end of the ring so the pass crosses the wrap.
 	for range 10 {
 		q.push(reqs[0])
 		q.pop()
@@ -50,13 +50,22 @@ func TestRequestQueueRemove(t *testing.T) {
 	for _, r := range reqs[:12] {
 		q.push(r)
 	}
-	q.remove(11) // the tail
-	q.remove(5)  // the middle
-	q.remove(0)  // the head
+	var seen []int
+	q.retainFrom(3, func(r *request) bool {
+		seen = append(seen, r.start)
+		return r.start%2 == 0 || r.start == 11
+	})
+	assert.Equal(t, []int{3, 4, 5, 6, 7, 8, 9, 10, 11}, seen, "each from the 3rd on, once, in order")
+	assert.Equal(t, 8, q.len())
+	q.push(reqs[12]) // the freed places are reused
 	var got []int
 	for _, r := range q.drain() {
 		got = append(got, r.start)
 	}
-	assert.Equal(t, []int{1, 2, 3, 4, 6, 7, 8, 9, 10}, got)
+	assert.Equal(t, []int{0, 1, 2, 4, 6, 8, 10, 11, 12}, got)
+
+	q.push(reqs[0])
+	q.retainFrom(0, func(*request) bool { return false })
 	assert.Zero(t, q.len())
+	q.retainFrom(0, func(*request) bool { t.Fatal("called on an empty queue"); return false })
 }

@@ -3,18 +3,40 @@ package conn
 import (
 	"fmt"
 	"runtime"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/respwire/respwire/resp"
 )
 
-// Who reads the socket. Exactly one goroutine does at a time: the reader
-// goroutine, or a caller it lent the socket to. Moved by compare-and-swap.
+// socketOwner is who reads the socket. Exactly one goroutine does at a
+// time: the reader goroutine, or a caller it lent the socket to.
+type socketOwner int32
+
 const (
-	readByReader int32 = iota // the reader goroutine reads, or is about to
-	readLent                  // nobody reads: the socket is free for a lone caller
-	readByCaller              // a caller reads its own reply (see readOwn)
+	readByReader socketOwner = iota // the reader goroutine reads, or is about to
+	readLent                        // nobody reads: the socket is free for a lone caller
+	readByCaller                    // a caller reads its own reply (see readOwn)
 )
+
+var socketOwnerNames = [...]string{readByReader: "reader", readLent: "lent", readByCaller: "caller"}
+
+func (o socketOwner) String() string {
+	if o >= 0 && int(o) < len(socketOwnerNames) {
+		return socketOwnerNames[o]
+	}
+	return "socketOwner(" + strconv.Itoa(int(o)) + ")"
+}
+
+// socketOwnership holds the socketOwner, moved by compare-and-swap.
+type socketOwnership struct{ v atomic.Int32 }
+
+func (s *socketOwnership) Load() socketOwner   { return socketOwner(s.v.Load()) }
+func (s *socketOwnership) Store(o socketOwner) { s.v.Store(int32(o)) }
+func (s *socketOwnership) CompareAndSwap(old, new socketOwner) bool {
+	return s.v.CompareAndSwap(int32(old), int32(new))
+}
 
 // lendWindow is how long the reader goroutine leaves the socket unused by
 // callers before it takes it back. While lent and unused, a connection lost
@@ -25,31 +47,31 @@ const lendWindow = time.Millisecond
 // readLoop is the reader goroutine: it decodes every frame, hands push frames
 // to OnPush and replies to the request at the head of the queue. When the
 // socket fails (or Close closed it) it closes the Conn, waits for the writer
-// and marks the Conn closed.
+// and marks the Conn closed. It does so on its way out, not in a deferred
+// call: a panic in OnPush must crash the program at once, not wait there for
+// a writer nobody stops.
 //
 // A serial caller pays for the hand-over of its reply from this goroutine to
 // its own. So when nothing is in flight and the Conn has no OnPush, this
 // goroutine steps away from the socket for up to lendWindow (see lend), and
 // a caller alone in flight reads its reply itself (see readOwn).
 func (c *Conn) readLoop() {
-	defer c.finish()
 	var idle *time.Timer
 	for {
 		v, origin, err := c.readFrame()
 		if err = c.dispatch(v, origin, err); err != nil {
 			c.closeWith(connectionLost(err))
-			return
+			break
 		}
 		if c.rd.Buffered() != 0 {
 			continue
 		}
-		if c.onPush == nil {
+		if c.onPush == nil && !c.tracking.used.Load() {
 			if idle == nil {
 				idle = time.NewTimer(lendWindow)
-				defer idle.Stop()
 			}
 			if !c.lend(idle) {
-				return
+				break
 			}
 			continue
 		}
@@ -58,6 +80,10 @@ func (c *Conn) readLoop() {
 		// and that system call need not delay them.
 		runtime.Gosched()
 	}
+	if idle != nil {
+		idle.Stop()
+	}
+	c.finish()
 }
 
 // dispatch hands one decoded frame, which began in socket read number origin
@@ -69,7 +95,7 @@ func (c *Conn) dispatch(v resp.Value, origin uint64, readErr error) error {
 		return c.deliverSkipped(readErr, origin)
 	}
 	if v.Kind() == resp.Push {
-		c.push(v)
+		c.pushFrame(v)
 		return nil
 	}
 	if c.proto == 2 && c.pushInRESP2(v) {

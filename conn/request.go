@@ -13,7 +13,7 @@ type replyShape uint8
 const (
 	shapeOne     replyShape = iota // Do: one reply, kept in val
 	shapeMany                      // DoMulti: len(vals) replies, kept in vals
-	shapeBarrier                   // Send: replies up to the barrier; the first error is kept in val
+	shapeBarrier                   // Send: up to the barrier's confirmation; the command's error is kept in val
 )
 
 // A request's life, moved by compare-and-swap so that exactly one side
@@ -31,11 +31,17 @@ type request struct {
 	shape replyShape
 	val   resp.Value
 	vals  []resp.Value
-	got   int   // replies taken so far (shapeMany)
-	err   error // why the request failed without its reply
+	got   int // replies taken so far (shapeMany)
+	// command and confirmed, for a Send (shapeBarrier): its command's
+	// name, and whether a confirmation of that kind came.
+	command   string
+	confirmed bool
+	err       error // why the request failed without its reply
 
 	// start and end delimit its command bytes in Conn.wbuf while unwritten.
 	start, end int
+	// written is set, under Conn.mu, when its bytes are taken for writing.
+	written bool
 	// sent is how many socket reads had returned bytes when its command
 	// was taken for writing (see takeBuffer): its replies begin in later
 	// reads.
@@ -60,7 +66,8 @@ func (c *Conn) getRequest(shape replyShape) *request {
 
 // recycle returns r to the pool; the caller must be its last user.
 func recycle(r *request) {
-	r.val, r.vals, r.got, r.err = resp.Value{}, nil, 0, nil
+	r.val, r.vals, r.got, r.err, r.written = resp.Value{}, nil, 0, nil, false
+	r.command, r.confirmed = "", false
 	r.state.Store(requestWaiting)
 	r.home.Put(r)
 }
@@ -77,12 +84,16 @@ func (r *request) take(v resp.Value) bool {
 		r.got++
 		return r.got == len(r.vals)
 	default:
-		if isBarrier(v) {
+		// Only error replies: confirmations are push frames (see
+		// Conn.sendPushed). The first is the command's, unless the
+		// command was already confirmed; the next is the barrier's.
+		if !isError(v) {
+			return false
+		}
+		if r.confirmed || isError(r.val) {
 			return true
 		}
-		if isError(v) && !isError(r.val) {
-			r.val = v
-		}
+		r.val = v
 		return false
 	}
 }

@@ -2,20 +2,36 @@ package conn
 
 import (
 	"context"
+	"strings"
 
 	"github.com/respwire/respwire/resp"
 )
 
-// barrierToken is the argument of the PING that Send writes after its
-// command; the PING's reply, a bulk string holding it, marks the end of
-// whatever the command caused.
-const barrierToken = "respwire:send-barrier"
+// barrierChannel is the channel of the UNSUBSCRIBE that Send writes after
+// its command; its confirmation, a push frame, marks the end of whatever the
+// command caused. It is a barrier every state that takes a subscribe
+// command answers: UNSUBSCRIBE is a @pubsub command (so an ACL user allowed
+// only pub/sub may run it, and its channel is not checked against the user's
+// channel patterns), it runs while the server loads and on a stale replica,
+// and RESP2 subscribe mode allows it. Unsubscribing from a channel nobody
+// subscribed to changes nothing.
+const barrierChannel = "respwire:send-barrier"
 
 // Send writes a command that is answered by push frames rather than a reply:
 // SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and their UNSUBSCRIBEs. It writes the
-// command and a PING barrier together, so when Send returns every push frame
-// the command caused has already been handed to Options.OnPush. An in-band
-// error reply to the command is returned as a *resp.Error.
+// command and a barrier together (UNSUBSCRIBE of a channel of its own, whose
+// confirmation the Conn keeps to itself), so when Send returns every push
+// frame the command caused has already been handed to Options.OnPush. An
+// in-band error reply to the command is returned as a *resp.Error.
+//
+// The server answers the command with push frames when it takes it, with
+// one error reply when it refuses it; the barrier likewise. So an error
+// reply that comes after a confirmation of the command's kind, or after an
+// error already taken, is the barrier's: Send then returns without waiting
+// for the barrier's confirmation, and a confirmation that comes later
+// anyway is dropped. No reply of either can wedge the Conn. (A SUNSUBSCRIBE
+// refused while the server pushes a sunsubscribe of its own, for a moved
+// slot, is the one case read as taken: Send returns nil.)
 //
 // On a RESP2 connection, where subscribe confirmations and messages are
 // plain arrays, the Conn recognises them while it is in subscribe mode (or a
@@ -27,16 +43,18 @@ func (c *Conn) Send(ctx context.Context, args ...string) error {
 	if len(args) == 0 {
 		return errEmptyCommand
 	}
+	c.carriesState.Store(true) // a subscription, or its end: pubsub state either way
 	if ended(ctx) {
 		return ctx.Err()
 	}
 	r := c.getRequest(shapeBarrier)
+	r.command = args[0]
 	if err := c.lock(r); err != nil {
 		recycle(r)
 		return err
 	}
 	c.wbuf = resp.AppendCommand(c.wbuf, args...)
-	c.wbuf = resp.AppendCommand(c.wbuf, "PING", barrierToken)
+	c.wbuf = resp.AppendCommand(c.wbuf, "UNSUBSCRIBE", barrierChannel)
 	c.unlock(r)
 	if err := c.wait(ctx, r); err != nil {
 		return err
@@ -46,17 +64,37 @@ func (c *Conn) Send(ctx context.Context, args ...string) error {
 	return err
 }
 
-// isBarrier reports whether v is the reply to Send's PING: the token, or in
-// RESP2 subscribe mode the array ["pong", token].
-func isBarrier(v resp.Value) bool {
-	if v.Kind() == resp.Array && len(v.Elems()) == 2 {
-		if kind, _ := v.Elems()[0].Text(); kind == "pong" {
-			v = v.Elems()[1]
-		}
+// sendPushed sees a subscribe-family confirmation before it goes to OnPush
+// (kind is its first element, lower-cased): the barrier's confirmation ends
+// the Send waiting at the head of the queue, and is kept from OnPush (it
+// reports true); a confirmation of the command's kind while a Send waits
+// tells that its command was taken (see request.take).
+func (c *Conn) sendPushed(kind string, v resp.Value) bool {
+	barrier := kind == "unsubscribe" && isBarrierChannel(v)
+	c.mu.Lock()
+	if c.queue.len() == c.unwritten || c.queue.at(0).shape != shapeBarrier {
+		c.mu.Unlock()
+		return barrier // a late barrier, of a Send that ended on an error
 	}
-	if v.Kind() != resp.BulkString {
+	r := c.queue.at(0)
+	if !barrier {
+		// Only a confirmation of the command's own kind: the server
+		// pushes sunsubscribe by itself when a slot moves.
+		if strings.EqualFold(kind, r.command) {
+			r.confirmed = true
+		}
+		c.mu.Unlock()
 		return false
 	}
-	s, err := v.Text()
-	return err == nil && s == barrierToken
+	c.queue.pop()
+	c.mu.Unlock()
+	r.answer()
+	return true
+}
+
+// isBarrierChannel reports whether the confirmation v (3 elements) names
+// barrierChannel.
+func isBarrierChannel(v resp.Value) bool {
+	name, err := v.Elems()[1].Text()
+	return err == nil && name == barrierChannel
 }

@@ -79,11 +79,17 @@ func TestSynctestClientCloseRacesClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := fakeserver.New(t).Handle(fakeHandler)
 		c := newFakeClient(t, s)
+		select {
+		case <-c.Done():
+			t.Fatal("Done closed before Close")
+		default:
+		}
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() { assert.NoError(t, c.Close()) })
 		}
 		wg.Wait()
+		<-c.Done() // closed by the Close that won, before it returned
 		_, err := c.Do(t.Context(), "PING")
 		assert.ErrorIs(t, err, ErrClosed)
 	})
@@ -335,7 +341,7 @@ func TestSynctestClientRedialBackoff(t *testing.T) {
 		require.Len(t, attempts, failures+2)
 		redials := attempts[1:]
 		for i := 1; i < len(redials); i++ {
-			ceiling := backoffCeiling(i, false)
+			ceiling := redialBackoff.Ceiling(i)
 			gap := redials[i].Sub(redials[i-1])
 			assert.GreaterOrEqual(t, gap, ceiling/2, "wait before redial %d", i)
 			assert.LessOrEqual(t, gap, ceiling, "wait before redial %d", i)

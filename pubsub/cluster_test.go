@@ -101,7 +101,7 @@ func publishOnce(t testing.TB, s *Subscriber, pub *cluster.Client, cmd, channel,
 	t.Helper()
 	_, err := pub.Do(testContext(t), cmd, channel, payload)
 	require.NoError(t, err)
-	m := receive(t, s)
+	m := receiveMessage(t, s)
 	require.Equal(t, channel, m.Channel)
 	require.Equal(t, payload, m.Payload)
 }
@@ -249,6 +249,9 @@ func TestClusterSlotMigration(t *testing.T) {
 	publishUntilCluster(t, s, pub, "SPUBLISH", moving, "followed")
 	assert.EqualValues(t, 1, numsub(t, to, "SHARDNUMSUB", moving), "subscribed at the new owner")
 	assert.Zero(t, numsub(t, from, "SHARDNUMSUB", moving))
+	gaps := gapsOf(s)
+	assert.True(t, gapped(gaps, moving), "a gap is reported for the channel whose slot moved")
+	assert.False(t, gapped(gaps, staying), "and not for the one that stayed")
 
 	// And back again.
 	require.NoError(t, tc.MigrateSlot(ctx, slot, from))

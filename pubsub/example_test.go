@@ -108,3 +108,33 @@ func ExampleNewCluster() {
 	// smessage example:orders:us new order
 	// smessage example:orders:asia new order
 }
+
+// A Subscriber with a bigger Messages() buffer, whose reader resyncs from
+// the source when a gap is reported. The connection is killed to make one.
+func ExampleNewWithOptions() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := pubsub.NewWithOptions(ctx, redistest.Server().Addr, &conn.Options{ClientName: "example-gap"}, &pubsub.Options{MessageBuffer: 4096})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Close()
+	if err := s.Subscribe(ctx, "example:prices"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := redistest.Server().Do(ctx, "CLIENT", "KILL", "SKIPME", "yes", "TYPE", "pubsub"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for m := range s.Messages() {
+		if m.Kind == pubsub.KindGap {
+			// Messages published between m.Gap.From and m.Gap.To may be
+			// missing: read the prices again from where they are kept.
+			fmt.Println(m.Kind, m.Gap.Channels, !m.Gap.To.Before(m.Gap.From))
+			break
+		}
+	}
+	// Output: gap [example:prices] true
+}

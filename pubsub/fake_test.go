@@ -29,19 +29,23 @@ type fakeRedis struct {
 	log   []string // "<conn id> <command and arguments>"
 	hook  func(c *fakeserver.Conn, cmd []string) (handled bool)
 	resp2 bool // refuse HELLO and answer as Redis does in RESP2
+
+	// options are the subscriber's; by default its PINGs are off, so that
+	// only the tests of liveness see them.
+	options *Options
 }
 
 // newFakeRedis returns a fakeRedis over net.Pipe that speaks RESP proto (2
 // or 3).
 func newFakeRedis(t testing.TB, proto int) *fakeRedis {
-	f := &fakeRedis{t: t, conns: make(map[int]*fakeserver.Conn), subs: make(map[int]map[subKey]bool), resp2: proto == 2}
+	f := &fakeRedis{t: t, conns: make(map[int]*fakeserver.Conn), subs: make(map[int]map[subKey]bool), resp2: proto == 2, options: &Options{PingInterval: -1}}
 	f.srv = fakeserver.New(t).Handle(f.handle)
 	return f
 }
 
 // subscriber returns a single-server Subscriber whose connections go to f.
 func (f *fakeRedis) subscriber(ctx context.Context) *Subscriber {
-	s, err := newSubscriber(conn.Options{})
+	s, err := newSubscriber(conn.Options{}, f.options)
 	require.NoError(f.t, err)
 	s.addr = "fake:6379"
 	s.dialConn = func(ctx context.Context, _ string, opts *conn.Options) (*conn.Conn, error) {
@@ -104,8 +108,12 @@ func (f *fakeRedis) serve(c *fakeserver.Conn, cmd []string) {
 		}
 	}
 	switch {
-	case name == "PING" && len(cmd) == 2 && f.resp2 && f.inSubscribeMode(c.ID()):
-		f.reply(c, resp.NewArray(resp.NewBulkString("pong"), resp.NewBulkString(cmd[1])))
+	case name == "PING" && f.resp2 && f.inSubscribeMode(c.ID()):
+		msg := ""
+		if len(cmd) == 2 {
+			msg = cmd[1]
+		}
+		f.reply(c, resp.NewArray(resp.NewBulkString("pong"), resp.NewBulkString(msg)))
 	case name == "PING" && len(cmd) == 2:
 		f.reply(c, resp.NewBulkString(cmd[1]))
 	case name == "PING":
@@ -173,13 +181,18 @@ func (f *fakeRedis) holders(key subKey) []int {
 }
 
 // commands returns the logged commands that start with prefix, without their
-// connection ids.
+// connection ids. The barrier conn.Conn.Send writes after each command
+// (UNSUBSCRIBE of a channel of its own) is left out: the Subscriber did not
+// send it.
 func (f *fakeRedis) commands(prefix string) []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string
 	for _, line := range f.log {
 		_, cmd, _ := strings.Cut(line, " ")
+		if cmd == "UNSUBSCRIBE respwire:send-barrier" {
+			continue
+		}
 		if strings.HasPrefix(cmd, prefix) {
 			out = append(out, line)
 		}

@@ -3,6 +3,8 @@ package pubsub
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"github.com/respwire/respwire/conn"
 	"github.com/respwire/respwire/resp"
@@ -26,9 +28,17 @@ type link struct {
 
 	ready chan struct{} // closed once the dial has finished
 	conn  *conn.Conn    // valid after ready; nil if the dial failed
-	err   error         // the dial's error, valid after ready
+	err   error         // the dial's error ("connect to …"), valid after ready
 
 	dying chan struct{} // closed on detach: messages of unwanted subscriptions are dropped, not waited on
+	live  liveness      // when it was last known live
+	// frames counts the push frames read; blocked is set while the reader
+	// waits for room in Messages(). Both tell the pinger the link is alive.
+	frames  atomic.Uint64
+	blocked atomic.Bool
+	// silent is set, before the link's connection is closed, by the check
+	// that found the connection silent: the cause of the gap.
+	silent atomic.Pointer[error]
 
 	// Guarded by Subscriber.mu.
 	members    map[subKey]struct{} // the subscriptions routed here
@@ -46,28 +56,48 @@ func newLink(addr string, shard bool) *link {
 	}
 }
 
-// wait returns the link's connection once its dial has finished.
+// wait returns the link's connection once its dial has finished, or an
+// error wrapping ctx's if ctx ends first.
 func (l *link) wait(ctx context.Context) (*conn.Conn, error) {
 	select {
 	case <-l.ready:
 		return l.conn, l.err
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, fmt.Errorf("connect to %s: %w", l.addr, ctx.Err())
 	}
 }
 
-// dial connects l. Only the goroutine that created l calls it, once; everyone
-// else waits for l.ready.
-func (s *Subscriber) dial(ctx context.Context, l *link) {
+// defaultDialTimeout bounds a link's dial and handshake when
+// conn.Options.DialTimeout is 0.
+const defaultDialTimeout = 10 * time.Second
+
+// startDialLocked dials l on a goroutine of its own, with the Subscriber's
+// lifetime rather than any caller's context: a link is shared, so the call
+// that happened to create it must not cut its dial short for the others.
+// Each caller waits for l.ready within its own context. The goroutine that
+// created l calls it, once, with s.mu held and s not closing (so Close's
+// wait counts the dial).
+func (s *Subscriber) startDialLocked(l *link) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.dial(l)
+	}()
+}
+
+// dial connects l, within the dial timeout, until Close.
+func (s *Subscriber) dial(l *link) {
 	opts := s.opts
 	opts.OnPush = func(v resp.Value) { s.onPush(l, v) }
-	ctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(s.life, cancel) // Close cuts a dial short
+	timeout := opts.DialTimeout
+	if timeout <= 0 {
+		timeout = defaultDialTimeout
+	}
+	ctx, cancel := context.WithTimeout(s.life, timeout) // Close cuts a dial short
 	c, err := s.dialConn(ctx, l.addr, &opts)
-	stop()
 	cancel()
 	if err != nil {
-		err = fmt.Errorf("pubsub: connect to %s: %w", l.addr, err)
+		err = fmt.Errorf("connect to %s: %w", l.addr, err)
 	}
 
 	s.mu.Lock()
@@ -75,8 +105,8 @@ func (s *Subscriber) dial(ctx context.Context, l *link) {
 	var closeNow *conn.Conn
 	switch {
 	case err != nil:
-		// Every member belongs to a call waiting on ready, which settles
-		// it; the link must not be found by anyone else.
+		// Every member belongs to a call still waiting on ready, which
+		// settles it; the link must not be found by anyone else.
 		s.detachLocked(l)
 		s.orphanLocked(l, keysOf(l.members), false)
 		if s.global == nil && !l.shard {
@@ -89,8 +119,13 @@ func (s *Subscriber) dial(ctx context.Context, l *link) {
 			closeNow = c
 		}
 	default:
+		l.live.mark(time.Now())
 		s.wg.Add(1)
 		go s.watch(l)
+		if s.options.PingInterval > 0 {
+			s.wg.Add(1)
+			go s.pinger(l)
+		}
 	}
 	close(l.ready)
 	s.mu.Unlock()
@@ -115,7 +150,13 @@ func (s *Subscriber) watch(l *link) {
 	if !l.shard {
 		s.globalTurn++
 	}
-	s.orphanLocked(l, keysOf(l.members), true)
+	cause := fmt.Errorf("pubsub: connection to %s lost", l.addr)
+	if silent := l.silent.Load(); silent != nil {
+		cause = *silent
+	}
+	keys := keysOf(l.members)
+	s.lostLocked(keys, l.live.since(), cause)
+	s.orphanLocked(l, keys, true)
 }
 
 // onPush is Options.OnPush of every link's connection: it runs on the
@@ -123,6 +164,7 @@ func (s *Subscriber) watch(l *link) {
 // Messages() is full (backpressure) but never past Close or past the link's
 // detach, and reconciles confirmations with what the user wants.
 func (s *Subscriber) onPush(l *link, v resp.Value) {
+	l.frames.Add(1)
 	p := decodePush(v)
 	switch p.kind {
 	case pushMessage:
@@ -141,10 +183,16 @@ func (s *Subscriber) onPush(l *link, v resp.Value) {
 	}
 }
 
-// deliver hands m to the reader of Messages(). Once l is detached, whoever
-// closes its connection waits for this goroutine: a message whose
-// subscription the user dropped is then discarded rather than waited on.
+// deliver hands m to the reader of Messages(), unless the user no longer
+// wants the subscription it came by (an unsubscribe, or a subscribe that
+// failed, is in force as soon as the call decided it, whatever the server
+// still sends). Once l is detached, whoever closes its connection waits for
+// this goroutine: a message whose subscription the user dropped is then
+// discarded rather than waited on.
 func (s *Subscriber) deliver(l *link, m Message) {
+	if !s.wanted.has(subscriptionOf(m)) {
+		return
+	}
 	s.delivery.RLock()
 	defer s.delivery.RUnlock()
 	if s.messagesClosed {
@@ -153,11 +201,18 @@ func (s *Subscriber) deliver(l *link, m Message) {
 	select {
 	case s.messages <- m:
 		return
+	default:
+	}
+	l.blocked.Store(true) // the pinger must not take the wait for silence
+	defer l.blocked.Store(false)
+	select {
+	case s.messages <- m:
+		return
 	case <-s.done:
 		return
 	case <-l.dying:
 	}
-	if !s.wanted(m) {
+	if !s.wanted.has(subscriptionOf(m)) {
 		return
 	}
 	// Published before its channel moved to another link: still the user's.
@@ -167,19 +222,15 @@ func (s *Subscriber) deliver(l *link, m Message) {
 	}
 }
 
-// wanted reports whether the user still wants the subscription m came by.
-func (s *Subscriber) wanted(m Message) bool {
-	key := subKey{space: spaceChannel, name: m.Channel}
+// subscriptionOf returns the subscription m came by.
+func subscriptionOf(m Message) subKey {
 	switch m.Kind {
 	case KindPMessage:
-		key = subKey{space: spacePattern, name: m.Pattern}
+		return subKey{space: spacePattern, name: m.Pattern}
 	case KindSMessage:
-		key.space = spaceShard
+		return subKey{space: spaceShard, name: m.Channel}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.want[key]
-	return ok
+	return subKey{space: spaceChannel, name: m.Channel}
 }
 
 // confirmedLocked handles a subscribe confirmation for key on l. Usually key
@@ -191,14 +242,19 @@ func (s *Subscriber) confirmedLocked(l *link, key subKey) {
 		return
 	}
 	owner, wanted := s.want[key]
+	_, orphaned := s.orphans[key]
 	switch {
 	case wanted && owner == l:
-	case wanted && owner == nil:
+	case wanted && owner == nil && orphaned:
 		// Waiting to be subscribed again, and it just was, here.
 		delete(s.orphans, key)
 		s.want[key] = l
 		l.members[key] = struct{}{}
+		s.liveLocked(l, []subKey{key}, time.Now())
 	default:
+		// Not wanted, wanted elsewhere, or held by a subscribe call that
+		// gave up on l (it may still fail): undone unless the user wants
+		// it on l by the time the repair worker looks.
 		s.strays = append(s.strays, stray{link: l, key: key})
 		s.wakeRepair()
 	}
@@ -213,6 +269,7 @@ func (s *Subscriber) droppedLocked(l *link, key subKey) {
 	if l.detached || s.want[key] != l {
 		return
 	}
+	s.lostLocked([]subKey{key}, time.Now(), errDropped(l.addr, key))
 	if c := s.orphanLocked(l, []subKey{key}, true); c != nil {
 		// This is c's reader goroutine, and closing c waits for it.
 		s.toRetire = append(s.toRetire, c)

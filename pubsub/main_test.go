@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -96,7 +97,8 @@ func publishUntilFunc(t testing.TB, s *Subscriber, payload string, publish func(
 			select {
 			case m, ok := <-s.Messages():
 				require.True(t, ok, "Messages() closed")
-				if m.Payload == payload {
+				noteGap(s, m)
+				if m.Payload == payload && m.Kind != KindGap {
 					return m
 				}
 			case <-retry.C:
@@ -104,6 +106,61 @@ func publishUntilFunc(t testing.TB, s *Subscriber, payload string, publish func(
 			case <-ctx.Done():
 				t.Fatalf("no message %q: %v (last publish error: %v)", payload, ctx.Err(), lastErr)
 			}
+		}
+	}
+}
+
+// gapsSeen keeps, per Subscriber, the gaps the helpers below skipped.
+var gapsSeen sync.Map // *Subscriber → *gapLog
+
+type gapLog struct {
+	mu   sync.Mutex
+	gaps []*Gap
+}
+
+// noteGap records m if it is a gap.
+func noteGap(s *Subscriber, m Message) {
+	if m.Kind != KindGap {
+		return
+	}
+	v, _ := gapsSeen.LoadOrStore(s, &gapLog{})
+	log := v.(*gapLog)
+	log.mu.Lock()
+	log.gaps = append(log.gaps, m.Gap)
+	log.mu.Unlock()
+}
+
+// gapsOf returns the gaps the helpers skipped on s, and forgets them.
+func gapsOf(s *Subscriber) []*Gap {
+	v, ok := gapsSeen.LoadAndDelete(s)
+	if !ok {
+		return nil
+	}
+	log := v.(*gapLog)
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	return log.gaps
+}
+
+// gapped reports whether a gap of gaps names name (of any kind).
+func gapped(gaps []*Gap, name string) bool {
+	for _, g := range gaps {
+		if slices.Contains(g.Channels, name) || slices.Contains(g.Patterns, name) || slices.Contains(g.ShardChannels, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// receiveMessage returns the next message on s that is not a gap, and
+// records the gaps before it.
+func receiveMessage(t testing.TB, s *Subscriber) Message {
+	t.Helper()
+	for {
+		m := receive(t, s)
+		noteGap(s, m)
+		if m.Kind != KindGap {
+			return m
 		}
 	}
 }

@@ -2,6 +2,7 @@ package pubsub
 
 import (
 	"context"
+	"sync"
 
 	"github.com/respwire/respwire/conn"
 )
@@ -52,6 +53,7 @@ func (s *Subscriber) attachLocked(l *link, keys []subKey, mode attachMode) (send
 			continue
 		case !wanted:
 			added = append(added, key)
+			s.wanted.add(key)
 		case owner == nil:
 			delete(s.orphans, key)
 		case owner != l:
@@ -97,6 +99,8 @@ func (s *Subscriber) unwantLocked(keys []subKey) (send map[*link][]subKey, close
 			continue
 		}
 		delete(s.want, key)
+		s.wanted.remove(key)
+		delete(s.lost, key)
 		if owner == nil {
 			delete(s.orphans, key)
 			continue
@@ -186,4 +190,34 @@ func (s *Subscriber) retire(ctx context.Context, conns []*conn.Conn) {
 		_ = c.Send(ctx, spaceCommands[spaceShard].unsubscribe) // closed either way
 		c.Close()
 	}
+}
+
+// wantedSet is the set of keys of Subscriber.want, for the reader goroutines
+// to check each message against without taking Subscriber.mu. It changes
+// only under Subscriber.mu, together with want.
+type wantedSet struct {
+	mu   sync.RWMutex
+	keys map[subKey]struct{}
+}
+
+func (w *wantedSet) has(key subKey) bool {
+	w.mu.RLock()
+	_, ok := w.keys[key]
+	w.mu.RUnlock()
+	return ok
+}
+
+func (w *wantedSet) add(key subKey) {
+	w.mu.Lock()
+	if w.keys == nil {
+		w.keys = make(map[subKey]struct{})
+	}
+	w.keys[key] = struct{}{}
+	w.mu.Unlock()
+}
+
+func (w *wantedSet) remove(key subKey) {
+	w.mu.Lock()
+	delete(w.keys, key)
+	w.mu.Unlock()
 }

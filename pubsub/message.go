@@ -2,27 +2,33 @@ package pubsub
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/respwire/respwire/resp"
 )
 
-// Kind says which kind of subscription a Message arrived through.
+// Kind says which kind of subscription a Message arrived through, or that
+// it reports a gap.
 type Kind int
 
-// The kinds of message, named after the push frames that carry them.
+// The kinds of message, named after the push frames that carry them, and
+// KindGap, which the Subscriber sends itself.
 const (
 	KindMessage  Kind = iota + 1 // "message": a channel, from SUBSCRIBE
 	KindPMessage                 // "pmessage": a channel matched by a pattern, from PSUBSCRIBE
 	KindSMessage                 // "smessage": a shard channel, from SSUBSCRIBE
+	KindGap                      // "gap": subscriptions that may have missed messages; see Gap
 )
 
 var kindNames = [...]string{
 	KindMessage:  "message",
 	KindPMessage: "pmessage",
 	KindSMessage: "smessage",
+	KindGap:      "gap",
 }
 
-// String returns the push frame's name for k: "message", "pmessage" or "smessage".
+// String returns the push frame's name for k: "message", "pmessage" or
+// "smessage", or "gap" for KindGap.
 func (k Kind) String() string {
 	if k > 0 && int(k) < len(kindNames) {
 		return kindNames[k]
@@ -30,12 +36,33 @@ func (k Kind) String() string {
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
 
-// Message is one message published to a channel the Subscriber listens to.
+// Message is one message published to a channel the Subscriber listens to,
+// or, with Kind KindGap, the report that some subscriptions may have missed
+// messages.
 type Message struct {
 	Kind    Kind
 	Pattern string // the pattern that matched Channel; KindPMessage only
 	Channel string
 	Payload string
+	Gap     *Gap // KindGap only; nil otherwise
+}
+
+// Gap reports subscriptions that were not live for a while: their
+// connection was lost or went silent (a server that cut a slow reader at its
+// client-output-buffer-limit included), or a server dropped them on its own
+// (a slot moved, a master was demoted or failed over). Messages published to
+// them between From and To may be missing; messages published before From
+// were delivered, and so is every message published after To. A Gap arrives
+// on Messages() once every subscription it names is live again, so an
+// application that keeps state from pub/sub can resync it from the source
+// when it reads one. Messages received after To may come before it on
+// Messages(). A subscription unsubscribed in the meantime is not reported.
+type Gap struct {
+	Channels      []string // from Subscribe
+	Patterns      []string // from PSubscribe
+	ShardChannels []string // from SSubscribe
+	From, To      time.Time
+	Cause         error // what took the subscriptions down, first
 }
 
 // space is the namespace a subscription lives in. Each has its own pair of

@@ -151,6 +151,9 @@ func TestSyncPushedSunsubscribeCrossesUnsubscribe(t *testing.T) {
 				}
 				assert.Equal(t, []int{3}, f.holders(shard(y)), "y subscribed again, on a fresh connection")
 				assert.True(t, isDone(f.conn(2).Done()), "the emptied connection was retired")
+				gap := receiveGaps(t, s, 1)[0]
+				assert.Equal(t, []string{y}, gap.ShardChannels, "a gap for y, which the server dropped")
+				assert.ErrorContains(t, gap.Cause, "unsubscribed "+y+" by itself")
 				f.smessage(f.conn(3), y, "again")
 				assert.Equal(t, "again", (<-s.Messages()).Payload)
 			})
@@ -248,6 +251,17 @@ func TestSyncReconnectRestoresSubscriptions(t *testing.T) {
 			assert.Equal(t, channelConn, f.holders(key), key.name)
 		}
 
+		// One gap, or one per connection, for everything on them.
+		var names []string
+		for len(names) < 6 {
+			g := receiveGaps(t, s, 1)[0]
+			names = append(names, g.Channels...)
+			names = append(names, g.Patterns...)
+			names = append(names, g.ShardChannels...)
+			assert.ErrorContains(t, g.Cause, "lost")
+			assert.False(t, g.To.Before(g.From), "From %v, To %v", g.From, g.To)
+		}
+		assert.ElementsMatch(t, append([]string{"a", "b", "p*"}, chans...), names)
 		f.reply(f.conn(channelConn[0]), f.pushFrame(resp.NewBulkString("pmessage"), resp.NewBulkString("p*"), resp.NewBulkString("pq"), resp.NewBulkString("1")))
 		assert.Equal(t, Message{Kind: KindPMessage, Pattern: "p*", Channel: "pq", Payload: "1"}, <-s.Messages())
 	})
@@ -277,6 +291,7 @@ func TestSyncRepairRetriesWithBackoff(t *testing.T) {
 		assert.Equal(t, 5, refusals)
 		conns := f.holders(shard("x"))
 		require.Len(t, conns, 1)
+		assert.Equal(t, []string{"x"}, receiveGaps(t, s, 1)[0].ShardChannels)
 		f.smessage(f.conn(conns[0]), "x", "back")
 		assert.Equal(t, "back", (<-s.Messages()).Payload)
 	})
@@ -294,21 +309,21 @@ func TestSyncCloseUnblocksEverything(t *testing.T) {
 		defer close(release)
 		f.setHook(stallFirst("SUNSUBSCRIBE", release))
 		go func() {
-			for i := range messageBuffer + 10 {
+			for i := range DefaultMessageBuffer + 10 {
 				f.smessage(f.conn(2), "x", "m"+string(rune('a'+i%26)))
 			}
 		}()
 		unsubscribed := make(chan error, 1)
 		go func() { unsubscribed <- s.SUnsubscribe(ctx, "w") }()
 		synctest.Wait()
-		assert.Len(t, s.Messages(), messageBuffer)
+		assert.Len(t, s.Messages(), DefaultMessageBuffer)
 		require.NoError(t, s.Close())
 		require.NoError(t, <-unsubscribed)
 		n := 0
 		for range s.Messages() {
 			n++
 		}
-		assert.Equal(t, messageBuffer, n)
+		assert.Equal(t, DefaultMessageBuffer, n)
 	})
 }
 
@@ -349,6 +364,20 @@ func TestSyncCloseCutsRetireShort(t *testing.T) {
 		assert.Empty(t, unsubscribed, "waiting for the server")
 		require.NoError(t, s.Close())
 		require.NoError(t, <-unsubscribed)
+		synctest.Wait() // the fake's side sees the close
 		assert.True(t, isDone(f.conn(2).Done()))
 	})
+}
+
+// receiveGaps reads n messages from s and requires each to be a gap.
+func receiveGaps(t testing.TB, s *Subscriber, n int) []*Gap {
+	t.Helper()
+	var gaps []*Gap
+	for range n {
+		m := <-s.Messages()
+		require.Equal(t, KindGap, m.Kind, "got %+v", m)
+		require.NotNil(t, m.Gap)
+		gaps = append(gaps, m.Gap)
+	}
+	return gaps
 }

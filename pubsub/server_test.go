@@ -245,13 +245,13 @@ func TestCloseUnblocksASlowReader(t *testing.T) {
 	pub := publisher(t, redistest.Server().Addr)
 	require.NoError(t, s.Subscribe(ctx, name))
 	require.NoError(t, s.SSubscribe(ctx, name+":s"))
-	cmds := make([][]string, 0, 2*messageBuffer+10)
+	cmds := make([][]string, 0, 2*DefaultMessageBuffer+10)
 	for i := range cap(cmds) / 2 {
 		cmds = append(cmds, []string{"PUBLISH", name, strconv.Itoa(i)}, []string{"SPUBLISH", name + ":s", strconv.Itoa(i)})
 	}
 	_, err := pub.DoMulti(ctx, cmds...)
 	require.NoError(t, err)
-	eventually(t, "the buffer fills", func() bool { return len(s.Messages()) == messageBuffer })
+	eventually(t, "the buffer fills", func() bool { return len(s.Messages()) == DefaultMessageBuffer })
 
 	// Unsubscribing a node's last shard channel closes its connection, whose
 	// reader is blocked on the full buffer: it must not wait for a reader.
@@ -261,7 +261,7 @@ func TestCloseUnblocksASlowReader(t *testing.T) {
 	for range s.Messages() {
 		n++
 	}
-	assert.LessOrEqual(t, n, messageBuffer)
+	assert.LessOrEqual(t, n, DefaultMessageBuffer)
 }
 
 func TestNewErrors(t *testing.T) {

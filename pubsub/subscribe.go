@@ -36,9 +36,8 @@ const (
 // subscribe subscribes keys, all of space sp, and returns once the servers
 // confirmed them. When a server redirects (the slot moved) or a connection
 // goes away mid-call, the keys still wanted are routed again, against a fresh
-// topology in a cluster. If it fails, the keys this call added and could not
-// confirm are wanted no more; keys wanted before are left to the repair
-// worker.
+// topology in a cluster. If it fails, the keys this call added are wanted no
+// more (see settle); keys wanted before are left to the repair worker.
 func (s *Subscriber) subscribe(ctx context.Context, sp space, names []string, mode attachMode) error {
 	pending := make([]subKey, 0, len(names))
 	for _, name := range names {
@@ -90,29 +89,43 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 	}
 	l, created := s.linkLocked(sp, g.addr)
 	send, added, closeNow := s.attachLocked(l, g.keys, mode)
-	if created && len(send) == 0 {
+	switch {
+	case created && len(send) == 0:
 		s.detachLocked(l) // not dialled: nothing to close
-		created = false
+	case created:
+		s.startDialLocked(l)
 	}
 	s.mu.Unlock()
 	s.retire(ctx, closeNow)
 	if len(send) == 0 {
 		return nil, added, nil
 	}
-	if created {
-		s.dial(ctx, l)
-	}
 
 	c, err := l.wait(ctx)
 	dialFailed := err != nil && ctx.Err() == nil
 	if err == nil {
+		sent := time.Now()
 		err = c.Send(ctx, command(spaceCommands[sp].subscribe, send)...)
+		if err == nil {
+			l.live.mark(sent)
+			s.mu.Lock()
+			s.liveLocked(l, send, time.Now())
+			s.mu.Unlock()
+			return nil, added, nil
+		}
 	}
-	if err == nil {
-		return nil, added, nil
-	}
+	// Given up while the command may be on its way: the server may confirm
+	// the keys, or may have already. Whichever of them the user does not
+	// want on l by the time the repair worker looks are unsubscribed there.
+	maybeHeld := c != nil && ctx.Err() != nil && !errors.Is(err, conn.ErrClosed)
 	// The keys are the caller's to route again or to settle.
 	s.mu.Lock()
+	if maybeHeld {
+		for _, key := range send {
+			s.strays = append(s.strays, stray{link: l, key: key})
+		}
+		s.wakeRepair()
+	}
 	c = s.orphanLocked(l, send, false)
 	closing := s.closing
 	s.mu.Unlock()
@@ -126,8 +139,6 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 		// The slot lives elsewhere now, the connection was lost or
 		// retired under us, or a node failed: route these keys again.
 		return send, added, nil
-	case dialFailed:
-		return send, added, err // says "pubsub: connect to ..." already
 	default:
 		return send, added, fmt.Errorf("pubsub: %s: %w", spaceCommands[sp].subscribe, err)
 	}
@@ -184,6 +195,16 @@ func (s *Subscriber) unsubscribe(ctx context.Context, sp space, names []string) 
 			// dropped its channels already; a closed connection holds no
 			// subscription.
 			errs[i] = fmt.Errorf("pubsub: %s: %w", spaceCommands[sp].unsubscribe, err)
+		}
+		if err != nil && ctx.Err() != nil {
+			// Given up with the command maybe unsent: the repair worker
+			// finishes the job.
+			s.mu.Lock()
+			for _, key := range sends[i].keys {
+				s.strays = append(s.strays, stray{link: sends[i].link, key: key})
+			}
+			s.wakeRepair()
+			s.mu.Unlock()
 		}
 	})
 	for _, err := range errs {
@@ -319,23 +340,37 @@ func (s *Subscriber) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// settle ends a failed subscribe: of the keys the call still holds, the ones
-// it added are wanted no more and the others go to the repair worker.
+// settle ends a failed subscribe, leaving things as they were before it:
+// the keys it added are wanted no more, wherever they got to (a server may
+// hold some, confirmed in a group that succeeded or just before the call
+// gave up: the repair worker unsubscribes those), and the keys it held that
+// were wanted before go to the repair worker.
 func (s *Subscriber) settle(added, held []subKey) {
 	isAdded := make(map[subKey]bool, len(added))
-	for _, key := range added {
-		isAdded[key] = true
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, key := range held {
+	for _, key := range added {
+		isAdded[key] = true
 		owner, wanted := s.want[key]
-		switch {
-		case !wanted || owner != nil:
-		case isAdded[key]:
-			delete(s.want, key)
-			delete(s.orphans, key)
-		default:
+		if !wanted {
+			continue // unsubscribed meanwhile
+		}
+		delete(s.want, key)
+		s.wanted.remove(key)
+		delete(s.orphans, key)
+		delete(s.lost, key)
+		s.wakeRepair() // for strays that waited for this decision
+		if owner != nil {
+			delete(owner.members, key)
+			s.strays = append(s.strays, stray{link: owner, key: key})
+			if c := s.retireIfEmptyLocked(owner); c != nil {
+				s.toRetire = append(s.toRetire, c)
+			}
+			s.wakeRepair()
+		}
+	}
+	for _, key := range held {
+		if owner, wanted := s.want[key]; wanted && owner == nil && !isAdded[key] {
 			s.orphans[key] = struct{}{}
 			s.wakeRepair()
 		}

@@ -2,7 +2,6 @@ package pubsub
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -13,10 +12,6 @@ import (
 // ErrClosed is returned by a subscribe after Close. It wraps conn.ErrClosed.
 var ErrClosed = fmt.Errorf("pubsub: subscriber closed: %w", conn.ErrClosed)
 
-// messageBuffer is how many messages wait in Messages() before the
-// connections stop reading.
-const messageBuffer = 256
-
 // Subscriber listens to channels, patterns and shard channels, on one server
 // or across a cluster, and delivers what is published to them on Messages().
 // Its methods are safe to call from many goroutines at once.
@@ -24,6 +19,7 @@ type Subscriber struct {
 	cluster *cluster.Client // nil for a single server
 	addr    string          // the single server
 	opts    conn.Options    // of every connection; OnPush is the Subscriber's
+	options Options         // with the defaults filled in
 
 	// dialConn is conn.Dial; tests swap it for connections to a fake server.
 	dialConn func(ctx context.Context, addr string, opts *conn.Options) (*conn.Conn, error)
@@ -40,13 +36,16 @@ type Subscriber struct {
 
 	mu         sync.Mutex
 	closing    bool
-	want       map[subKey]*link    // what the user wants, and where it is subscribed
-	orphans    map[subKey]struct{} // wanted and subscribed nowhere: the repair worker's job
-	strays     []stray             // subscribed without being wanted: the repair worker's job
-	toRetire   []*conn.Conn        // detached on a reader goroutine: the repair worker retires them
-	global     *link               // channels and patterns
-	globalTurn int                 // which node of a cluster the next global link goes to
-	nodes      map[string]*link    // shard channels, by node address
+	want       map[subKey]*link     // what the user wants, and where it is subscribed
+	wanted     wantedSet            // the keys of want, for the readers
+	orphans    map[subKey]struct{}  // wanted and subscribed nowhere: the repair worker's job
+	strays     []stray              // subscribed without being wanted: the repair worker's job
+	toRetire   []*conn.Conn         // detached on a reader goroutine: the repair worker retires them
+	lost       map[subKey]lostSince // wanted, and not live since then: a Gap is due once they are
+	gaps       []*Gap               // for the repair worker to deliver, in order
+	global     *link                // channels and patterns
+	globalTurn int                  // which node of a cluster the next global link goes to
+	nodes      map[string]*link     // shard channels, by node address
 }
 
 // New returns a Subscriber for the server at addr. It connects at once, so a
@@ -54,31 +53,19 @@ type Subscriber struct {
 // ignored. Connections speak RESP3 unless opts.Protocol is 2 or the server
 // refuses HELLO; then they speak RESP2.
 func New(ctx context.Context, addr string, opts *conn.Options) (*Subscriber, error) {
-	var o conn.Options
-	if opts != nil {
-		o = *opts
-	}
-	s, err := newSubscriber(o)
-	if err != nil {
-		return nil, err
-	}
-	s.addr = addr
-	if err := s.connect(ctx); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return NewWithOptions(ctx, addr, opts, nil)
 }
 
 // connect dials the channel and pattern connection of a single server's
-// Subscriber; on failure it closes s.
+// Subscriber and waits for it within ctx; on failure it closes s.
 func (s *Subscriber) connect(ctx context.Context) error {
 	s.mu.Lock()
 	l, _ := s.linkLocked(spaceChannel, s.addr)
+	s.startDialLocked(l)
 	s.mu.Unlock()
-	s.dial(ctx, l)
-	if l.err != nil {
+	if _, err := l.wait(ctx); err != nil {
 		s.Close()
-		return l.err
+		return fmt.Errorf("pubsub: %w", err)
 	}
 	return nil
 }
@@ -89,21 +76,16 @@ func (s *Subscriber) connect(ctx context.Context) error {
 // c.ConnOptions(). It does not connect until the first subscribe, and does
 // not close c.
 func NewCluster(ctx context.Context, c *cluster.Client) (*Subscriber, error) {
-	if c == nil {
-		return nil, errors.New("pubsub: NewCluster: nil cluster client")
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s, err := newSubscriber(c.ConnOptions())
+	return NewClusterWithOptions(ctx, c, nil)
+}
+
+// newSubscriber returns a Subscriber that has no connection yet, with its
+// repair worker running.
+func newSubscriber(opts conn.Options, o *Options) (*Subscriber, error) {
+	options, err := o.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	s.cluster = c
-	return s, nil
-}
-
-func newSubscriber(opts conn.Options) (*Subscriber, error) {
 	if opts.Protocol != 0 && opts.Protocol != 2 && opts.Protocol != 3 {
 		return nil, fmt.Errorf("pubsub: Options.Protocol is %d; want 2 or 3", opts.Protocol)
 	}
@@ -112,13 +94,15 @@ func newSubscriber(opts conn.Options) (*Subscriber, error) {
 	s := &Subscriber{
 		opts:     opts,
 		dialConn: conn.Dial,
-		messages: make(chan Message, messageBuffer),
+		options:  options,
+		messages: make(chan Message, options.MessageBuffer),
 		done:     make(chan struct{}),
 		life:     life,
 		stop:     stop,
 		wake:     make(chan struct{}, 1),
 		want:     make(map[subKey]*link),
 		orphans:  make(map[subKey]struct{}),
+		lost:     make(map[subKey]lostSince),
 		nodes:    make(map[string]*link),
 	}
 	s.wg.Add(1)
@@ -129,9 +113,14 @@ func newSubscriber(opts conn.Options) (*Subscriber, error) {
 // Subscribe subscribes to channels and returns once the server confirmed
 // every one. In a cluster, any node delivers every PUBLISH.
 //
-// If a subscribe returns an error, the names it could not confirm and that
-// were not subscribed before are not subscribed; names confirmed before the
-// error stay subscribed. Subscribing a name twice is the same as once.
+// A subscribe that returns nil leaves every name subscribed. One that
+// returns an error (its context ended, a server refused, Close) leaves the
+// names it added unsubscribed, even those a server confirmed before the
+// error: no message of them is handed to Messages() after it returned (some
+// may be there from before), and the Subscriber unsubscribes them on its
+// own, soon after, wherever a server took them. Names subscribed before the
+// call stay subscribed. Subscribing a name twice is the same as once. The
+// same holds for PSubscribe and SSubscribe.
 func (s *Subscriber) Subscribe(ctx context.Context, channels ...string) error {
 	return s.subscribeUser(ctx, spaceChannel, channels)
 }
@@ -151,8 +140,16 @@ func (s *Subscriber) SSubscribe(ctx context.Context, channels ...string) error {
 }
 
 // Unsubscribe unsubscribes from channels, or from every channel if none is
-// named, and returns once the server confirmed it. Messages of a channel may
-// still be waiting in Messages() after it returns.
+// named, and returns once the server confirmed it. No message of them is
+// handed to Messages() once it is called, but some may still be waiting
+// there from before.
+//
+// An unsubscribe that returns an error (its context ended, or a server
+// refused) leaves the names unsubscribed all the same: nothing of them is
+// delivered, and the Subscriber finishes the job on the server on its own
+// (after its context ended) or leaves the server holding them (after a
+// refusal; their messages are dropped). The same holds for PUnsubscribe and
+// SUnsubscribe.
 func (s *Subscriber) Unsubscribe(ctx context.Context, channels ...string) error {
 	return s.unsubscribe(ctx, spaceChannel, channels)
 }

@@ -58,9 +58,11 @@
 //
 // # Example
 //
-//	v, err := conn.Do(ctx, "CLUSTER", "SHARDS")
+//	c, err := conn.Dial(ctx, "127.0.0.1:7000", nil)
 //	if err != nil { ... }
-//	topo, err := slots.ParseClusterShards(v, conn.Addr)
+//	v, err := c.Do(ctx, "CLUSTER", "SHARDS")
+//	if err != nil { ... }
+//	topo, err := slots.ParseClusterShards(v, c.Addr())
 //	if err != nil { ... }
 //	if shard, ok := topo.ShardFor(slots.Slot("{user1000}.following")); ok {
 //		fmt.Println("send to", shard.Master.Addr)

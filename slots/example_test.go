@@ -1,8 +1,10 @@
 package slots_test
 
 import (
+	"context"
 	"fmt"
 
+	"github.com/respwire/respwire/conn"
 	"github.com/respwire/respwire/resp"
 	"github.com/respwire/respwire/slots"
 )
@@ -76,4 +78,31 @@ func ExampleDiff() {
 	// Output:
 	// 5000 slots moved, first 5000
 	// gone: [10.0.0.1:7002 10.0.0.2:7001]
+}
+
+// The package doc's example, compiled so that it cannot drift: ask a live
+// node for CLUSTER SHARDS and look up a key's master. It has no Output line,
+// so `go test` builds it without running it (there is no server at that
+// address).
+func ExampleParseClusterShards() {
+	ctx := context.Background()
+	c, err := conn.Dial(ctx, "127.0.0.1:7000", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	v, err := c.Do(ctx, "CLUSTER", "SHARDS")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	topo, err := slots.ParseClusterShards(v, c.Addr())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if shard, ok := topo.ShardFor(slots.Slot("{user1000}.following")); ok {
+		fmt.Println("send to", shard.Master.Addr)
+	}
 }

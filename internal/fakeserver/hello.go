@@ -60,11 +60,16 @@ func RefuseHello() Step {
 // refusedHello is Redis 5's answer to HELLO.
 const refusedHello = "ERR unknown command 'HELLO', with args beginning with: "
 
-// ServeHello is a Handler fragment: it answers HELLO like Redis 7 and
-// reports whether cmd was a HELLO, so handlers can start with
+// ServeHello is a Handler fragment: it answers HELLO like Redis 7, and the
+// CLIENT TRACKING a caching client sends with it with OK, and reports
+// whether cmd was one of those, so handlers can start with
 //
 //	if fakeserver.ServeHello(c, cmd) { return }
 func ServeHello(c *Conn, cmd []string) bool {
+	if isTracking(cmd) {
+		_ = c.Reply(resp.NewSimpleString("OK"))
+		return true
+	}
 	if !strings.EqualFold(cmd[0], "HELLO") {
 		return false
 	}

@@ -15,6 +15,9 @@ type link struct {
 	budget int64 // bytes server→client before a cut; <0: no cut
 	once   sync.Once
 	gone   chan struct{} // closed when the link is torn down
+
+	silenceOnce sync.Once
+	silenced    chan struct{} // closed by SilenceOpen
 }
 
 func (l *link) setBudget(n int64) {
@@ -57,7 +60,7 @@ func (l *link) pipe(dst, src net.Conn, toClient bool) {
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
-			if !l.proxy.wait(l) {
+			if l.waitSilenced() || !l.proxy.wait(l) {
 				return
 			}
 			chunk, cut := buf[:n], false

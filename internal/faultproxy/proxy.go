@@ -9,6 +9,8 @@
 //   - CutAfter closes each connection once n more bytes have gone from the
 //     server to the client, so the client sees a frame cut in the middle.
 //   - CutAll closes every current connection at once.
+//   - SilenceOpen silences the connections open now, for good, while new
+//     ones pass: a flow a NAT forgot.
 //   - Refuse closes the listener, so new connections are refused by the
 //     kernel; Accept opens it again on the same port.
 //
@@ -204,7 +206,7 @@ func (p *Proxy) acceptLoop(ln net.Listener) {
 			client.Close()
 			continue
 		}
-		l := &link{proxy: p, client: client, server: server, gone: make(chan struct{})}
+		l := &link{proxy: p, client: client, server: server, gone: make(chan struct{}), silenced: make(chan struct{})}
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()

@@ -66,7 +66,9 @@ func (n *Node) writeConfig() error {
 		lines = append(lines, clusterConfig...)
 		lines = append(lines, "cluster-port "+strconv.Itoa(n.busPort))
 	}
-	if n.opts.Password != "" {
+	if n.opts.Password != "" && n.opts.Sentinel {
+		lines = append(lines, "requirepass "+quoteConfig(n.opts.Password))
+	} else if n.opts.Password != "" {
 		lines = append(lines,
 			"requirepass "+quoteConfig(n.opts.Password),
 			"masterauth "+quoteConfig(n.opts.Password))

@@ -24,6 +24,7 @@ const (
 	NeedCluster                     // a 3-master, 3-replica cluster: Cluster()
 	NeedTLSServer                   // a standalone server speaking only TLS: TLSServer()
 	NeedTLSCluster                  // a 3+3 cluster speaking only TLS (bus and replication too): TLSCluster()
+	NeedSentinel                    // a master, two replicas and three sentinels: Sentinel()
 )
 
 // Environment variables naming existing servers to use instead of starting
@@ -39,6 +40,7 @@ const mainStartTimeout = 2 * time.Minute
 var shared struct {
 	server, tlsServer   *Node
 	cluster, tlsCluster *TestCluster
+	sentinel            *TestSentinel
 }
 
 // Main is the body of a package's TestMain. It starts what need names (or
@@ -92,7 +94,7 @@ func startShared(need Need) error {
 	ctx, cancel := context.WithTimeout(context.Background(), mainStartTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
-	var errs [4]error
+	var errs [5]error
 	if need&NeedServer != 0 {
 		wg.Go(func() { shared.server, errs[0] = startSharedServer(ctx, NodeOptions{}, EnvAddr) })
 	}
@@ -104,6 +106,9 @@ func startShared(need Need) error {
 	}
 	if need&NeedTLSCluster != 0 {
 		wg.Go(func() { shared.tlsCluster, errs[3] = startSharedCluster(ctx, ClusterOptions{TLS: true}, "") })
+	}
+	if need&NeedSentinel != 0 {
+		wg.Go(func() { shared.sentinel, errs[4] = startSharedSentinel(ctx) })
 	}
 	wg.Wait()
 	return errors.Join(errs[:]...)
@@ -169,6 +174,7 @@ func teardown() int {
 		code = 1
 	}
 	shared.server, shared.tlsServer, shared.cluster, shared.tlsCluster = nil, nil, nil, nil
+	shared.sentinel = nil
 	return code
 }
 

@@ -26,6 +26,10 @@ type NodeOptions struct {
 	// Config holds extra redis.conf directives, one per entry, written after
 	// the harness's own: "maxmemory 10mb", "notify-keyspace-events KEA".
 	Config []string
+	// Sentinel runs the node as a Redis Sentinel (redis-server --sentinel).
+	// Config then holds its "sentinel ..." directives; Password becomes the
+	// sentinel's requirepass. TLS and Cluster must be false.
+	Sentinel bool
 }
 
 // Node is one redis-server. A node made by the harness owns a process and a

@@ -74,6 +74,9 @@ func (n *Node) launch(ctx context.Context, bin string) error {
 		return fmt.Errorf("redistest: %w", err)
 	}
 	cmd := exec.Command(bin, configFile)
+	if n.opts.Sentinel {
+		cmd.Args = append(cmd.Args, "--sentinel")
+	}
 	cmd.Dir = n.dir
 	cmd.Stdout, cmd.Stderr = log, log
 	n.mu.Lock()

@@ -1,0 +1,87 @@
+package pubsub
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/respwire/respwire/conn/sentinel"
+	"github.com/respwire/respwire/internal/redistest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestSentinelSubscriberFollowsSwitch: a Subscriber on a Sentinel-managed
+// master receives on a channel and a pattern, and after SENTINEL FAILOVER
+// receives again from the new master, both subscriptions restored.
+func TestSentinelSubscriberFollowsSwitch(t *testing.T) {
+	ctx := testContext(t)
+	d := redistest.NewSentinel(t, redistest.SentinelOptions{})
+	c, err := sentinel.New(ctx, &sentinel.Options{MasterName: d.MasterName, Addrs: d.SentinelAddrs()})
+	require.NoError(t, err)
+	defer c.Close()
+	s, err := NewSentinel(ctx, c)
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.Subscribe(ctx, "news"))
+	require.NoError(t, s.PSubscribe(ctx, "alerts.*"))
+
+	master, err := d.Master(ctx)
+	require.NoError(t, err)
+	receiveFrom(t, ctx, s, []*redistest.Node{master}, "news", KindMessage)
+	receiveFrom(t, ctx, s, []*redistest.Node{master}, "alerts.fire", KindPMessage)
+
+	// PUBLISH on a replica reaches only that replica's subscribers: a
+	// message published on one of them arrives once the Subscriber is
+	// there.
+	var candidates []*redistest.Node
+	for _, n := range d.Nodes {
+		if n != master {
+			candidates = append(candidates, n)
+		}
+	}
+	start := time.Now()
+	require.NoError(t, d.StartFailover(ctx))
+	at := receiveFrom(t, ctx, s, candidates, "news", KindMessage)
+	t.Logf("receiving from %s %v after SENTINEL FAILOVER", at, time.Since(start).Round(time.Millisecond))
+	receiveFrom(t, ctx, s, []*redistest.Node{at}, "alerts.fire", KindPMessage)
+	require.NoError(t, d.WaitSwitched(ctx, master))
+	next, err := d.Master(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, next, at)
+	assert.Equal(t, next.Addr, c.MasterAddr())
+}
+
+// receiveFrom publishes numbered messages on channel at each of nodes,
+// every 20 ms, until one of them arrives on s as kind, and returns the node
+// it was published at.
+func receiveFrom(t *testing.T, ctx context.Context, s *Subscriber, nodes []*redistest.Node, channel string, kind Kind) *redistest.Node {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	sent := map[string]*redistest.Node{}
+	for i := 0; ; i++ {
+		for _, n := range nodes {
+			payload := n.Addr + "#" + strconv.Itoa(i)
+			_, err := n.Do(ctx, "PUBLISH", channel, payload)
+			require.NoError(t, err)
+			sent[payload] = n
+		}
+		for {
+			select {
+			case m := <-s.Messages():
+				if n := sent[m.Payload]; m.Channel == channel && m.Kind == kind && n != nil {
+					return n
+				}
+				continue
+			case <-tick.C:
+			case <-ctx.Done():
+				t.Fatalf("nothing published on %s at %v arrived", channel, nodes)
+			}
+			break
+		}
+	}
+}
