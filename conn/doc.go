@@ -106,9 +106,10 @@
 // closes the socket, fails every pending call with an error wrapping
 // ErrClosed, waits for both goroutines and closes Done. Every other Close,
 // concurrent or later, returns nil at once. When the connection breaks (a
-// read or write error, EOF, a malformed reply) the Conn closes itself the
-// same way; pending calls fail with an error that says why and wraps both
-// ErrClosed and the cause ("conn: connection lost: read tcp ...: EOF").
+// read or write error, EOF, a reply that loses the framing) the Conn closes
+// itself the same way; pending calls fail with an error that says why and
+// wraps both ErrClosed and the cause ("conn: connection lost: read tcp ...:
+// EOF").
 // A reply nobody asked for breaks the stream the same way (the cause wraps
 // resp.ErrProtocol), also when the next command is sent before the reader
 // gets to it: a reply is matched to the oldest command only if it began in
