@@ -34,7 +34,12 @@ func Dial(ctx context.Context, addr string, opts *Options) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("conn: dial %s: %w", addr, err)
 	}
-	return newConn(ctx, nc, addr, opts)
+	c, err := newConn(ctx, nc, addr, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.startLiveness(opts, dialProbe(addr, opts.TLSConfig))
+	return c, nil
 }
 
 // NewConn performs the handshake on nc, an established connection (for

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"context"
 	"net"
 	"strconv"
 	"sync"
@@ -57,6 +58,8 @@ type Conn struct {
 	queue     requestQueue // requests in wire order; the last `unwritten` have their bytes in wbuf
 	unwritten int
 	withdrawn int   // of the unwritten, how many their callers withdrew (see withdraw)
+	txOpen    bool  // a MULTI sent by Do is not yet closed by EXEC or DISCARD
+	noPing    bool  // a command was sent that a later PING would disturb (see noteState)
 	err       error // set once, by the teardown: why commands are refused
 
 	writes atomic.Uint64 // write syscalls, for benchmarks
@@ -74,6 +77,10 @@ type Conn struct {
 	wakeReader chan struct{}   // capacity 1: wakes the reader goroutine from lend
 
 	spares sync.Pool // requests for reuse; see getRequest
+
+	live    liveness           // silence detection and idle PINGs (see liveness.go)
+	life    context.Context    // ends when the Conn starts closing: bounds its probes
+	endLife context.CancelFunc // ends life
 }
 
 // State reports where the Conn is in its life.
@@ -118,6 +125,7 @@ func (c *Conn) closeWith(cause error) bool {
 	c.mu.Unlock()
 
 	close(c.stop)
+	c.endLife()
 	c.nc.Close()
 	for i, r := range pending {
 		r.err = cause
@@ -131,6 +139,7 @@ func (c *Conn) closeWith(cause error) bool {
 
 // start runs the Conn's two goroutines; the handshake is done.
 func (c *Conn) start() {
+	c.life, c.endLife = context.WithCancel(context.Background())
 	c.wakeReader = make(chan struct{}, 1)
 	c.lendFor.Store(int64(lendWindow))
 	go c.writeLoop()
@@ -141,6 +150,7 @@ func (c *Conn) start() {
 // is closed.
 func (c *Conn) finish() {
 	<-c.writerDone
+	c.stopLiveness()
 	c.state.Store(int32(StateClosed))
 	close(c.done)
 }

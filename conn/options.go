@@ -48,4 +48,24 @@ type Options struct {
 	// tried again later, a blocking command or Dedicated call returns it.
 	// Dial does not call it.
 	OnConnect func(ctx context.Context, c *Conn) error
+
+	// Liveness: how a Conn made by Dial finds out that its connection is
+	// lost although the socket stays open (see the package documentation,
+	// Liveness). A Conn made by NewConn has neither check.
+	//
+	// SilenceTimeout is how long a Conn that owes replies (other than to a
+	// blocking command such as BLPOP) may read nothing, and write nothing,
+	// before it asks its server on a fresh connection whether it answers.
+	// When the server answers there while this connection stays silent, or
+	// cannot be dialled at all, the Conn closes with an error wrapping
+	// ErrSilent and ErrClosed; a server that does not answer there either,
+	// or answers BUSY or LOADING, is slow, not lost, and the Conn keeps
+	// waiting. 0 means 250 ms; a negative value turns the check off.
+	SilenceTimeout time.Duration
+	// IdlePing is how long a Conn with nothing in flight stays quiet before
+	// it sends a PING (its reply is discarded), so that a connection that
+	// died while idle is found out before a caller's command is. 0 means
+	// 1 s (at most one PING a second per idle connection); a negative value
+	// turns it off.
+	IdlePing time.Duration
 }

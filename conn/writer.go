@@ -14,6 +14,10 @@ const (
 	// has stopped reading; bigger writes go through the writer, so the
 	// caller stays free to honour its context.
 	maxDirectWrite = 16 << 10
+	// writeChunk is the most one write call takes: a big buffer is
+	// written in pieces, so that a socket that still takes bytes, slowly,
+	// shows progress to the liveness check (see Conn.activity).
+	writeChunk = 256 << 10
 )
 
 // writeLoop is the writer goroutine. Woken through kick, it first yields, so
@@ -80,10 +84,14 @@ func (c *Conn) takeBuffer() []byte {
 // reports whether bytes gathered meanwhile, and ok = false after a write
 // error, which closed the Conn.
 func (c *Conn) flush(buf []byte) (more, ok bool) {
-	c.writes.Add(1)
-	if _, err := c.nc.Write(buf); err != nil {
-		c.closeWith(connectionLost(err))
-		return false, false
+	for rest := buf; len(rest) > 0; {
+		n := min(len(rest), writeChunk)
+		c.writes.Add(1) // also progress, for the liveness check
+		if _, err := c.nc.Write(rest[:n]); err != nil {
+			c.closeWith(connectionLost(err))
+			return false, false
+		}
+		rest = rest[n:]
 	}
 	if cap(buf) > maxKeptBuffer {
 		buf = nil
