@@ -67,9 +67,14 @@ func NewClient(ctx context.Context, addr string, opts *Options) (*Client, error)
 	if opts != nil {
 		o = *opts
 	}
-	return newClient(ctx, func(ctx context.Context) (*Conn, error) {
+	c, err := newClient(ctx, func(ctx context.Context) (*Conn, error) {
 		return dialClientConn(ctx, addr, &o)
 	}, o.DialTimeout)
+	if err != nil {
+		return nil, err
+	}
+	c.pool.setMaxOpen(o.MaxDedicated)
+	return c, nil
 }
 
 // dialClientConn dials one of a Client's Conns and runs opts.OnConnect on

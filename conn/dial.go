@@ -79,6 +79,10 @@ func newConn(ctx context.Context, nc net.Conn, addr string, opts *Options) (*Con
 		stop:       make(chan struct{}),
 		writerDone: make(chan struct{}),
 		done:       make(chan struct{}),
+		maxPending: opts.MaxWriteBuffer,
+	}
+	if c.maxPending <= 0 {
+		c.maxPending = defaultMaxWriteBuffer
 	}
 	c.sock.nc = nc
 	c.rd = resp.NewReaderSize(&c.sock, readBufferSize)

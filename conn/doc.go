@@ -84,7 +84,7 @@
 //
 //   - Silence. A Conn that owes replies (to anything but a blocking command
 //     such as BLPOP, which waits by design) and has neither read nor written
-//     a byte for SilenceTimeout (250 ms) dials its server afresh and sends a
+//     a byte for SilenceTimeout (200 ms) dials its server afresh and sends a
 //     PING there. A single-threaded server that answers that PING while this
 //     connection, whose commands came first, still gets nothing has lost
 //     this connection: the Conn closes, and its pending calls fail with an
@@ -101,8 +101,9 @@
 //     command is. It sends none while a MULTI sent by Do is open, nor after
 //     CLIENT REPLY, MONITOR or a replication command.
 //
-// With the defaults, a lost connection is closed about 0.3 to 0.5 s after
-// it went silent, and a Client has redialled by then. The probe's fresh
+// With the defaults, a lost connection is closed about 0.2 to 0.45 s after
+// it went silent (the timer ticks every 50 ms while replies are owed, every
+// 200 ms otherwise), and a Client has redialled by then. The probe's fresh
 // connection does not authenticate (NOAUTH is an answer too). One slow case
 // looks like a lost link: a command the server holds back without being
 // busy itself, such as a write during CLIENT PAUSE, or a module's blocking

@@ -57,10 +57,17 @@ type Conn struct {
 	writing   bool         // a taken buffer is being written (by the writer or a caller)
 	queue     requestQueue // requests in wire order; the last `unwritten` have their bytes in wbuf
 	unwritten int
-	withdrawn int   // of the unwritten, how many their callers withdrew (see withdraw)
-	txOpen    bool  // a MULTI sent by Do is not yet closed by EXEC or DISCARD
-	noPing    bool  // a command was sent that a later PING would disturb (see noteState)
-	err       error // set once, by the teardown: why commands are refused
+	withdrawn int // of the unwritten, how many their callers withdrew (see withdraw)
+	// withdrawnBytes is their bytes in wbuf; pending is the size of the
+	// buffer a write holds; maxPending bounds pending+len(wbuf) (see
+	// waitRoom), whose waiters room wakes.
+	withdrawnBytes int
+	pending        int
+	maxPending     int
+	room           chan struct{}
+	txOpen         bool  // a MULTI sent by Do is not yet closed by EXEC or DISCARD
+	noPing         bool  // a command was sent that a later PING would disturb (see noteState)
+	err            error // set once, by the teardown: why commands are refused
 
 	writes atomic.Uint64 // write syscalls, for benchmarks
 
@@ -120,8 +127,9 @@ func (c *Conn) closeWith(cause error) bool {
 	c.err = cause
 	written := c.queue.len() - c.unwritten
 	pending := c.queue.drain()
-	c.unwritten, c.withdrawn = 0, 0
+	c.unwritten, c.withdrawn, c.withdrawnBytes = 0, 0, 0
 	c.wbuf = nil
+	c.madeRoom()
 	c.mu.Unlock()
 
 	close(c.stop)

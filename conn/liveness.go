@@ -13,7 +13,7 @@ import (
 
 // Liveness defaults (see Options.SilenceTimeout and Options.IdlePing).
 const (
-	defaultSilenceTimeout = 250 * time.Millisecond
+	defaultSilenceTimeout = 200 * time.Millisecond
 	defaultIdlePing       = time.Second
 )
 
@@ -45,7 +45,10 @@ func (e *silentError) Unwrap() []error {
 type liveness struct {
 	silence time.Duration // 0: no silence detection
 	idle    time.Duration // 0: no idle PING
-	tick    time.Duration
+	// The timer ticks every owedTick while replies are owed, every
+	// idleTick otherwise: often enough to find silence soon after
+	// SilenceTimeout, seldom while nothing is in flight.
+	owedTick, idleTick time.Duration
 	// probe asks the server, on a fresh connection, whether it answers
 	// now; nil for a Conn made by NewConn, which has no way to dial one.
 	probe        func(ctx context.Context) probeResult
@@ -75,9 +78,12 @@ func (c *Conn) startLiveness(opts *Options, probe func(context.Context) probeRes
 	}
 	switch {
 	case l.silence > 0:
-		l.tick = l.silence / 2
+		l.owedTick, l.idleTick = l.silence/4, l.silence
+		if l.idle > 0 {
+			l.idleTick = min(l.idleTick, l.idle/2)
+		}
 	case l.idle > 0:
-		l.tick = l.idle / 2
+		l.owedTick, l.idleTick = l.idle/2, l.idle/2
 	default:
 		return
 	}
@@ -87,7 +93,7 @@ func (c *Conn) startLiveness(opts *Options, probe func(context.Context) probeRes
 	l.since = time.Now()
 	l.mu.Lock()
 	if !l.stopped { // not closed already
-		l.timer = time.AfterFunc(l.tick, c.checkLiveness)
+		l.timer = time.AfterFunc(l.idleTick, c.checkLiveness)
 	}
 	l.mu.Unlock()
 }
@@ -128,9 +134,13 @@ func (c *Conn) checkLiveness() {
 	l.running.Add(1)
 	l.mu.Unlock()
 	defer func() {
+		next := l.idleTick
+		if l.owed {
+			next = l.owedTick
+		}
 		l.mu.Lock()
 		if !l.stopped {
-			l.timer.Reset(l.tick)
+			l.timer.Reset(next)
 		}
 		l.mu.Unlock()
 		l.running.Done()

@@ -32,7 +32,7 @@ func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	kind := commandState(args)
 	r := c.getRequest(shapeOne)
 	r.blocking = isBlocking(args)
-	if err := c.lock(r); err != nil {
+	if err := c.lock(ctx, r); err != nil {
 		recycle(r)
 		return resp.Value{}, err
 	}
@@ -70,7 +70,7 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 	r := c.getRequest(shapeMany)
 	r.vals = vals
 	r.blocking = anyBlocking(cmds)
-	if err := c.lock(r); err != nil {
+	if err := c.lock(ctx, r); err != nil {
 		recycle(r)
 		return nil, err
 	}
@@ -89,9 +89,17 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 }
 
 // lock takes c.mu for appending r's command bytes to c.wbuf, unless the Conn
-// is closing: then it returns why (see SafeToRetry), without the lock.
-func (c *Conn) lock(r *request) error {
+// is closing: then it returns why (see SafeToRetry), without the lock. While
+// the write buffer is full (see waitRoom) it waits, within ctx: when ctx
+// ends first it returns ctx.Err(), without the lock, nothing sent.
+func (c *Conn) lock(ctx context.Context, r *request) error {
 	c.mu.Lock()
+	if c.pending+len(c.wbuf) >= c.maxPending {
+		if err := c.waitRoom(ctx); err != nil {
+			c.mu.Unlock()
+			return err
+		}
+	}
 	if c.err != nil {
 		err := c.err
 		c.mu.Unlock()
@@ -172,6 +180,7 @@ func (c *Conn) withdraw(r *request) bool {
 	}
 	if unwritten {
 		c.withdrawn++
+		c.withdrawnBytes += r.end - r.start
 	}
 	return true
 }

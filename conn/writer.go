@@ -77,6 +77,7 @@ func (c *Conn) takeBuffer() []byte {
 	c.spare = nil
 	c.unwritten = 0
 	c.writing = true
+	c.pending = len(buf)
 	return buf
 }
 
@@ -99,6 +100,8 @@ func (c *Conn) flush(buf []byte) (more, ok bool) {
 	c.mu.Lock()
 	c.spare = buf
 	c.writing = false
+	c.pending = 0
+	c.madeRoom()
 	more = len(c.wbuf) > 0
 	c.mu.Unlock()
 	return more, true
@@ -126,5 +129,5 @@ func (c *Conn) dropWithdrawn() {
 	})
 	c.wbuf = c.wbuf[:kept]
 	c.unwritten = c.queue.len() - first
-	c.withdrawn = 0
+	c.withdrawn, c.withdrawnBytes = 0, 0
 }
