@@ -99,6 +99,15 @@ func (c *Conn) State() State { return State(c.state.Load()) }
 // goroutines have exited, whether Close was called or the connection broke.
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
+// Err returns why the Conn is closing or closed: nil while it is open, else
+// an error wrapping ErrClosed and, when the connection was lost rather than
+// closed by Close, the cause (a read error, ErrSilent, ...).
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
 // Protocol is the RESP version the connection speaks: 3, or 2 when forced by
 // Options.Protocol or when the server refused HELLO.
 func (c *Conn) Protocol() int { return c.proto }
