@@ -31,14 +31,24 @@ func cachedText(t *testing.T, ctx context.Context, c *Client, key string) string
 }
 
 // assertNoCallsInFlight checks that every call DoCache counted on a node
-// (node.acquire) was released, so a retired node can close.
+// (node.acquire) was released, so a retired node can close. A topology
+// refresh that a MOVED started counts its call too, for a moment: a leak is
+// a count that never goes back to zero.
 func assertNoCallsInFlight(t *testing.T, c *Client) {
 	t.Helper()
-	c.nodes.mu.Lock()
-	defer c.nodes.mu.Unlock()
-	for addr, n := range c.nodes.all {
-		assert.Zero(t, n.uses.Load()&^retiredBit, "calls counted in flight on %s", addr)
+	inFlight := func() string {
+		c.nodes.mu.Lock()
+		defer c.nodes.mu.Unlock()
+		for addr, n := range c.nodes.all {
+			if calls := n.uses.Load() &^ retiredBit; calls != 0 {
+				return strconv.FormatInt(calls, 10) + " calls counted in flight on " + addr
+			}
+		}
+		return ""
 	}
+	var last string
+	assert.Eventually(t, func() bool { last = inFlight(); return last == "" }, cacheWait, time.Millisecond)
+	assert.Empty(t, last)
 }
 
 // TestClusterDoCache: keys over many slots are cached at their masters,
