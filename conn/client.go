@@ -97,6 +97,7 @@ func NewClient(ctx context.Context, addr string, opts *Options) (*Client, error)
 	}
 	c.cache = cc
 	c.credentials = func(ctx context.Context) (string, string, error) { return credentials(ctx, addr, &o) }
+	c.pool.setMaxOpen(o.MaxDedicated)
 	return c, nil
 }
 

@@ -64,6 +64,16 @@ func (c *Client) DoMultiCache(ctx context.Context, ttl time.Duration, cmds ...[]
 	return c.master.DoMultiCache(ctx, ttl, cmds...)
 }
 
+// DoCacheCmd is DoCache for a conn.Command, on the master.
+func (c *Client) DoCacheCmd(ctx context.Context, ttl time.Duration, cmd conn.Command) (resp.Value, error) {
+	return c.master.DoCacheCmd(ctx, ttl, cmd)
+}
+
+// DoMultiCacheCmd is DoMultiCache for conn.Commands, on the master.
+func (c *Client) DoMultiCacheCmd(ctx context.Context, ttl time.Duration, cmds ...conn.Command) ([]resp.Value, error) {
+	return c.master.DoMultiCacheCmd(ctx, ttl, cmds...)
+}
+
 // CacheStats returns the counters of the master's client-side cache.
 func (c *Client) CacheStats() conn.CacheStats { return c.master.CacheStats() }
 

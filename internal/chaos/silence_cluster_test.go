@@ -119,7 +119,7 @@ func TestSilencedClusterSubscriber(t *testing.T) {
 	})
 
 	silence := time.Now()
-	proxies[silenced.Addr].SilenceOpen()
+	proxies[silenced.Addr].Silence()
 	waitFor(t, ctx, "a message published after the silence arrives", func() bool { _, ok := w.firstAfter(hit, silence); return ok })
 	back, _ := w.firstAfter(hit, silence)
 	waitFor(t, ctx, "a gap is reported", func() bool { _, _, ok := w.gapFor(hit); return ok })

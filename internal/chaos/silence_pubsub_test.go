@@ -140,7 +140,7 @@ func TestSilencedSubscriber(t *testing.T) {
 	waitFor(t, ctx, "messages flow", func() bool { _, ok := w.firstAfter(channel, time.Time{}); return ok })
 
 	silence := time.Now()
-	p.SilenceOpen()
+	p.Silence()
 	waitFor(t, ctx, "a message published after the silence arrives", func() bool { _, ok := w.firstAfter(channel, silence); return ok })
 	back, _ := w.firstAfter(channel, silence)
 	waitFor(t, ctx, "a gap is reported", func() bool { _, _, ok := w.gapFor(channel); return ok })
