@@ -108,7 +108,10 @@
 //
 // A subscribed connection owes no reply while idle, so a connection that went
 // silent (a NAT or load balancer forgot the flow, a partition) would never be
-// noticed by reading alone. The Subscriber sends every connection a PING each
+// noticed by reading alone. conn's own checks (conn.Options.SilenceTimeout,
+// IdlePing) are turned off on the Subscriber's connections, because they
+// can't tell a silent connection from one whose reader waits for room in
+// Messages(). Instead the Subscriber sends every connection a PING each
 // Options.PingInterval (1 s). A PING unanswered for Options.PingTimeout (500
 // ms), while nothing else was read on that connection and its reader was not
 // held up by a full Messages(), makes the Subscriber PING the server on a

@@ -92,6 +92,10 @@ func newSubscriber(opts conn.Options, o *Options) (*Subscriber, error) {
 		return nil, fmt.Errorf("pubsub: Options.Protocol is %d; want 2 or 3", opts.Protocol)
 	}
 	opts.OnPush = nil
+	// conn's own checks would take a reader held up by a full Messages()
+	// for a silent connection and close it, losing what waits in the
+	// socket: the links use the Subscriber's check instead, which knows.
+	opts.SilenceTimeout, opts.IdlePing = -1, -1
 	life, stop := context.WithCancel(context.Background())
 	s := &Subscriber{
 		opts:      opts,
