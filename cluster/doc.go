@@ -30,7 +30,11 @@
 // With Options.ReadReplicas, read-only commands
 // go to a random replica of their slot's shard (each connection sends
 // READONLY). Only replicas the topology reports online serve reads: while a
-// replica is loading or failed, its reads go to the master. Blocking
+// replica is loading or failed, its reads go to the master. Options.ReplicaPolicy
+// ReplicaLowestLatency sends each shard's reads to the replica with the
+// lowest measured PING time instead (measured after each refresh), and
+// Options.SelectReplica lets the application choose per shard (for
+// availability-zone affinity, say). Blocking
 // commands go to masters; conn.Client runs them on connections of their own.
 //
 // # Commands that fan out
