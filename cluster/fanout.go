@@ -145,7 +145,7 @@ func (c *Client) doSplit(ctx context.Context, info *commandInfo, args []string) 
 	for i, n := range counts {
 		size := first + n*step
 		parts[i].cmd = append(flat[at:at:at+size], args[:first]...)
-		parts[i].keys = ordinals[kat:kat:kat+n]
+		parts[i].keys = ordinals[kat : kat : kat+n]
 		at, kat = at+size, kat+n
 	}
 	for k := range keys {
