@@ -71,6 +71,9 @@
 // the result (except for one_succeeded and special), and a node that
 // can't be reached fails the call with an error naming it. SCAN's tip is
 // "special": Do sends it to one master; use Scan to walk every master.
+// KEYS is one snapshot per master, all taken at once: during a slot
+// migration a key moving between two masters may be missed or listed
+// twice; Scan rescans what moved.
 // Servers older than 7.0 report no tips: a built-in table then gives the
 // tips above to DBSIZE, KEYS, RANDOMKEY, FLUSHALL, FLUSHDB, WAIT, SCRIPT
 // LOAD, FLUSH, EXISTS and KILL, MGET, MSET, DEL, UNLINK, EXISTS and TOUCH
