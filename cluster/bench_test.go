@@ -149,3 +149,29 @@ func BenchmarkAcquireRelease(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkMGetManySlots measures an MGET of 100 keys in 100 slots, split
+// by slot (fanout.go) and answered in key order.
+func BenchmarkMGetManySlots(b *testing.B) {
+	c := newTestClient(b, nil)
+	keys := benchKeys(b, c)
+	args := []string{"MGET"}
+	seen := map[uint16]bool{}
+	for _, k := range keys {
+		if s := slots.Slot(k); !seen[s] && len(args) <= 100 {
+			seen[s] = true
+			args = append(args, k)
+		}
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		v, err := c.Do(ctx, args...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(v.Elems()) != len(args)-1 {
+			b.Fatal("wrong count")
+		}
+	}
+}

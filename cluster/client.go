@@ -30,6 +30,13 @@ type Options struct {
 	// clients started together drift apart. 0 means the default (15 s);
 	// a negative value turns the checks off.
 	RefreshInterval time.Duration
+	// ReplicaPolicy chooses among a shard's online replicas for reads
+	// (with ReadReplicas): ReplicaRandom (the default) or
+	// ReplicaLowestLatency.
+	ReplicaPolicy ReplicaPolicy
+	// SelectReplica, when set (with ReadReplicas), chooses each shard's
+	// read node instead of ReplicaPolicy; see ReplicaSelector.
+	SelectReplica ReplicaSelector
 }
 
 // Client is a Redis Cluster client. It keeps one conn.Client per node and
@@ -110,6 +117,7 @@ func New(ctx context.Context, opts *Options) (*Client, error) {
 		return nil, err
 	}
 	c.install(topo)
+	c.chooseReplicas(ctx)
 	c.goroutines.Go(c.refreshLoop)
 	return c, nil
 }

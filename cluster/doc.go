@@ -33,7 +33,11 @@
 // With Options.ReadReplicas, read-only commands
 // go to a random replica of their slot's shard (each connection sends
 // READONLY). Only replicas the topology reports online serve reads: while a
-// replica is loading or failed, its reads go to the master. Blocking
+// replica is loading or failed, its reads go to the master. Options.ReplicaPolicy
+// ReplicaLowestLatency sends each shard's reads to the replica with the
+// lowest measured PING time instead (measured after each refresh), and
+// Options.SelectReplica lets the application choose per shard (for
+// availability-zone affinity, say). Blocking
 // commands go to masters; conn.Client runs them on connections of their own.
 //
 // # Commands that fan out
@@ -70,6 +74,9 @@
 // the result (except for one_succeeded and special), and a node that
 // can't be reached fails the call with an error naming it. SCAN's tip is
 // "special": Do sends it to one master; use Scan to walk every master.
+// KEYS is one snapshot per master, all taken at once: during a slot
+// migration a key moving between two masters may be missed or listed
+// twice; Scan rescans what moved.
 // Servers older than 7.0 report no tips: a built-in table then gives the
 // tips above to DBSIZE, KEYS, RANDOMKEY, FLUSHALL, FLUSHDB, WAIT, SCRIPT
 // LOAD, FLUSH, EXISTS and KILL, MGET, MSET, DEL, UNLINK, EXISTS and TOUCH

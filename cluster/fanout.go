@@ -121,22 +121,41 @@ type splitPart struct {
 // policy (agg_sum for DEL, all_succeeded for MSET).
 func (c *Client) doSplit(ctx context.Context, info *commandInfo, args []string) (resp.Value, error) {
 	first, step, _ := info.splittable(args)
-	var parts []*splitPart
-	bySlot := make(map[uint16]*splitPart)
-	for j, ordinal := first, 0; j < len(args); j, ordinal = j+step, ordinal+1 {
-		s := slots.Slot(args[j])
-		p := bySlot[s]
-		if p == nil {
-			p = &splitPart{cmd: append(make([]string, 0, first+step), args[:first]...)}
-			bySlot[s] = p
-			parts = append(parts, p)
+	keys := (len(args) - first) / step
+	// Two passes, so that every part's command and key list are windows
+	// of one array each: a few allocations, whatever the number of slots.
+	slotOf := make([]uint16, keys)
+	partOf := make(map[uint16]int, keys)
+	var counts []int
+	for k := range keys {
+		s := slots.Slot(args[first+k*step])
+		slotOf[k] = s
+		i, ok := partOf[s]
+		if !ok {
+			i = len(counts)
+			partOf[s] = i
+			counts = append(counts, 0)
 		}
-		p.cmd = append(p.cmd, args[j:j+step]...)
-		p.keys = append(p.keys, ordinal)
+		counts[i]++
+	}
+	parts := make([]splitPart, len(counts))
+	flat := make([]string, len(counts)*first+keys*step)
+	ordinals := make([]int, keys)
+	at, kat := 0, 0
+	for i, n := range counts {
+		size := first + n*step
+		parts[i].cmd = append(flat[at:at:at+size], args[:first]...)
+		parts[i].keys = ordinals[kat : kat : kat+n]
+		at, kat = at+size, kat+n
+	}
+	for k := range keys {
+		p := &parts[partOf[slotOf[k]]]
+		p.cmd = append(p.cmd, args[first+k*step:first+(k+1)*step]...)
+		p.keys = append(p.keys, k)
 	}
 	cmds := make([][]string, len(parts))
-	for i, p := range parts {
-		cmds[i] = p.cmd
+	for i := range parts {
+		cmds[i] = parts[i].cmd
 	}
 	replies, err := c.DoMulti(ctx, cmds...)
 	if err != nil {
@@ -146,7 +165,6 @@ func (c *Client) doSplit(ctx context.Context, info *commandInfo, args []string) 
 		v := merge(info.response, replies, nil)
 		return v, v.Err()
 	}
-	keys := (len(args) - first) / step
 	out := make([]resp.Value, keys)
 	for i, p := range parts {
 		r := replies[i]

@@ -28,6 +28,10 @@ type node struct {
 	uses      atomic.Int64
 	closeOnce sync.Once
 
+	// rtt is the smoothed PING round trip in nanoseconds (replica.go), 0
+	// until measured.
+	rtt atomic.Int64
+
 	// reportedFailed: the topology last installed names this node as a
 	// master in health "failed" (see clientOf).
 	reportedFailed atomic.Bool
@@ -285,6 +289,13 @@ func (s *nodeSet) get(addr string) *node {
 	}
 	s.all[addr] = n
 	return n
+}
+
+// peek returns the node for addr if there is one, creating none.
+func (s *nodeSet) peek(addr string) *node {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.all[addr]
 }
 
 // drop forgets every node whose address isn't in keep and returns them, to

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/respwire/respwire/resp"
 	"github.com/respwire/respwire/slots"
@@ -19,6 +20,9 @@ type Node struct {
 	Health string      // slots.HealthOnline, HealthFailed, HealthLoading (always online from CLUSTER SLOTS)
 	Master string      // a replica's master's address; empty for a master
 	Slots  [][2]uint16 // inclusive slot ranges its shard serves (a replica: its master's)
+	// Latency is the node's smoothed PING round trip, measured with
+	// ReplicaLowestLatency or a SelectReplica (0: not measured).
+	Latency time.Duration
 
 	c *Client
 }
@@ -60,6 +64,9 @@ func (c *Client) Nodes() []Node {
 
 func (c *Client) describeNode(s *slots.Shard, n *slots.Node) Node {
 	nd := Node{Addr: n.Addr, ID: n.ID, Role: n.Role, Health: n.Health, Slots: s.Ranges, c: c}
+	if known := c.nodes.peek(n.Addr); known != nil {
+		nd.Latency = time.Duration(known.rtt.Load())
+	}
 	if n.Role != slots.RoleMaster {
 		nd.Master = s.Master.Addr
 	}

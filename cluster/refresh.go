@@ -90,6 +90,7 @@ func (c *Client) runRefresh(f *flight) {
 	f.topo, _, f.err = c.fetchTopology(ctx, c.refreshAddrs(), atOnce)
 	if f.err == nil {
 		c.install(f.topo)
+		c.chooseReplicas(ctx)
 	}
 	c.flightMu.Lock()
 	next := c.queued

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"math/rand/v2"
+	"sync/atomic"
 
 	"github.com/respwire/respwire/slots"
 )
@@ -12,6 +13,9 @@ type shard struct {
 	master   *node
 	replicas []*node // online: they serve reads
 	loading  []*node // reported loading: no reads, but all_nodes commands reach them
+	// chosen, when set, serves every read of the shard (a replica, or the
+	// master): the choice of ReplicaLowestLatency or SelectReplica.
+	chosen atomic.Pointer[node]
 }
 
 // routeTable is an immutable snapshot of the routing: the Client holds it
@@ -117,6 +121,9 @@ func (t *routeTable) pick(slot int, toReplica bool) *node {
 	}
 	s := t.slots[slot]
 	if toReplica && len(s.replicas) > 0 {
+		if n := s.chosen.Load(); n != nil {
+			return n
+		}
 		return s.replicas[rand.IntN(len(s.replicas))]
 	}
 	return s.master
