@@ -91,6 +91,11 @@ func (e *callError) Error() string {
 	return s + ": " + e.err.Error()
 }
 
+// SafeToRetry answers for the call's own error, not for the node's last
+// failure it carries: a call whose context ended may have been written even
+// if an earlier dial of the node failed unsent (see conn.SafeToRetry).
+func (e *callError) SafeToRetry() bool { return conn.SafeToRetry(e.err) }
+
 func (e *callError) Unwrap() []error {
 	if e.cause == nil {
 		return []error{e.err}
@@ -136,3 +141,6 @@ type failedNodeError struct {
 func (e *failedNodeError) Error() string {
 	return "cluster: node " + e.addr + " is reported failed by the cluster and has no live replica to take over its slots; call not sent"
 }
+
+// SafeToRetry answers true: the call was refused before it was sent.
+func (e *failedNodeError) SafeToRetry() bool { return true }

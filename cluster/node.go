@@ -259,6 +259,10 @@ type nodeError struct {
 func (e *nodeError) Error() string { return "cluster: node " + e.addr + ": " + e.err.Error() }
 func (e *nodeError) Unwrap() error { return e.err }
 
+// SafeToRetry answers true: the node was never reached, so nothing was sent
+// (see conn.SafeToRetry).
+func (e *nodeError) SafeToRetry() bool { return true }
+
 // nodeSet owns the nodes of a Client, one per address, and the retired
 // ones that still have calls in flight.
 type nodeSet struct {
