@@ -1,8 +1,10 @@
 # respwire: the two commands a newcomer needs.
 #   make bench  side-by-side benchmark against go-redis and rueidis; prints a table
-#   make test   vet and race-test everything (root module and bench module)
+#   make test   vet, staticcheck and race-test everything (root module and bench module)
 
 GO ?= go
+# staticcheck at a pinned version, fetched through the Go module proxy on first use.
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: test test-root test-bench bench bench-sentinel soak
 
@@ -10,6 +12,7 @@ test: test-root test-bench
 
 test-root:
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
 	# The race detector changes allocation counts, so the allocation targets
 	# (GET 1, SET 0, routing 0) are checked once more without it.
@@ -18,7 +21,7 @@ test-root:
 # The bench module is vetted, its runner's tests pass and each benchmark runs
 # once against servers it starts and stops, so it cannot rot.
 test-bench:
-	cd bench && $(GO) vet ./... && $(GO) test -count=1 -bench . -benchtime 1x -timeout 15m ./...
+	cd bench && $(GO) vet ./... && $(STATICCHECK) ./... && $(GO) test -count=1 -bench . -benchtime 1x -timeout 15m ./...
 
 # BENCHFLAGS passes flags to the runner, e.g. make bench BENCHFLAGS='-rounds 3 -bench ^Get/parallel'.
 bench:

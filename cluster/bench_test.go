@@ -137,7 +137,7 @@ func BenchmarkGetOneNode(b *testing.B) {
 // node keeps (node.acquire and node.release), with every goroutine on one
 // node: the worst case for its shared counter.
 func BenchmarkAcquireRelease(b *testing.B) {
-	n := newNode("bench", nil)
+	n := (&nodeSet{}).newNode("bench")
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -148,4 +148,30 @@ func BenchmarkAcquireRelease(b *testing.B) {
 			n.release()
 		}
 	})
+}
+
+// BenchmarkMGetManySlots measures an MGET of 100 keys in 100 slots, split
+// by slot (fanout.go) and answered in key order.
+func BenchmarkMGetManySlots(b *testing.B) {
+	c := newTestClient(b, nil)
+	keys := benchKeys(b, c)
+	args := []string{"MGET"}
+	seen := map[uint16]bool{}
+	for _, k := range keys {
+		if s := slots.Slot(k); !seen[s] && len(args) <= 100 {
+			seen[s] = true
+			args = append(args, k)
+		}
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		v, err := c.Do(ctx, args...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(v.Elems()) != len(args)-1 {
+			b.Fatal("wrong count")
+		}
+	}
 }

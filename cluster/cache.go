@@ -66,8 +66,13 @@ func (c *Client) DoCache(ctx context.Context, ttl time.Duration, args ...string)
 		return resp.Value{}, crossSlot(args[0])
 	}
 	if n := c.table.Load().pick(slot, false); n != nil {
-		if cl := n.client.Load(); cl != nil {
+		if cl := n.client.Load(); cl != nil && n.acquire() {
+			if err := c.checkConnected(n, cl); err != nil {
+				n.release()
+				return resp.Value{}, err
+			}
 			v, err := cl.DoCache(ctx, ttl, args...)
+			n.release()
 			if err == nil {
 				return v, nil
 			}
@@ -89,6 +94,7 @@ func (c *Client) sendCache(ctx context.Context, a *attempt, ttl time.Duration, a
 	if err != nil {
 		return resp.Value{}, err
 	}
+	defer a.target.release()
 	return cl.DoCache(ctx, ttl, args...)
 }
 
@@ -177,10 +183,11 @@ func (c *Client) DoMultiCache(ctx context.Context, ttl time.Duration, cmds ...[]
 // again on their own: all of them when the group failed, else those
 // answered with a redirect.
 func (c *Client) multiCacheGroup(ctx context.Context, n *node, ttl time.Duration, cmds [][]string, indexes []int, vals []resp.Value) []int {
-	cl, err := c.clientOf(ctx, n)
+	cl, err := c.enter(ctx, n)
 	if err != nil {
 		return indexes
 	}
+	defer n.release()
 	group := make([][]string, len(indexes))
 	for j, i := range indexes {
 		group[j] = cmds[i]

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/respwire/respwire/conn"
 	"github.com/respwire/respwire/slots"
@@ -21,6 +22,21 @@ type Options struct {
 	Conn         conn.Options // applied to every node connection
 	ReadReplicas bool         // route read-only commands to replicas
 	MaxRedirects int          // MOVED/ASK hops per command; 0 means the default (16)
+	// RefreshInterval is the mean time between two checks of the topology
+	// while nothing prompts one (no MOVED, no suspect node): each check
+	// reads CLUSTER SHARDS (or SLOTS) from one node, so new replicas and
+	// nodes that recovered are used without waiting for a redirect. Each
+	// wait is drawn from [RefreshInterval/2, 3*RefreshInterval/2), so
+	// clients started together drift apart. 0 means the default (15 s);
+	// a negative value turns the checks off.
+	RefreshInterval time.Duration
+	// ReplicaPolicy chooses among a shard's online replicas for reads
+	// (with ReadReplicas): ReplicaRandom (the default) or
+	// ReplicaLowestLatency.
+	ReplicaPolicy ReplicaPolicy
+	// SelectReplica, when set (with ReadReplicas), chooses each shard's
+	// read node instead of ReplicaPolicy; see ReplicaSelector.
+	SelectReplica ReplicaSelector
 }
 
 // Client is a Redis Cluster client. It keeps one conn.Client per node and
@@ -31,6 +47,7 @@ type Client struct {
 	connOpts     conn.Options // the caller's options, as ConnOptions returns them
 	nodeOpts     conn.Options // what node connections use: connOpts, plus READONLY with ReadReplicas
 	maxRedirects int
+	refreshEvery time.Duration // the steady-state check's mean interval; 0: none
 
 	commands *commandTable
 	nodes    nodeSet
@@ -40,6 +57,10 @@ type Client struct {
 	noShards atomic.Bool                // a node refused CLUSTER SHARDS: ask CLUSTER SLOTS
 
 	suspects suspects // nodes that stopped answering
+
+	// afterInstall, when set, runs in install between the table swap and
+	// the retiring of dropped nodes: tests put a MOVED there.
+	afterInstall atomic.Pointer[func()]
 
 	flightMu    sync.Mutex
 	stopped     bool          // Close began: no refresh starts (guarded by flightMu)
@@ -71,6 +92,12 @@ func New(ctx context.Context, opts *Options) (*Client, error) {
 	if c.maxRedirects <= 0 {
 		c.maxRedirects = DefaultMaxRedirects
 	}
+	switch c.refreshEvery = opts.RefreshInterval; {
+	case c.refreshEvery == 0:
+		c.refreshEvery = DefaultRefreshInterval
+	case c.refreshEvery < 0:
+		c.refreshEvery = 0
+	}
 	c.nodeOpts = c.connOpts
 	if opts.ReadReplicas {
 		c.nodeOpts.OnConnect = readonlyOnConnect(opts.Conn.OnConnect)
@@ -78,8 +105,9 @@ func New(ctx context.Context, opts *Options) (*Client, error) {
 	c.setupCache()
 	c.nodes.opts = &c.nodeOpts
 	c.lifetime, c.stop = context.WithCancel(context.Background())
+	c.nodes.life = c.lifetime
 
-	topo, seed, err := c.fetchTopology(ctx, c.refreshAddrs())
+	topo, seed, err := c.fetchTopology(ctx, c.refreshAddrs(), askAtOnce)
 	if err == nil {
 		err = c.loadCommands(ctx, seed)
 	}
@@ -89,6 +117,7 @@ func New(ctx context.Context, opts *Options) (*Client, error) {
 		return nil, err
 	}
 	c.install(topo)
+	c.chooseReplicas(ctx)
 	c.goroutines.Go(c.refreshLoop)
 	return c, nil
 }
@@ -123,6 +152,7 @@ func (c *Client) loadCommands(ctx context.Context, n *node) error {
 	if err != nil {
 		return fmt.Errorf("cluster: COMMAND on %s: %w", n.addr, err)
 	}
+	addBuiltinTips(commands)
 	c.commands = newCommandTable(commands)
 	return nil
 }

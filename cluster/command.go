@@ -65,6 +65,10 @@ type commandInfo struct {
 	// subcommands of a container command such as OBJECT or XINFO, keyed by
 	// the lower-cased subcommand name ("encoding").
 	subcommands map[string]*commandInfo
+	// The command's tips: where it goes and how replies merge (tips.go).
+	request  requestPolicy
+	response responsePolicy
+	hasTips  bool // the server reported a request or response policy
 }
 
 func (ci *commandInfo) readonly() bool { return ci.flags&flagReadonly != 0 }
@@ -128,6 +132,9 @@ func parseCommand(v resp.Value) (*commandInfo, error) {
 	ci.firstKey, ci.lastKey, ci.keyStep = int(positions[0]), int(positions[1]), int(positions[2])
 	if ci.name == "migrate" {
 		ci.flags |= flagSkipEmptyKeys
+	}
+	if len(fields) > 7 {
+		ci.parseTips(fields[7])
 	}
 	if len(fields) > 8 {
 		for _, s := range fields[8].Elems() {

@@ -16,7 +16,7 @@ import (
 // TestClusterDoCacheCmd: Commands read through the cache on every shard,
 // hit the entries DoCache made for the same commands in strings, and see a
 // write through invalidation.
-func TestClusterDoCacheCmd(t *testing.T) {
+func TestClusterDoCacheCmdEveryShard(t *testing.T) {
 	c := newTestClient(t, nil)
 	writer := newTestClient(t, &Options{Conn: conn.Options{DisableCache: true}})
 	ctx := testContext(t, time.Minute)

@@ -38,7 +38,11 @@ func (c *Client) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	if err != nil {
 		return resp.Value{}, err
 	}
+	info = info.resolve(args)
 	slot, cross := info.keySlot(args)
+	if info.request != requestDefault && info.fansOut(args, slot, cross) {
+		return c.doFannedOut(ctx, info, args)
+	}
 	if cross {
 		return resp.Value{}, crossSlot(args[0])
 	}

@@ -27,14 +27,77 @@
 // the slot indexes an immutable 16384-entry table behind an atomic pointer.
 //
 // A command whose keys hash to different slots is refused before it is sent,
-// with an error wrapping ErrCrossSlot; use {hash tags} to keep related keys
-// in one slot. A command without keys goes to a random master: commands that
-// should reach every node (KEYS, SCAN, FLUSHALL, DBSIZE, ...) must be sent to
-// each master by the caller. With Options.ReadReplicas, read-only commands
+// with an error wrapping ErrCrossSlot (use {hash tags} to keep related keys
+// in one slot), unless its tips say how to split it (below). A command
+// without keys goes to a random master, unless its tips say otherwise.
+// With Options.ReadReplicas, read-only commands
 // go to a random replica of their slot's shard (each connection sends
 // READONLY). Only replicas the topology reports online serve reads: while a
-// replica is loading or failed, its reads go to the master. Blocking
+// replica is loading or failed, its reads go to the master. Options.ReplicaPolicy
+// ReplicaLowestLatency sends each shard's reads to the replica with the
+// lowest measured PING time instead (measured after each refresh), and
+// Options.SelectReplica lets the application choose per shard (for
+// availability-zone affinity, say). Blocking
 // commands go to masters; conn.Client runs them on connections of their own.
+//
+// # Commands that fan out
+//
+// Redis 7 reports for each command a request_policy and a response_policy
+// tip (COMMAND); the client follows them. On Redis 7.0:
+//
+//   - all_shards, to every master: DBSIZE (summed), KEYS (arrays
+//     concatenated), RANDOMKEY (the first non-null reply), FLUSHALL and
+//     FLUSHDB (OK if every master said OK), PING (the same), WAIT (the
+//     least), SCRIPT EXISTS (ANDed element by element), SCRIPT KILL and
+//     FUNCTION KILL (the first success), FUNCTION LOAD, DELETE, FLUSH and
+//     RESTORE, MEMORY PURGE (all succeeded), INFO, MEMORY STATS, MEMORY
+//     DOCTOR, MEMORY MALLOC-STATS and FUNCTION STATS (special: see below);
+//   - all_nodes, to every master and every replica not reported failed
+//     (Redis 7.0 calls a fresh replica loading): SCRIPT LOAD and SCRIPT
+//     FLUSH, CONFIG SET, SLOWLOG RESET and LATENCY RESET (all succeeded),
+//     SLOWLOG LEN (summed), SLOWLOG GET (concatenated), the other LATENCY
+//     subcommands (special);
+//   - multi_shard, split by slot when the keys span slots: MGET (one array
+//     in the caller's key order), DEL, EXISTS, UNLINK and TOUCH (summed),
+//     MSET (OK if every part said OK). The parts go out together, grouped
+//     by node, each following its own redirects. MSETNX is never split (it
+//     promises all or nothing) and keeps ErrCrossSlot.
+//
+// A keyed command whose keys share a slot is sent as usual, tips or not.
+// Merging: agg_sum, agg_min, agg_max, agg_logical_and and agg_logical_or
+// fold integers (arrays of integers element by element); all_succeeded
+// returns the first error reply, if any, else one of the replies;
+// one_succeeded returns the first reply that isn't an error; special
+// returns a map of each node's address to its reply; with no response
+// policy, arrays and sets are concatenated, maps merged, and otherwise the
+// first non-null reply is returned. Any error reply among the replies is
+// the result (except for one_succeeded and special), and a node that
+// can't be reached fails the call with an error naming it. SCAN's tip is
+// "special": Do sends it to one master; use Scan to walk every master.
+// KEYS is one snapshot per master, all taken at once: during a slot
+// migration a key moving between two masters may be missed or listed
+// twice; Scan rescans what moved.
+// Servers older than 7.0 report no tips: a built-in table then gives the
+// tips above to DBSIZE, KEYS, RANDOMKEY, FLUSHALL, FLUSHDB, WAIT, SCRIPT
+// LOAD, FLUSH, EXISTS and KILL, MGET, MSET, DEL, UNLINK, EXISTS and TOUCH
+// (not PING, which stays a call to one master). In DoMulti, a command that
+// fans out runs on its own, beside the batch; inside MULTI ... EXEC
+// nothing fans out.
+//
+// # Scanning the keyspace
+//
+// Scan is an iterator (iter.Seq2) over the keys of every master, with
+// SCAN's MATCH, COUNT and TYPE. It survives failovers and slot migrations
+// that finish while it runs (it scans again what moved), so a key that
+// exists throughout is yielded at least once; it may yield a key twice.
+//
+// # Reaching nodes
+//
+// Masters, Replicas and Nodes list the nodes of the topology with their
+// addresses, roles, health and slot ranges; Node.Do and Node.DoMulti send
+// commands to one of them, following no redirect. ForEachMaster and
+// ForEachNode run a function for every master (or every node) at once and
+// join the errors, each naming its node.
 //
 // # Redirects and failures
 //
@@ -53,6 +116,11 @@
 // sent again after a connection error only when it surely never left, so a
 // write never runs twice. Refresh reads
 // the topology on demand, for example after a node pushed an unsubscribe.
+// In steady state the topology is also checked about every
+// Options.RefreshInterval (15 s by default, each wait drawn at random
+// between half and one and a half times that, so that many clients don't
+// check in step), from one node: replicas that joined and nodes that
+// recovered are used without waiting for a redirect.
 //
 // # Batches and transactions
 //
@@ -66,7 +134,10 @@
 // ASKING after ASK, after a backoff for TRYAGAIN) only when the node refused
 // it without running it, which EXEC says by answering the redirect itself or
 // EXECABORT after a queued command got one. Never send MULTI, EXEC or WATCH
-// with Do: node connections are shared by every goroutine.
+// with Do: node connections are shared by every goroutine. For WATCH,
+// Dedicated runs a function on a connection of its own to the master of a
+// key's slot; a MOVED inside it is returned as an error wrapping
+// ErrSlotMoved, never followed, and the caller retries.
 //
 // # Lifecycle
 //

@@ -91,6 +91,11 @@ func (e *callError) Error() string {
 	return s + ": " + e.err.Error()
 }
 
+// SafeToRetry answers for the call's own error, not for the node's last
+// failure it carries: a call whose context ended may have been written even
+// if an earlier dial of the node failed unsent (see conn.SafeToRetry).
+func (e *callError) SafeToRetry() bool { return conn.SafeToRetry(e.err) }
+
 func (e *callError) Unwrap() []error {
 	if e.cause == nil {
 		return []error{e.err}
@@ -127,12 +132,15 @@ func namedCause(n *node, err error) error {
 }
 
 // failedNodeError is the error of a call to the slots of a master that the
-// cluster reports failed (CLUSTER SHARDS health "failed") while no replica
-// has taken its slots over: the call was not sent.
+// cluster reports failed (CLUSTER SHARDS health "failed") and that has no
+// live replica to take its slots over: the call was not sent.
 type failedNodeError struct {
 	addr string
 }
 
 func (e *failedNodeError) Error() string {
-	return "cluster: node " + e.addr + " is reported failed by the cluster and no replica has taken over its slots; call not sent"
+	return "cluster: node " + e.addr + " is reported failed by the cluster and has no live replica to take over its slots; call not sent"
 }
+
+// SafeToRetry answers true: the call was refused before it was sent.
+func (e *failedNodeError) SafeToRetry() bool { return true }

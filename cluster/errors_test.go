@@ -3,9 +3,11 @@ package cluster
 import (
 	"context"
 	"errors"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/respwire/respwire/conn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -118,6 +120,19 @@ func TestFailedMasterFailsFast(t *testing.T) {
 	s, _ := replies[0].Text()
 	assert.Equal(t, up, s)
 
+	// A failed master with a live replica is waited for: a failover is
+	// coming.
+	fc.setTopology(
+		fakeShard{master: up, ranges: [][2]int{{0, 8191}}},
+		fakeShard{master: failed, health: "failed", ranges: [][2]int{{8192, 16383}}, replicas: []string{deadAddr(t)}},
+	)
+	_, err = c.Refresh(ctx)
+	require.NoError(t, err)
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	_, err = c.Do(short, "GET", failedKey)
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded, "waited for the failover")
+
 	// Once the topology reports the shard's slots on a live master, calls
 	// go there: the failed master made the client poll the topology.
 	fc.setTopology(fakeShard{master: up, ranges: [][2]int{{0, 16383}}})
@@ -126,4 +141,26 @@ func TestFailedMasterFailsFast(t *testing.T) {
 		s, _ := v.Text()
 		return err == nil && s == up
 	}, 5*time.Second, 10*time.Millisecond)
+}
+
+// TestNeverSentErrorsAreSafeToRetry: cluster's errors for calls that never
+// left answer conn.SafeToRetry for themselves, and a call that timed out on
+// a node answers for its own error, not for the node's earlier dial failure.
+func TestNeverSentErrorsAreSafeToRetry(t *testing.T) {
+	dialFailed := &nodeError{addr: "127.0.0.1:1", err: syscall.ECONNREFUSED}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"node not reached", dialFailed, true},
+		{"failed master", &failedNodeError{addr: "127.0.0.1:1"}, true},
+		{"timed out on a node that failed to dial before", &callError{addr: "127.0.0.1:1", state: "x", err: context.DeadlineExceeded, cause: dialFailed}, false},
+		{"unsent on a node", &callError{addr: "127.0.0.1:1", state: "x", err: dialFailed}, true},
+		{"context ended waiting to retry an unsent call", withCause(context.DeadlineExceeded, dialFailed), true},
+		{"cross-slot refusal", crossSlot("MGET"), false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, conn.SafeToRetry(tt.err), tt.name)
+	}
 }

@@ -45,8 +45,9 @@ func ExampleClient_Do() {
 	}
 	fmt.Println(v)
 
-	// Keys in different slots can't be used together; nothing is sent.
-	_, err = c.Do(ctx, "MGET", "example:a", "example:b")
+	// Keys in different slots can't be used together by a command that
+	// the server doesn't say how to split; nothing is sent.
+	_, err = c.Do(ctx, "RENAME", "example:a", "example:b")
 	fmt.Println(errors.Is(err, cluster.ErrCrossSlot))
 	// Output:
 	// 1) "1"

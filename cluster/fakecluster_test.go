@@ -20,8 +20,9 @@ import (
 
 // fakeCluster is a cluster of fake servers that answer CLUSTER SHARDS with
 // a topology the test sets (and may change), COMMAND with a small pre-7.0
-// table (GET, SET, INCR: key at 1), GET with the answering node's address
-// and everything else a test hands to a node's handler. Its nodes can be
+// table (GET, SET, INCR, MGET, DEL, MSET, DBSIZE, KEYS, SCRIPT: key
+// positions, no tips), GET with the answering node's address and
+// everything else a test hands to a node's handler. Its nodes can be
 // addresses where nothing listens, for nodes that are down.
 type fakeCluster struct {
 	t     *testing.T
@@ -113,15 +114,21 @@ func (fc *fakeCluster) serve(node *fakeClusterNode, c *fakeserver.Conn, cmd []st
 		_ = c.Reply(fc.shardsReply())
 		return
 	case name == "COMMAND":
-		entry := func(name string, arity int64, flags ...string) resp.Value {
+		entry := func(name string, arity int64, keys [3]int64, flags ...string) resp.Value {
 			fl := make([]resp.Value, len(flags))
 			for i, f := range flags {
 				fl[i] = resp.NewSimpleString(f)
 			}
 			return resp.NewArray(resp.NewBulkString(name), resp.NewInt(arity), resp.NewSet(fl...),
-				resp.NewInt(1), resp.NewInt(1), resp.NewInt(1))
+				resp.NewInt(keys[0]), resp.NewInt(keys[1]), resp.NewInt(keys[2]))
 		}
-		_ = c.Reply(resp.NewArray(entry("get", 2, "readonly", "fast"), entry("set", -3, "write"), entry("incr", 2, "write", "fast")))
+		one, none := [3]int64{1, 1, 1}, [3]int64{0, 0, 0}
+		_ = c.Reply(resp.NewArray(
+			entry("get", 2, one, "readonly", "fast"), entry("set", -3, one, "write"), entry("incr", 2, one, "write", "fast"),
+			entry("mget", -2, [3]int64{1, -1, 1}, "readonly", "fast"), entry("del", -2, [3]int64{1, -1, 1}, "write"),
+			entry("mset", -3, [3]int64{1, -1, 2}, "write"), entry("dbsize", 1, none, "readonly", "fast"),
+			entry("keys", 2, none, "readonly"), entry("script", -2, none, "noscript"),
+		))
 		return
 	case name == "READONLY" || name == "ASKING":
 		_ = c.Reply(resp.NewSimpleString("OK"))

@@ -131,6 +131,18 @@ func (ci *commandInfo) keySlot(args []string) (slot int, cross bool) {
 	return acc.slot, acc.cross
 }
 
+// resolve returns the metadata of args' subcommand when ci is a container
+// command (OBJECT ENCODING), else ci. It does not allocate.
+func (ci *commandInfo) resolve(args []string) *commandInfo {
+	if ci.subcommands == nil || len(args) < 2 {
+		return ci
+	}
+	if sub, ok := lookupFold(ci.subcommands, args[1]); ok {
+		return sub
+	}
+	return ci
+}
+
 // walkKeys adds every key of args to acc.
 func (ci *commandInfo) walkKeys(args []string, acc *slotAcc) {
 	if ci.subcommands != nil {

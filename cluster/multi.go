@@ -49,6 +49,7 @@ type unit struct {
 	attempt
 	first, n int // the commands cmds[first : first+n]
 	txn      bool
+	fanout   *commandInfo // a command that goes to several nodes (fanout.go), run on its own
 }
 
 // units splits cmds into units and finds each one's slot. It refuses a
@@ -69,7 +70,13 @@ func (c *Client) units(ctx context.Context, cmds [][]string) ([]unit, error) {
 		if err != nil {
 			return nil, err
 		}
+		info = info.resolve(cmds[i])
 		slot, cross := info.keySlot(cmds[i])
+		if info.request != requestDefault && info.fansOut(cmds[i], slot, cross) {
+			units = append(units, unit{first: i, n: 1, fanout: info})
+			i++
+			continue
+		}
 		if cross {
 			return nil, crossSlot(cmds[i][0])
 		}
@@ -114,16 +121,42 @@ type batch struct {
 	units  []int // into the units
 }
 
-// doUnits sends the units in rounds: each round groups what is still
-// pending by node; redirected or retried units go on to the next round, each
-// on its own.
+// doUnits runs the units: the fanned-out commands each on its own, at the
+// same time as the rounds of the others (see rounds).
 func (c *Client) doUnits(ctx context.Context, cmds [][]string, units []unit) ([]resp.Value, error) {
 	replies := make([]resp.Value, len(cmds))
 	errs := make([]error, len(units))
-	pending := make([]int, len(units))
-	for i := range pending {
-		pending[i] = i
+	pending := make([]int, 0, len(units))
+	var fanouts sync.WaitGroup
+	for i := range units {
+		u := &units[i]
+		if u.fanout == nil {
+			pending = append(pending, i)
+			continue
+		}
+		fanouts.Go(func() {
+			v, err := c.doFannedOut(ctx, u.fanout, cmds[u.first])
+			if _, isReply := err.(*resp.Error); isReply {
+				err = nil
+			}
+			replies[u.first], errs[i] = v, err
+		})
 	}
+	err := c.rounds(ctx, cmds, units, pending, replies, errs)
+	fanouts.Wait()
+	for i := 0; err == nil && i < len(units); i++ {
+		if units[i].fanout != nil {
+			err = errs[i]
+		}
+	}
+	return replies, err
+}
+
+// rounds sends the pending units in rounds: each round groups what is
+// still pending by node; redirected or retried units go on to the next
+// round, each on its own. It returns the first error that ended a unit
+// other than a server reply.
+func (c *Client) rounds(ctx context.Context, cmds [][]string, units []unit, pending []int, replies []resp.Value, errs []error) error {
 	var firstErr error
 	for len(pending) > 0 {
 		batches := c.group(units, pending)
@@ -159,11 +192,11 @@ func (c *Client) doUnits(ctx context.Context, cmds [][]string, units []unit) ([]
 		pending = next
 		if len(pending) > 0 && retries > 0 {
 			if err := c.backoff(ctx, retries); err != nil {
-				return replies, withCause(err, lastCause)
+				return withCause(err, lastCause)
 			}
 		}
 	}
-	return replies, firstErr
+	return firstErr
 }
 
 // group splits the pending units by the node they go to.

@@ -28,6 +28,10 @@ type node struct {
 	uses      atomic.Int64
 	closeOnce sync.Once
 
+	// rtt is the smoothed PING round trip in nanoseconds (replica.go), 0
+	// until measured.
+	rtt atomic.Int64
+
 	// reportedFailed: the topology last installed names this node as a
 	// master in health "failed" (see clientOf).
 	reportedFailed atomic.Bool
@@ -37,16 +41,39 @@ type node struct {
 	// reach it; nil once it answers again.
 	failure atomic.Pointer[error]
 
-	dialMu chan struct{} // a one-slot semaphore: one dial at a time, waiters honour their context
-	closed bool          // guarded by dialMu
+	// life bounds the node's dials; close cancels it, so a dial stuck in
+	// a handshake ends at once instead of at its timeout.
+	life   context.Context
+	cancel context.CancelFunc
+	dials  *sync.WaitGroup // the nodeSet's: Client.Close waits for the dial goroutines
+
+	mu      sync.Mutex
+	dialing *dialCall // the dial running now, or nil
+	closed  bool
+}
+
+// dialCall is one dial of a node, shared by every call that waits for it.
+// No lock is held while it runs: a waiter gives up when its context ends,
+// and closing the node cancels it.
+type dialCall struct {
+	done chan struct{} // closed when cl or err is set
+	cl   *conn.Client
+	err  error
 }
 
 // retiredBit is set in node.uses when the node is retired; the count of
 // calls in flight is in the bits below.
 const retiredBit = 1 << 62
 
-func newNode(addr string, opts *conn.Options) *node {
-	return &node{addr: addr, opts: opts, dialMu: make(chan struct{}, 1)}
+// newNode makes the node for addr, not dialled, belonging to s.
+func (s *nodeSet) newNode(addr string) *node {
+	life := s.life
+	if life == nil {
+		life = context.Background()
+	}
+	n := &node{addr: addr, opts: s.opts, dials: &s.dials}
+	n.life, n.cancel = context.WithCancel(life)
+	return n
 }
 
 // acquire counts one call going through n. It returns false, counting
@@ -117,6 +144,8 @@ func (n *node) describe() string {
 	switch {
 	case n.uses.Load()&retiredBit != 0 && cl == nil:
 		return "dropped from the routing"
+	case cl == nil && n.dialInProgress():
+		return "unreachable, dial in progress"
 	case cl == nil:
 		return "unreachable, not connected"
 	case !cl.Connected():
@@ -125,47 +154,92 @@ func (n *node) describe() string {
 	return "connected but not answering in time"
 }
 
-// get returns the node's client, dialling it on first use.
+// dialInProgress reports whether a dial of n is running.
+func (n *node) dialInProgress() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.dialing != nil
+}
+
+// get returns the node's client, dialling it on first use. The dial runs
+// on a goroutine of its own, bounded by the node's life and the dial
+// timeout (conn.Options.DialTimeout, 10 s when 0), not by ctx: a caller
+// with a short deadline gives up waiting without failing the dial for the
+// others.
 func (n *node) get(ctx context.Context) (*conn.Client, error) {
 	if cl := n.client.Load(); cl != nil {
 		return cl, nil
 	}
-	return n.dial(ctx)
-}
-
-func (n *node) dial(ctx context.Context) (*conn.Client, error) {
+	d, err := n.startDial()
+	if err != nil {
+		return nil, err
+	}
 	select {
-	case n.dialMu <- struct{}{}:
+	case <-d.done:
+		return d.cl, d.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	defer func() { <-n.dialMu }()
-	if cl := n.client.Load(); cl != nil {
-		return cl, nil
-	}
+}
+
+// startDial returns the running dial, or starts one.
+func (n *node) startDial() (*dialCall, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	if n.closed {
 		// Dropped from the routing (or the Client closed): nothing was sent.
 		return nil, &nodeError{addr: n.addr, err: conn.ErrClosed}
 	}
-	cl, err := conn.NewClient(ctx, n.addr, n.opts)
-	if err != nil {
-		n.noteFailure(err)
-		return nil, &nodeError{addr: n.addr, err: err}
+	if cl := n.client.Load(); cl != nil {
+		d := &dialCall{done: make(chan struct{}), cl: cl}
+		close(d.done)
+		return d, nil
 	}
-	n.noteAnswer()
-	n.client.Store(cl)
-	return cl, nil
+	if n.dialing == nil {
+		d := &dialCall{done: make(chan struct{})}
+		n.dialing = d
+		n.dials.Go(func() { n.runDial(d) })
+	}
+	return n.dialing, nil
 }
 
-// close closes the node's client, if it has one, and keeps it from dialling
-// again. Commands still in flight on it fail with conn.ErrClosed. Only the
-// first call does this.
+// runDial dials n for d and makes the client n's, unless n closed meanwhile.
+func (n *node) runDial(d *dialCall) {
+	cl, err := conn.NewClient(n.life, n.addr, n.opts)
+	var orphan *conn.Client
+	n.mu.Lock()
+	n.dialing = nil
+	switch {
+	case n.closed:
+		// Cancelled by close (err wraps context.Canceled, which must not
+		// read as the caller's), or done just too late.
+		orphan, d.err = cl, &nodeError{addr: n.addr, err: conn.ErrClosed}
+	case err != nil:
+		n.noteFailure(err)
+		d.err = &nodeError{addr: n.addr, err: err}
+	default:
+		n.noteAnswer()
+		n.client.Store(cl)
+		d.cl = cl
+	}
+	n.mu.Unlock()
+	if orphan != nil {
+		_ = orphan.Close()
+	}
+	close(d.done)
+}
+
+// close closes the node's client, if it has one, cancels a dial in
+// progress without waiting for it, and keeps the node from dialling again.
+// Commands still in flight on it fail with conn.ErrClosed. Only the first
+// call does this.
 func (n *node) close() error {
 	var err error
 	n.closeOnce.Do(func() {
-		n.dialMu <- struct{}{}
+		n.mu.Lock()
 		n.closed = true
-		<-n.dialMu
+		n.mu.Unlock()
+		n.cancel()
 		if cl := n.client.Swap(nil); cl != nil {
 			err = cl.Close()
 		}
@@ -185,10 +259,17 @@ type nodeError struct {
 func (e *nodeError) Error() string { return "cluster: node " + e.addr + ": " + e.err.Error() }
 func (e *nodeError) Unwrap() error { return e.err }
 
+// SafeToRetry answers true: the node was never reached, so nothing was sent
+// (see conn.SafeToRetry).
+func (e *nodeError) SafeToRetry() bool { return true }
+
 // nodeSet owns the nodes of a Client, one per address, and the retired
 // ones that still have calls in flight.
 type nodeSet struct {
-	opts     *conn.Options
+	opts  *conn.Options
+	life  context.Context // the Client's lifetime: every node's dials end with it
+	dials sync.WaitGroup  // the nodes' dial goroutines
+
 	mu       sync.Mutex
 	all      map[string]*node
 	retiring []*node // retired, maybe not closed yet
@@ -202,7 +283,7 @@ func (s *nodeSet) get(addr string) *node {
 	if n, ok := s.all[addr]; ok {
 		return n
 	}
-	n := newNode(addr, s.opts)
+	n := s.newNode(addr)
 	if s.done {
 		n.closed = true
 		return n
@@ -212,6 +293,13 @@ func (s *nodeSet) get(addr string) *node {
 	}
 	s.all[addr] = n
 	return n
+}
+
+// peek returns the node for addr if there is one, creating none.
+func (s *nodeSet) peek(addr string) *node {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.all[addr]
 }
 
 // drop forgets every node whose address isn't in keep and returns them, to
@@ -276,5 +364,8 @@ func (s *nodeSet) closeAll() error {
 	for _, n := range retiring {
 		n.close()
 	}
+	// Every node is closed, so no dial starts now, and the running ones
+	// were cancelled: this wait is short.
+	s.dials.Wait()
 	return first
 }

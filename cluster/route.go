@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"math/rand/v2"
+	"sync/atomic"
 
 	"github.com/respwire/respwire/slots"
 )
@@ -10,7 +11,11 @@ import (
 // may serve reads.
 type shard struct {
 	master   *node
-	replicas []*node
+	replicas []*node // online: they serve reads
+	loading  []*node // reported loading: no reads, but all_nodes commands reach them
+	// chosen, when set, serves every read of the shard (a replica, or the
+	// master): the choice of ReplicaLowestLatency or SelectReplica.
+	chosen atomic.Pointer[node]
 }
 
 // routeTable is an immutable snapshot of the routing: the Client holds it
@@ -37,11 +42,11 @@ func newRouteTable(topo *slots.Topology, ns *nodeSet) *routeTable {
 			continue
 		}
 		sh := &shard{master: ns.get(s.Master.Addr)}
-		// A failed master still holding slots with no replica left that
-		// could take over (none, or only failed ones): its calls fail at
-		// once (see clientOf). While a live replica remains, a failover may
-		// be under way, and calls wait for it as for any lost node.
-		sh.master.reportedFailed.Store(s.Master.Health == slots.HealthFailed && !canTakeOver(s.Replicas))
+		// A failed master still holding slots with no replica that could
+		// take over (none, or all failed too): nothing will change until a
+		// human or the node acts, so its calls fail at once (see clientOf).
+		// With a live replica, a failover is coming: calls wait for it.
+		sh.master.reportedFailed.Store(s.Master.Health == slots.HealthFailed && !anyLive(s.Replicas))
 		for _, r := range s.Replicas {
 			// Only online replicas serve reads. A loading one may not hold
 			// the master's data yet (Redis 7.0 reports a replica as loading
@@ -56,6 +61,7 @@ func newRouteTable(topo *slots.Topology, ns *nodeSet) *routeTable {
 				sh.replicas = append(sh.replicas, rn)
 			case r.Health == slots.HealthLoading:
 				t.loadingReplicas = true
+				sh.loading = append(sh.loading, ns.get(r.Addr))
 			}
 		}
 		t.shards = append(t.shards, sh)
@@ -96,6 +102,9 @@ func (t *routeTable) addrs() map[string]bool {
 		for _, r := range s.replicas {
 			m[r.addr] = true
 		}
+		for _, r := range s.loading {
+			m[r.addr] = true
+		}
 	}
 	return m
 }
@@ -112,18 +121,42 @@ func (t *routeTable) pick(slot int, toReplica bool) *node {
 	}
 	s := t.slots[slot]
 	if toReplica && len(s.replicas) > 0 {
+		if n := s.chosen.Load(); n != nil {
+			return n
+		}
 		return s.replicas[rand.IntN(len(s.replicas))]
 	}
 	return s.master
 }
 
-// canTakeOver reports whether any of a shard's replicas could still be
-// promoted: one that the cluster does not report failed.
-func canTakeOver(replicas []slots.Node) bool {
-	for _, r := range replicas {
-		if r.Addr != "" && r.Health != slots.HealthFailed {
+// anyLive reports whether some node of list is not reported failed.
+func anyLive(list []slots.Node) bool {
+	for _, n := range list {
+		if n.Health != slots.HealthFailed {
 			return true
 		}
 	}
 	return false
+}
+
+// masters returns the master of every shard that serves slots.
+func (t *routeTable) masters() []*node {
+	list := make([]*node, len(t.shards))
+	for i, s := range t.shards {
+		list[i] = s.master
+	}
+	return list
+}
+
+// allNodes returns every master that serves slots, then the replicas of
+// each that aren't reported failed (loading ones included: Redis 7.0
+// reports a fresh replica as loading until gossip brings its replication
+// offset, though it serves commands).
+func (t *routeTable) allNodes() []*node {
+	list := t.masters()
+	for _, s := range t.shards {
+		list = append(list, s.replicas...)
+		list = append(list, s.loading...)
+	}
+	return list
 }

@@ -38,8 +38,13 @@ func TestRouteTable(t *testing.T) {
 	assert.Equal(t, "m1:1", rt.pick(0, false).addr)
 	assert.Equal(t, "m1:1", rt.pick(8191, true).addr, "no replica: reads go to the master")
 	assert.Equal(t, "m2:1", rt.pick(8192, false).addr)
-	assert.Equal(t, map[string]bool{"m1:1": true, "m2:1": true, "r2a:1": true, "r2d:1": true}, rt.addrs(),
-		"only online replicas serve reads: failed and loading ones are left out")
+	assert.Equal(t, map[string]bool{"m1:1": true, "m2:1": true, "r2a:1": true, "r2c:1": true, "r2d:1": true}, rt.addrs(),
+		"the failed replica is left out; the loading one is kept, for all_nodes commands")
+	var all []string
+	for _, n := range rt.allNodes() {
+		all = append(all, n.addr)
+	}
+	assert.ElementsMatch(t, []string{"m1:1", "m2:1", "r2a:1", "r2c:1", "r2d:1"}, all)
 	seen := map[string]bool{}
 	for range 200 {
 		seen[rt.pick(16383, true).addr] = true

@@ -6,25 +6,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
-	"time"
 
 	"github.com/respwire/respwire/resp"
 	"github.com/respwire/respwire/slots"
 )
 
-const (
-	// askAtOnce is how many nodes are asked for the topology at the same time.
-	askAtOnce = 3
-	// refreshTimeout bounds one topology refresh started in the background.
-	refreshTimeout = 10 * time.Second
-	// minRefreshInterval spaces the refreshes that redirects and broken
-	// connections trigger: a burst of MOVED replies costs one refresh.
-	minRefreshInterval = 100 * time.Millisecond
-	// loadingPollInterval is how often the topology is read again, with
-	// ReadReplicas, while it reports some replica as loading: reads go to
-	// that replica once it is reported online.
-	loadingPollInterval = time.Second
-)
+// askAtOnce is how many nodes are asked for the topology at the same time.
+const askAtOnce = 3
 
 // errNoSlots is returned for a node that answers but serves no slot yet
 // (a node that hasn't joined the cluster).
@@ -71,10 +59,10 @@ func (c *Client) askTopology(ctx context.Context, n *node) (*slots.Topology, err
 	return topo, nil
 }
 
-// fetchTopology asks the given addresses, askAtOnce at a time, and returns
+// fetchTopology asks the given addresses, atOnce at a time, and returns
 // the first good answer and the node that gave it. It waits for every
 // question it started before returning.
-func (c *Client) fetchTopology(ctx context.Context, addrs []string) (*slots.Topology, *node, error) {
+func (c *Client) fetchTopology(ctx context.Context, addrs []string, atOnce int) (*slots.Topology, *node, error) {
 	type answer struct {
 		topo *slots.Topology
 		n    *node
@@ -82,7 +70,7 @@ func (c *Client) fetchTopology(ctx context.Context, addrs []string) (*slots.Topo
 	}
 	var errs []error
 	for len(addrs) > 0 {
-		wave := addrs[:min(askAtOnce, len(addrs))]
+		wave := addrs[:min(atOnce, len(addrs))]
 		addrs = addrs[len(wave):]
 		waveCtx, cancel := context.WithCancel(ctx)
 		answers := make(chan answer, len(wave))
@@ -160,6 +148,9 @@ func (c *Client) install(topo *slots.Topology) {
 	gone := c.nodes.drop(t.addrs())
 	c.tableChanged(old, t) // client-side caching: moved slots' entries go
 	c.tableMu.Unlock()
+	if hook := c.afterInstall.Load(); hook != nil {
+		(*hook)()
+	}
 	for _, n := range gone {
 		n.retire()
 	}
@@ -178,135 +169,4 @@ func (c *Client) moved(slot int, addr string) {
 	}
 	c.tableMu.Unlock()
 	c.triggerRefresh()
-}
-
-// flight is one topology refresh; everyone who asks for it shares it.
-type flight struct {
-	done chan struct{}
-	topo *slots.Topology
-	err  error
-}
-
-// Refresh reads the topology now and routes by it. The read starts after
-// the call: when a refresh is already running, Refresh waits for the next
-// one, which all calls made meanwhile share.
-func (c *Client) Refresh(ctx context.Context) (*slots.Topology, error) {
-	f, err := c.startRefresh(true)
-	if err != nil {
-		return nil, err
-	}
-	select {
-	case <-f.done:
-		return f.topo, f.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// startRefresh starts a refresh, owned by the Client, or joins one: the
-// running refresh, or with fresh the one queued to run after it.
-func (c *Client) startRefresh(fresh bool) (*flight, error) {
-	c.flightMu.Lock()
-	defer c.flightMu.Unlock()
-	if c.stopped {
-		return nil, errClosed
-	}
-	switch {
-	case c.flight == nil:
-		f := &flight{done: make(chan struct{})}
-		c.flight = f
-		c.goroutines.Go(func() { c.runRefresh(f) })
-		return f, nil
-	case !fresh:
-		return c.flight, nil
-	case c.queued == nil:
-		c.queued = &flight{done: make(chan struct{})}
-	}
-	return c.queued, nil
-}
-
-// runRefresh reads the topology for f, routes by it, then starts the queued
-// refresh, if any.
-func (c *Client) runRefresh(f *flight) {
-	ctx, cancel := context.WithTimeout(c.lifetime, refreshTimeout)
-	defer cancel()
-	f.topo, _, f.err = c.fetchTopology(ctx, c.refreshAddrs())
-	if f.err == nil {
-		c.install(f.topo)
-	}
-	c.flightMu.Lock()
-	next := c.queued
-	c.flight, c.queued = next, nil
-	switch {
-	case next == nil:
-	case c.stopped:
-		c.flight = nil
-		next.err = errClosed
-		close(next.done)
-	default:
-		// Started while this goroutine still counts in c.goroutines, so
-		// Close's Wait can't miss it.
-		c.goroutines.Go(func() { c.runRefresh(next) })
-	}
-	c.flightMu.Unlock()
-	close(f.done)
-}
-
-// triggerRefresh asks the refresh loop for a refresh, without waiting; many
-// triggers while one is pending make one refresh.
-func (c *Client) triggerRefresh() {
-	select {
-	case c.refreshKick <- struct{}{}:
-	default:
-	}
-}
-
-// refreshLoop serves triggerRefresh, at most once per minRefreshInterval,
-// refreshes every suspectInterval while some node is suspect, and (with
-// ReadReplicas) every loadingPollInterval while the table left out a loading
-// replica, until the Client closes. Whether to poll is decided after each
-// refresh the loop runs; a table installed by Refresh is looked at after the
-// next one.
-func (c *Client) refreshLoop() {
-	timer := time.NewTimer(minRefreshInterval)
-	defer timer.Stop()
-	wait := func() bool { // false: the Client is closing
-		select {
-		case <-timer.C:
-			return true
-		case <-c.lifetime.Done():
-			return false
-		}
-	}
-	for {
-		var poll <-chan time.Time
-		switch {
-		case c.hasSuspects():
-			timer.Reset(suspectInterval)
-			poll = timer.C
-		case c.opts.ReadReplicas && c.table.Load().loadingReplicas:
-			timer.Reset(loadingPollInterval)
-			poll = timer.C
-		}
-		select {
-		case <-c.refreshKick:
-		case <-poll:
-		case <-c.lifetime.Done():
-			return
-		}
-		f, err := c.startRefresh(false)
-		if err != nil {
-			return
-		}
-		select {
-		case <-f.done:
-		case <-c.lifetime.Done():
-			return
-		}
-		c.checkSuspects()
-		timer.Reset(minRefreshInterval)
-		if !wait() {
-			return
-		}
-	}
 }

@@ -63,25 +63,41 @@ func anyBlocking(cmds [][]string) bool {
 // defaultMaxIdle is how many dedicated Conns a Client keeps for reuse.
 const defaultMaxIdle = 4
 
+// defaultMaxDedicated is Options.MaxDedicated when 0.
+const defaultMaxDedicated = 64
+
 // connPool holds a Client's dedicated Conns: those lent to blocking commands
-// and to Dedicated. It dials on demand and keeps at most maxIdle of them idle.
-// It knows the ones on loan too, so that Close can end a BLPOP that waits
-// forever.
+// and to Dedicated. It dials on demand, keeps at most maxIdle of them idle,
+// and has at most maxOpen open (idle, on loan or being dialled): get waits
+// for one to come back beyond that. It knows the ones on loan too, so that
+// Close can end a BLPOP that waits forever.
 type connPool struct {
 	dial    func(ctx context.Context) (*Conn, error)
 	maxIdle int
+	maxOpen int
 
 	mu     sync.Mutex
 	idle   []*Conn
 	onLoan map[*Conn]struct{}
+	open   int           // idle, on loan, or being dialled
+	freed  chan struct{} // closed when a place may have come free; nil until someone waits
 	closed bool
 }
 
 func newConnPool(dial func(ctx context.Context) (*Conn, error), maxIdle int) *connPool {
-	return &connPool{dial: dial, maxIdle: maxIdle, onLoan: make(map[*Conn]struct{})}
+	return &connPool{dial: dial, maxIdle: maxIdle, maxOpen: defaultMaxDedicated, onLoan: make(map[*Conn]struct{})}
 }
 
-// get lends an open Conn: an idle one, or a new one.
+// setMaxOpen sets the bound on open Conns (Options.MaxDedicated), before the
+// pool is used; max ≤ 0 keeps the default.
+func (p *connPool) setMaxOpen(max int) {
+	if max > 0 {
+		p.maxOpen = max
+	}
+}
+
+// get lends an open Conn: an idle one, or a new one when fewer than maxOpen
+// are open; otherwise it waits, within ctx, for one to come back.
 func (p *connPool) get(ctx context.Context) (*Conn, error) {
 	for {
 		p.mu.Lock()
@@ -89,25 +105,43 @@ func (p *connPool) get(ctx context.Context) (*Conn, error) {
 			p.mu.Unlock()
 			return nil, errClientClosed
 		}
-		n := len(p.idle)
-		if n == 0 {
+		if n := len(p.idle); n > 0 {
+			cn := p.idle[n-1]
+			p.idle[n-1] = nil
+			p.idle = p.idle[:n-1]
+			if cn.State() == StateOpen {
+				p.onLoan[cn] = struct{}{}
+				p.mu.Unlock()
+				return cn, nil
+			}
+			p.open--
+			p.mu.Unlock()
+			_ = cn.Close() // died while idle: the server went away
+			continue
+		}
+		if p.open < p.maxOpen {
+			p.open++
 			p.mu.Unlock()
 			break
 		}
-		cn := p.idle[n-1]
-		p.idle[n-1] = nil
-		p.idle = p.idle[:n-1]
-		if cn.State() == StateOpen {
-			p.onLoan[cn] = struct{}{}
-			p.mu.Unlock()
-			return cn, nil
+		if p.freed == nil {
+			p.freed = make(chan struct{})
 		}
+		freed := p.freed
 		p.mu.Unlock()
-		_ = cn.Close() // died while idle: the server went away
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 
 	cn, err := p.dial(ctx)
 	if err != nil {
+		p.mu.Lock()
+		p.open--
+		p.wake()
+		p.mu.Unlock()
 		return nil, err
 	}
 	// What OnConnect set up (READONLY, say) belongs to every Conn of the
@@ -116,11 +150,21 @@ func (p *connPool) get(ctx context.Context) (*Conn, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
+		p.open--
 		_ = cn.Close()
 		return nil, errClientClosed
 	}
 	p.onLoan[cn] = struct{}{}
 	return cn, nil
+}
+
+// wake tells the callers waiting in get that a place may have come free,
+// with p.mu held.
+func (p *connPool) wake() {
+	if p.freed != nil {
+		close(p.freed)
+		p.freed = nil
+	}
 }
 
 // put takes back a Conn that get lent. A Conn that is not reusable (reuse
@@ -131,7 +175,10 @@ func (p *connPool) put(cn *Conn, reuse bool) {
 	if reuse && !p.closed && len(p.idle) < p.maxIdle && cn.State() == StateOpen && !cn.carriesState.Load() {
 		p.idle = append(p.idle, cn)
 		cn = nil
+	} else {
+		p.open--
 	}
+	p.wake()
 	p.mu.Unlock()
 	if cn != nil {
 		_ = cn.Close()
@@ -139,10 +186,11 @@ func (p *connPool) put(cn *Conn, reuse bool) {
 }
 
 // close closes every Conn of the pool, idle or on loan; put closes those
-// that come back later.
+// that come back later. Callers waiting in get give up.
 func (p *connPool) close() {
 	p.mu.Lock()
 	p.closed = true
+	p.wake()
 	conns := p.idle
 	p.idle = nil
 	for cn := range p.onLoan {

@@ -101,3 +101,26 @@ func BenchmarkDoCache(b *testing.B) {
 		}
 	})
 }
+
+// TestDoCacheCmdHitAllocations: through the Universal interface too, a hit
+// allocates nothing, also with a []byte argument.
+func TestDoCacheCmdHitAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts; run without -race")
+	}
+	c, ctx := newCacheClient(t, nil)
+	k := clientKey(t, "k")
+	_, err := c.Do(ctx, "SET", k, benchValue)
+	require.NoError(t, err)
+	var u Universal = c
+	key := []byte(k)
+	v, err := u.DoCacheCmd(ctx, time.Minute, Cmd("GET").Bytes(key))
+	require.NoError(t, err)
+	assert.Equal(t, benchValue, text(t, v))
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := u.DoCacheCmd(ctx, time.Minute, Cmd("GET").Bytes(key)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs)
+}

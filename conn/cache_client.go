@@ -45,8 +45,8 @@ var errCacheTTL = errors.New("conn: DoCache: ttl must be positive")
 
 // DoCache returns the reply to a read-only command with keys, from the
 // client-side cache when it holds one, else from the server, caching it for
-// at most ttl (and never beyond the key's expiry on the server). An error
-// reply is returned, as for Do, and not cached. A command that is not
+// at most ttl (which must be positive), and never beyond the key's expiry
+// on the server. An error reply is returned, as for Do, and not cached. A command that is not
 // cacheable (see the package documentation) is refused with an error and
 // not sent. With caching off, or on a RESP2 connection, DoCache reads
 // through: it sends the command as Do would and caches nothing.

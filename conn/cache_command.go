@@ -14,13 +14,15 @@ import (
 type cacheCommand struct {
 	first, last, step int    // key positions, as COMMAND INFO gives them
 	refusal           string // why it is not cacheable; "" if it is
+	unknown           bool   // the server doesn't know the command
 }
 
 // cacheKeys returns the keys args reads, or an error when args is not a
 // cacheable command: it must be read-only, not blocking, with keys at fixed
 // positions (no "movablekeys") and deterministic output. The Client asks
 // the server about each command name once (COMMAND INFO) and remembers the
-// answer; a failed question is asked again on the next call.
+// answer; a failed question, or a name the server doesn't know, is asked
+// about again on the next call.
 func (c *Client) cacheKeys(ctx context.Context, args []string) ([]string, error) {
 	name := strings.ToLower(args[0])
 	var cmd *cacheCommand
@@ -34,7 +36,11 @@ func (c *Client) cacheKeys(ctx context.Context, args []string) ([]string, error)
 		if cmd, err = parseCacheCommand(v); err != nil {
 			return nil, fmt.Errorf("conn: DoCache: COMMAND INFO %s: %w", name, err)
 		}
-		c.cache.commands.Store(name, cmd)
+		if !cmd.unknown {
+			// Bounded by the server's command table: names it doesn't
+			// know are asked about again rather than remembered.
+			c.cache.commands.Store(name, cmd)
+		}
 	}
 	if cmd.refusal != "" {
 		return nil, fmt.Errorf("conn: DoCache: %s is not cacheable: %s", args[0], cmd.refusal)
@@ -71,7 +77,7 @@ func parseCacheCommand(v resp.Value) (*cacheCommand, error) {
 	}
 	d := v.Elems()[0]
 	if d.IsNull() {
-		return &cacheCommand{refusal: "the server doesn't know it"}, nil
+		return &cacheCommand{refusal: "the server doesn't know it", unknown: true}, nil
 	}
 	f := d.Elems()
 	if len(f) < 6 {

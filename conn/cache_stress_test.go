@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -88,11 +89,11 @@ func TestDoCacheStress(t *testing.T) {
 	rg.Wait()
 }
 
-// TestDoCacheSizeBound: reading 32 MiB of distinct values through a cache
-// bounded at 4 MiB (the 100 MiB scaled down with the bound) keeps
-// the cache within the bound, evicting and counting.
+// TestDoCacheSizeBound: reading 100 MiB of distinct values through a cache
+// bounded at 8 MiB keeps the cache within the bound, evicting and counting,
+// and the heap holds about the bound, not the values read.
 func TestDoCacheSizeBound(t *testing.T) {
-	const bound = 4 << 20
+	const bound = 8 << 20
 	n := redistest.NewNode(t, redistest.NodeOptions{})
 	ctx := testContext(t)
 	c, err := NewClient(ctx, n.Addr, &Options{CacheMaxBytes: bound})
@@ -100,7 +101,10 @@ func TestDoCacheSizeBound(t *testing.T) {
 	defer c.Close()
 
 	value := string(make([]byte, 4<<10))
-	const keys = 32 << 20 / (4 << 10)
+	const keys = 100 << 20 / (4 << 10)
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	const batch = 128
 	for i := 0; i < keys; i += batch {
 		var sets, gets [][]string
@@ -122,7 +126,12 @@ func TestDoCacheSizeBound(t *testing.T) {
 	st := c.CacheStats()
 	assert.Greater(t, st.Evictions, uint64(keys*3/4))
 	assert.Greater(t, st.Bytes, int64(bound/2))
-	t.Logf("after %d values of 4 KiB: %+v", keys, st)
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	assert.Less(t, grown, int64(2*bound), "the heap grew by %d bytes", grown)
+	t.Logf("after %d values of 4 KiB: %+v; heap grew by %d bytes", keys, st, grown)
 }
 
 // TestDoMultiCache: hits answered locally, every miss in one write, replies

@@ -188,11 +188,12 @@ func TestDoCacheServerTTL(t *testing.T) {
 	set := time.Now()
 	assert.Equal(t, "v", cachedText(t, ctx, c, "GET", "k"))
 	for {
+		asked := time.Since(set) // the key expired 200 ms after set at the latest
 		got := cachedText(t, ctx, c, "GET", "k")
 		if got == "<nil>" {
 			break
 		}
-		require.Less(t, time.Since(set), 200*time.Millisecond, "served %q after the key expired", got)
+		require.Less(t, asked, 200*time.Millisecond, "served %q after the key expired", got)
 		time.Sleep(time.Millisecond) // polling the clock, which is what expires the entry
 	}
 	assert.Greater(t, time.Since(set), 150*time.Millisecond, "the entry lived for most of its server TTL")
@@ -307,4 +308,66 @@ func TestDoCacheDisabledReadsThrough(t *testing.T) {
 	_, err = c.DoCache(ctx, time.Minute, "SET", k, "v")
 	assert.ErrorContains(t, err, "not read-only", "the same rules with caching off")
 	assert.Zero(t, c.CacheStats())
+}
+
+// TestDoCacheSharedCache: Clients given one Cache share its bound, never
+// each other's entries, and a Client's Close drops its own.
+func TestDoCacheSharedCache(t *testing.T) {
+	shared := NewCache(1 << 20)
+	a, ctx := newCacheClient(t, &Options{Cache: shared})
+	b, err := NewClient(ctx, redistest.Server().Addr, &Options{Cache: shared, DB: 1})
+	require.NoError(t, err)
+	k := clientKey(t, "k")
+	_, err = a.Do(ctx, "SET", k, "db0")
+	require.NoError(t, err)
+	_, err = b.Do(ctx, "SET", k, "db1")
+	require.NoError(t, err)
+	assert.Equal(t, "db0", cachedText(t, ctx, a, "GET", k))
+	assert.Equal(t, "db1", cachedText(t, ctx, b, "GET", k), "the same command, another Client's entry")
+	assert.Equal(t, 2, shared.Stats().Entries)
+	assert.Equal(t, shared.Stats(), a.CacheStats())
+	require.NoError(t, b.Close())
+	assert.Equal(t, 1, shared.Stats().Entries, "Close dropped b's entry")
+	assert.Equal(t, "db0", cachedText(t, ctx, a, "GET", k))
+}
+
+// TestDoCacheForgetsUnknownCommands: what COMMAND INFO says is remembered
+// only for commands the server knows, so made-up names can't grow the table.
+func TestDoCacheForgetsUnknownCommands(t *testing.T) {
+	c, ctx := newCacheClient(t, nil)
+	for i := range 100 {
+		_, err := c.DoCache(ctx, time.Minute, "NOSUCH"+strconv.Itoa(i), "k")
+		require.ErrorContains(t, err, "doesn't know it")
+	}
+	_, err := c.DoCache(ctx, time.Minute, "GET", "k")
+	require.NoError(t, err)
+	known := 0
+	c.cache.commands.Range(func(any, any) bool { known++; return true })
+	assert.Equal(t, 1, known)
+}
+
+// TestDoCacheCmd: the Command forms share DoCache's entries, and a reused
+// []byte argument doesn't change what was cached.
+func TestDoCacheCmd(t *testing.T) {
+	c, ctx := newCacheClient(t, nil)
+	var u Universal = c
+	a, b := clientKey(t, "a"), clientKey(t, "b")
+	_, err := c.Do(ctx, "MSET", a, "1", b, "2")
+	require.NoError(t, err)
+	key := []byte(a)
+	v, err := u.DoCacheCmd(ctx, time.Minute, Cmd("GET").Bytes(key))
+	require.NoError(t, err)
+	assert.Equal(t, "1", text(t, v))
+	copy(key, b) // the same length: now the bytes spell b
+	assert.Equal(t, "1", cachedText(t, ctx, c, "GET", a), "a hit on the entry DoCacheCmd stored")
+	v, err = u.DoCacheCmd(ctx, time.Minute, Cmd("GET").Bytes(key))
+	require.NoError(t, err)
+	assert.Equal(t, "2", text(t, v))
+
+	vals, err := u.DoMultiCacheCmd(ctx, time.Minute, Cmd("GET", a), Cmd("MGET", a, b), Cmd("STRLEN").Arg(b))
+	require.NoError(t, err)
+	assert.Equal(t, []resp.Value{resp.NewBulkString("1"),
+		resp.NewArray(resp.NewBulkString("1"), resp.NewBulkString("2")), resp.NewInt(1)}, vals)
+	_, err = u.DoCacheCmd(ctx, time.Minute, Cmd("INCR", a))
+	assert.ErrorContains(t, err, "not read-only")
 }

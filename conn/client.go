@@ -14,9 +14,11 @@ import (
 
 // Redial backoff: the first redial is immediate, later ones wait from
 // minBackoff doubling up to maxBackoff, each with random jitter. After a
-// handshake the server refused (WRONGPASS, NOPERM: see refusedBackoff),
-// which the next attempt will most likely meet again, from
-// minRefusedBackoff doubling up to maxRefusedBackoff.
+// handshake the server refused (WRONGPASS, NOPERM: see refused), which the
+// next attempt will most likely meet again, they wait longer: from
+// minRefusedBackoff doubling up to maxRefusedBackoff. So a fixed password
+// (or a provider that now has the new one) is picked up within about
+// maxRefusedBackoff.
 const (
 	minBackoff        = 10 * time.Millisecond
 	maxBackoff        = time.Second
@@ -64,6 +66,9 @@ type Client struct {
 	dial    func(ctx context.Context) (*Conn, error)
 	pool    *connPool
 	cache   *clientCache // client-side caching; see cache_client.go
+	// credentials asks for the username and password (see Reauthenticate);
+	// nil for a Client made by newClient alone.
+	credentials func(ctx context.Context) (username, password string, err error)
 
 	mu       sync.Mutex
 	replaced chan struct{} // closed when current changes, a redial fails, or the Client closes
@@ -91,6 +96,8 @@ func NewClient(ctx context.Context, addr string, opts *Options) (*Client, error)
 		return nil, err
 	}
 	c.cache = cc
+	c.credentials = func(ctx context.Context) (string, string, error) { return credentials(ctx, addr, &o) }
+	c.pool.setMaxOpen(o.MaxDedicated)
 	return c, nil
 }
 
@@ -140,8 +147,9 @@ func newClient(ctx context.Context, dial func(context.Context) (*Conn, error), d
 
 // Do sends one command and returns its reply, as Conn.Do does: on the
 // shared Conn, or on a dedicated one for a blocking command. A call made
-// while the shared Conn is being redialled waits for the new one, within
-// ctx. After Close it returns ErrClosed. A command that would change the
+// while the shared Conn is being redialled waits for that redial, within
+// ctx, and fails unsent with the dial's error if it fails (see Client).
+// After Close it returns ErrClosed. A command that would change the
 // shared Conn's state is refused unsent with an error wrapping
 // ErrSharedState.
 func (c *Client) Do(ctx context.Context, args ...string) (resp.Value, error) {
@@ -365,7 +373,9 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	c.stopRedial()
 	<-c.redialDone
-	_ = c.current.Load().Close()
+	last := c.current.Load()
+	_ = last.Close()
+	c.connLost(last) // its cache entries, in a Cache other Clients may share
 	c.pool.close()
 	c.state.Store(int32(StateClosed))
 	close(c.done)

@@ -1,11 +1,16 @@
 package conn
 
 import (
+	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/respwire/respwire/internal/redistest"
 )
 
 func TestIsBlocking(t *testing.T) {
@@ -67,4 +72,39 @@ func TestBackoff(t *testing.T) {
 			assert.LessOrEqual(t, d, ceiling, "attempt %d", attempt)
 		}
 	}
+}
+
+// TestMaxDedicatedWaits: with MaxDedicated 2 and two BLPOPs holding both
+// dedicated Conns, a third waits for one within its context, and returns
+// its context's error when that ends first; once an element arrives, a
+// freed Conn serves the next call.
+func TestMaxDedicatedWaits(t *testing.T) {
+	ctx := testContext(t)
+	c, err := NewClient(ctx, redistest.Server().Addr, &Options{MaxDedicated: 2})
+	require.NoError(t, err)
+	defer c.Close()
+	key := "conn:maxdedicated:" + t.Name()
+	_, err = c.Do(ctx, "DEL", key)
+	require.NoError(t, err)
+
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			_, err := c.Do(ctx, "BLPOP", key, "0")
+			assert.NoError(t, err)
+		})
+	}
+	require.Eventually(t, func() bool { return c.pool.loanedLen() == 2 }, 10*time.Second, time.Millisecond)
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	_, err = c.Do(short, "BLPOP", key, "0")
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, 2, c.pool.loanedLen(), "no third Conn was dialled")
+
+	_, err = c.Do(ctx, "RPUSH", key, "a", "b", "c")
+	require.NoError(t, err)
+	wg.Wait()
+	v, err := c.Do(ctx, "BLPOP", key, "1")
+	require.NoError(t, err)
+	assert.Equal(t, "c", text(t, v.Elems()[1]))
 }

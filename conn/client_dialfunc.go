@@ -17,7 +17,8 @@ type DialFunc func(ctx context.Context, opts *Options) (*Conn, error)
 // and the dedicated Conns of blocking commands and Dedicated; each call is
 // bounded by opts.DialTimeout (10 s when 0), and the first one's error is
 // returned. Calls on the Client are as fast as on NewClient's: dial is only
-// called when a Conn is needed.
+// called when a Conn is needed. Client-side caching is set up as NewClient
+// does: opts carries the cache to Dial, so a DialFunc must pass it on.
 //
 // To move the Client to another server, close the Conns dial made to the old
 // one: calls waiting in their write buffers go to the next Conn unwritten,
@@ -30,7 +31,8 @@ func NewClientFunc(ctx context.Context, dial DialFunc, opts *Options) (*Client, 
 	if opts != nil {
 		o = *opts
 	}
-	return newClient(ctx, func(ctx context.Context) (*Conn, error) {
+	cc := newClientCache(&o)
+	c, err := newClient(ctx, func(ctx context.Context) (*Conn, error) {
 		cn, err := dial(ctx, &o)
 		if err == nil && cn == nil {
 			err = fmt.Errorf("conn: DialFunc returned no Conn and no error")
@@ -44,4 +46,9 @@ func NewClientFunc(ctx context.Context, dial DialFunc, opts *Options) (*Client, 
 		}
 		return cn, nil
 	}, o.DialTimeout)
+	if err != nil {
+		return nil, err
+	}
+	c.cache = cc
+	return c, nil
 }

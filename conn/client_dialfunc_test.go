@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/respwire/respwire/internal/redistest"
 	"github.com/stretchr/testify/assert"
@@ -73,6 +74,12 @@ func TestClientFuncFollowsItsDialer(t *testing.T) {
 	require.Equal(t, a.Addr, "127.0.0.1:"+port())
 	_, err = c.Do(ctx, "BLPOP", clientKey(t, "list"), "0.01")
 	require.NoError(t, err)
+
+	for range 2 { // a miss, then a hit: NewClientFunc caches as NewClient does
+		_, err = c.DoCache(ctx, time.Minute, "GET", clientKey(t, "cached"))
+		require.NoError(t, err)
+	}
+	require.Equal(t, 1, c.CacheStats().Entries)
 
 	m.moveTo(b.Addr)
 	var wg sync.WaitGroup

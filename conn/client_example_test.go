@@ -139,3 +139,21 @@ func ExampleOptions_credentials() {
 	// "example-app" on a new connection
 	// <nil>
 }
+
+// A token refresher calls Reauthenticate once the provider holds a fresh
+// token: the live connection authenticates again, in place.
+func ExampleClient_Reauthenticate() {
+	ctx := context.Background()
+	c, err := conn.NewClient(ctx, redistest.Server().Addr, &conn.Options{
+		Credentials: func(ctx context.Context) (string, string, error) {
+			return "default", "", nil // no password here: nothing to send
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	fmt.Println(c.Reauthenticate(ctx))
+	// Output: <nil>
+}

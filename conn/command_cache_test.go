@@ -11,7 +11,7 @@ import (
 // TestDoCacheCmd: a Command finds the entry DoCache made for the same
 // command in strings, and a []byte argument changed after a miss doesn't
 // change what the cache holds.
-func TestDoCacheCmd(t *testing.T) {
+func TestDoCacheCmdSharesEntries(t *testing.T) {
 	cache := NewCache(1 << 20)
 	c, ctx := newCacheClient(t, &Options{Cache: cache})
 	key := freshKey(t, "k")

@@ -15,16 +15,23 @@ func (c *Conn) DoCmd(ctx context.Context, cmd Command) (resp.Value, error) {
 
 // doCmd is DoCmd without copying cmd again, for Client.
 func (c *Conn) doCmd(ctx context.Context, cmd *Command) (resp.Value, error) {
-	if err := c.checkCmd(cmd); err != nil {
+	var buf [headArgs]string
+	args := cmd.head(&buf)
+	if err := checkCommand(args); err != nil {
 		return resp.Value{}, err
 	}
 	if ended(ctx) {
 		return resp.Value{}, ctx.Err()
 	}
+	kind := commandState(args)
 	r := c.getRequest(shapeOne)
-	if err := c.lock(r); err != nil {
+	r.blocking = isBlocking(args)
+	if err := c.lock(ctx, r); err != nil {
 		recycle(r)
 		return resp.Value{}, err
+	}
+	if kind != stateNone {
+		c.noteState(kind, args)
 	}
 	c.wbuf = cmd.appendTo(c.wbuf)
 	c.unlock(r)
@@ -42,10 +49,14 @@ func (c *Conn) DoMultiCmd(ctx context.Context, cmds ...Command) ([]resp.Value, e
 	if len(cmds) == 0 {
 		return nil, nil
 	}
+	var buf [headArgs]string
+	blocking := false
 	for i := range cmds {
-		if err := c.checkCmd(&cmds[i]); err != nil {
+		args := cmds[i].head(&buf)
+		if err := checkCommand(args); err != nil {
 			return nil, err
 		}
+		blocking = blocking || isBlocking(args)
 	}
 	if ended(ctx) {
 		return nil, ctx.Err()
@@ -53,11 +64,15 @@ func (c *Conn) DoMultiCmd(ctx context.Context, cmds ...Command) ([]resp.Value, e
 	vals := make([]resp.Value, len(cmds))
 	r := c.getRequest(shapeMany)
 	r.vals = vals
-	if err := c.lock(r); err != nil {
+	r.blocking = blocking
+	if err := c.lock(ctx, r); err != nil {
 		recycle(r)
 		return nil, err
 	}
 	for i := range cmds {
+		if args := cmds[i].head(&buf); commandState(args) != stateNone {
+			c.noteState(commandState(args), args)
+		}
 		c.wbuf = cmds[i].appendTo(c.wbuf)
 	}
 	c.unlock(r)
@@ -66,18 +81,6 @@ func (c *Conn) DoMultiCmd(ctx context.Context, cmds ...Command) ([]resp.Value, e
 	}
 	recycle(r)
 	return vals, nil
-}
-
-// checkCmd applies Do's checks to cmd's leading arguments: it refuses what
-// checkCommand refuses, and notes the state cmd leaves on c (noteState).
-func (c *Conn) checkCmd(cmd *Command) error {
-	var buf [headArgs]string
-	args := cmd.head(&buf)
-	if err := checkCommand(args); err != nil {
-		return err
-	}
-	c.noteState(args)
-	return nil
 }
 
 // checkSharedCmds is checkSharedBatch for Commands. A batch none of whose

@@ -14,11 +14,14 @@ import (
 )
 
 // pausedNode starts a server of the test's own and returns it with a Conn,
-// so that pausing it disturbs no other test.
+// so that pausing it disturbs no other test. The Conn's write buffer is
+// bounded far above the 64 MiB command these tests stall the writer with,
+// so that commands still queue behind it, and it sends no idle PING, which
+// would take a place in the queue these tests count.
 func pausedNode(t *testing.T) (*redistest.Node, *Conn) {
 	t.Helper()
 	n := redistest.NewNode(t, redistest.NodeOptions{})
-	c := dialNode(t, n, nil)
+	c := dialNode(t, n, &Options{MaxWriteBuffer: 512 << 20, IdlePing: -1})
 	return n, c
 }
 

@@ -144,3 +144,43 @@ func TestDialCredentialsError(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, user, text(t, v))
 }
+
+// TestClientReauthenticate: Reauthenticate sends AUTH with what the
+// provider answers now on the live shared Conn, which is not redialled: the
+// provider moves the Client to a second user and ACL WHOAMI on the same Conn
+// says so. A provider answer the server refuses returns WRONGPASS, without
+// the password, and leaves the Conn authenticated as before.
+func TestClientReauthenticate(t *testing.T) {
+	const first, second, pw = "conn-reauth-first", "conn-reauth-second", "reauth-pw-77"
+	addUser(t, first, pw)
+	addUser(t, second, pw)
+	ctx := testContext(t)
+	provider := &rotatingPassword{user: first, password: pw}
+	c, err := NewClient(ctx, redistest.Server().Addr, &Options{Credentials: provider.credentials})
+	require.NoError(t, err)
+	defer c.Close()
+	shared := c.current.Load()
+	whoami := func() string {
+		t.Helper()
+		v, err := c.Do(ctx, "ACL", "WHOAMI")
+		require.NoError(t, err)
+		return text(t, v)
+	}
+	assert.Equal(t, first, whoami())
+
+	provider.mu.Lock()
+	provider.user = second
+	provider.mu.Unlock()
+	require.NoError(t, c.Reauthenticate(ctx))
+	assert.Equal(t, second, whoami())
+	assert.Same(t, shared, c.current.Load(), "reauthenticated in place, not redialled")
+
+	provider.set("not-the-password-123")
+	err = c.Reauthenticate(ctx)
+	var re *resp.Error
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "WRONGPASS", re.Code)
+	assert.NotContains(t, err.Error(), "not-the-password-123")
+	assert.Equal(t, second, whoami(), "a refused AUTH leaves the Conn as it was")
+	assert.Same(t, shared, c.current.Load())
+}

@@ -34,7 +34,12 @@ func Dial(ctx context.Context, addr string, opts *Options) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("conn: dial %s: %w", addr, err)
 	}
-	return newConn(ctx, nc, addr, opts)
+	c, err := newConn(ctx, nc, addr, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.startLiveness(opts, dialProbe(addr, opts.TLSConfig))
+	return c, nil
 }
 
 // NewConn performs the handshake on nc, an established connection (for
@@ -74,6 +79,10 @@ func newConn(ctx context.Context, nc net.Conn, addr string, opts *Options) (*Con
 		stop:       make(chan struct{}),
 		writerDone: make(chan struct{}),
 		done:       make(chan struct{}),
+		maxPending: opts.MaxWriteBuffer,
+	}
+	if c.maxPending <= 0 {
+		c.maxPending = defaultMaxWriteBuffer
 	}
 	c.sock.nc = nc
 	c.rd = resp.NewReaderSize(&c.sock, readBufferSize)

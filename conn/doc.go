@@ -100,6 +100,43 @@
 // closed afterwards rather than handed to the next caller, unless only a
 // transaction ran on it.
 //
+// # Liveness
+//
+// A connection can stay open and silent: a NAT or a load balancer forgot the
+// flow, the server was replaced behind the same address, a firewall drops
+// the packets. A Conn made by Dial finds this out by itself, whatever its
+// callers' contexts (context.Background included), with two checks on a
+// timer of its own (Options.SilenceTimeout and Options.IdlePing):
+//
+//   - Silence. A Conn that owes replies (to anything but a blocking command
+//     such as BLPOP, which waits by design) and has neither read nor written
+//     a byte for SilenceTimeout (200 ms) dials its server afresh and sends a
+//     PING there. A single-threaded server that answers that PING while this
+//     connection, whose commands came first, still gets nothing has lost
+//     this connection: the Conn closes, and its pending calls fail with an
+//     error wrapping ErrSilent and ErrClosed. A server that cannot be dialled
+//     at all is unreachable: the same. A server that does not answer the
+//     fresh PING either (DEBUG SLEEP, a slow KEYS, a stopped process) or
+//     answers BUSY or LOADING (a long script, loading its data) is slow, not
+//     lost: the Conn keeps waiting and asks again later, less and less
+//     often. A big reply that arrives slowly keeps the Conn reading, so it
+//     is never silent.
+//   - Idle. A Conn with nothing in flight sends a PING once it has been
+//     quiet for IdlePing (1 s), and discards the reply, so a connection that
+//     died while idle is found out (by the check above) before a caller's
+//     command is. It sends none while a MULTI sent by Do is open, nor after
+//     CLIENT REPLY, MONITOR or a replication command.
+//
+// With the defaults, a lost connection is closed about 0.2 to 0.45 s after
+// it went silent (the timer ticks every 50 ms while replies are owed, every
+// 200 ms otherwise), and a Client has redialled by then. The probe's fresh
+// connection does not authenticate (NOAUTH is an answer too). One slow case
+// looks like a lost link: a command the server holds back without being
+// busy itself, such as a write during CLIENT PAUSE, or a module's blocking
+// command; raise SilenceTimeout above the longest such wait, or turn the
+// check off. A Conn made by NewConn has no way to dial a probe, and runs
+// neither check.
+//
 // # Lifecycle
 //
 // State moves only forward, by compare-and-swap: StateOpen, StateClosing,
@@ -107,9 +144,10 @@
 // closes the socket, fails every pending call with an error wrapping
 // ErrClosed, waits for both goroutines and closes Done. Every other Close,
 // concurrent or later, returns nil at once. When the connection breaks (a
-// read or write error, EOF, a malformed reply) the Conn closes itself the
-// same way; pending calls fail with an error that says why and wraps both
-// ErrClosed and the cause ("conn: connection lost: read tcp ...: EOF").
+// read or write error, EOF, a reply that loses the framing) the Conn closes
+// itself the same way; pending calls fail with an error that says why and
+// wraps both ErrClosed and the cause ("conn: connection lost: read tcp ...:
+// EOF").
 // A reply nobody asked for breaks the stream the same way (the cause wraps
 // resp.ErrProtocol), also when the next command is sent before the reader
 // gets to it: a reply is matched to the oldest command only if it began in

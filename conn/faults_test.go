@@ -45,7 +45,7 @@ func TestCloseTellsUnsentFromWritten(t *testing.T) {
 	wg.Wait()
 	written, unsent := <-bigErr, <-incrErr
 	assert.ErrorIs(t, written, ErrClosed)
-	assert.False(t, SafeToRetry(written), "the command being written may have run")
+	assert.False(t, SafeToRetry(written), "the command being written may have run: %v", written)
 	assert.ErrorIs(t, unsent, ErrClosed)
 	assert.True(t, SafeToRetry(unsent), "the command still in the buffer was never sent")
 

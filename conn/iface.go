@@ -33,10 +33,18 @@ type Doer interface {
 // runs against a standalone server (*Client) or a Redis Cluster
 // (*cluster.Client): commands, batches, blocking commands (BLPOP, BLMOVE,
 // XREAD BLOCK ... run on a connection of their own, by themselves),
-// optimistic transactions (Watch), client-side caching (DoCacheCmd),
-// scripts (Script.Run on it) and Close.
+// optimistic transactions (Watch), scripts (Script.Run on it), client-side
+// caching (DoCacheCmd, DoMultiCacheCmd) and Close.
 type Universal interface {
 	Doer
+	// DoCacheCmd answers a cacheable read from the client-side cache or
+	// reads it from the server and caches it for at most ttl (see
+	// Client.DoCache for the rules); a hit allocates nothing.
+	DoCacheCmd(ctx context.Context, ttl time.Duration, cmd Command) (resp.Value, error)
+	// DoMultiCacheCmd is DoCacheCmd for many commands: hits answered
+	// locally, misses sent in one write (per node in a cluster), replies
+	// in order.
+	DoMultiCacheCmd(ctx context.Context, ttl time.Duration, cmds ...Command) ([]resp.Value, error)
 	// Watch runs fn on a connection of its own, on which it first sends
 	// WATCH keys (none: no WATCH), for a check-and-set transaction: fn
 	// reads, then sends MULTI ... EXEC in one DoMultiCmd, whose EXEC
@@ -46,12 +54,6 @@ type Universal interface {
 	// error, or why it could not run fn; the connection is reset (UNWATCH,
 	// DISCARD) before another caller gets it.
 	Watch(ctx context.Context, fn func(tx Doer) error, keys ...string) error
-	// DoCacheCmd returns the reply to a read-only command from the
-	// client-side cache, or reads and caches it for at most ttl (see
-	// Client.DoCache). A hit allocates nothing.
-	DoCacheCmd(ctx context.Context, ttl time.Duration, cmd Command) (resp.Value, error)
-	// DoMultiCacheCmd is DoCacheCmd for a batch (see Client.DoMultiCache).
-	DoMultiCacheCmd(ctx context.Context, ttl time.Duration, cmds ...Command) ([]resp.Value, error)
 	// Close closes every connection; the first call does the work, every
 	// other returns nil at once. Calls made after it fail with an error
 	// wrapping ErrClosed.

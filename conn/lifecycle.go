@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"context"
 	"net"
 	"strconv"
 	"sync"
@@ -58,8 +59,17 @@ type Conn struct {
 	writing   bool         // a taken buffer is being written (by the writer or a caller)
 	queue     requestQueue // requests in wire order; the last `unwritten` have their bytes in wbuf
 	unwritten int
-	withdrawn int   // of the unwritten, how many their callers withdrew (see withdraw)
-	err       error // set once, by the teardown: why commands are refused
+	withdrawn int // of the unwritten, how many their callers withdrew (see withdraw)
+	// withdrawnBytes is their bytes in wbuf; pending is the size of the
+	// buffer a write holds; maxPending bounds pending+len(wbuf) (see
+	// waitRoom), whose waiters room wakes.
+	withdrawnBytes int
+	pending        int
+	maxPending     int
+	room           chan struct{}
+	txOpen         bool  // a MULTI sent by Do is not yet closed by EXEC or DISCARD
+	noPing         bool  // a command was sent that a later PING would disturb (see noteState)
+	err            error // set once, by the teardown: why commands are refused
 
 	writes atomic.Uint64 // write syscalls, for benchmarks
 
@@ -76,6 +86,10 @@ type Conn struct {
 	wakeReader chan struct{}   // capacity 1: wakes the reader goroutine from lend
 
 	spares sync.Pool // requests for reuse; see getRequest
+
+	live    liveness           // silence detection and idle PINGs (see liveness.go)
+	life    context.Context    // ends when the Conn starts closing: bounds its probes
+	endLife context.CancelFunc // ends life
 }
 
 // State reports where the Conn is in its life.
@@ -84,6 +98,15 @@ func (c *Conn) State() State { return State(c.state.Load()) }
 // Done is closed once the Conn is StateClosed: its socket is closed and its
 // goroutines have exited, whether Close was called or the connection broke.
 func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err returns why the Conn is closing or closed: nil while it is open, else
+// an error wrapping ErrClosed and, when the connection was lost rather than
+// closed by Close, the cause (a read error, ErrSilent, ...).
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
 
 // Protocol is the RESP version the connection speaks: 3, or 2 when forced by
 // Options.Protocol or when the server refused HELLO.
@@ -115,11 +138,13 @@ func (c *Conn) closeWith(cause error) bool {
 	c.err = cause
 	written := c.queue.len() - c.unwritten
 	pending := c.queue.drain()
-	c.unwritten, c.withdrawn = 0, 0
+	c.unwritten, c.withdrawn, c.withdrawnBytes = 0, 0, 0
 	c.wbuf = nil
+	c.madeRoom()
 	c.mu.Unlock()
 
 	close(c.stop)
+	c.endLife()
 	c.nc.Close()
 	for i, r := range pending {
 		r.err = cause
@@ -133,6 +158,7 @@ func (c *Conn) closeWith(cause error) bool {
 
 // start runs the Conn's two goroutines; the handshake is done.
 func (c *Conn) start() {
+	c.life, c.endLife = context.WithCancel(context.Background())
 	c.wakeReader = make(chan struct{}, 1)
 	c.lendFor.Store(int64(lendWindow))
 	go c.writeLoop()
@@ -143,6 +169,7 @@ func (c *Conn) start() {
 // is closed.
 func (c *Conn) finish() {
 	<-c.writerDone
+	c.stopLiveness()
 	c.state.Store(int32(StateClosed))
 	close(c.done)
 }

@@ -100,4 +100,44 @@ type Options struct {
 	// it would lose a message silently.
 	MaxReplyElements int
 	MaxBulkLen       int64
+
+	// Liveness: how a Conn made by Dial finds out that its connection is
+	// lost although the socket stays open (see the package documentation,
+	// Liveness). A Conn made by NewConn has neither check.
+	//
+	// SilenceTimeout is how long a Conn that owes replies (other than to a
+	// blocking command such as BLPOP) may read nothing, and write nothing,
+	// before it asks its server on a fresh connection whether it answers.
+	// When the server answers there while this connection stays silent, or
+	// cannot be dialled at all, the Conn closes with an error wrapping
+	// ErrSilent and ErrClosed; a server that does not answer there either,
+	// or answers BUSY or LOADING, is slow, not lost, and the Conn keeps
+	// waiting. 0 means 200 ms; a negative value turns the check off.
+	SilenceTimeout time.Duration
+	// IdlePing is how long a Conn with nothing in flight stays quiet before
+	// it sends a PING (its reply is discarded), so that a connection that
+	// died while idle is found out before a caller's command is. 0 means
+	// 1 s (at most one PING a second per idle connection); a negative value
+	// turns it off.
+	IdlePing time.Duration
+
+	// Bounds.
+	//
+	// MaxWriteBuffer bounds the bytes of commands a Conn holds for writing:
+	// those in its write buffer (commands whose callers left included,
+	// until they are dropped) and those of the write in progress. A command
+	// is appended only while they are fewer; its caller waits otherwise,
+	// within its context (ctx.Err(), nothing sent, when it ends), for the
+	// socket to take bytes again. One command bigger than the bound is
+	// written alone. The two buffers (the one being written, the one
+	// filling) take at most about twice the bound in memory. 0 means
+	// 16 MiB.
+	MaxWriteBuffer int
+	// MaxDedicated bounds the Conns a Client has open besides its shared
+	// one: those of blocking commands (BLPOP, WAIT, XREAD ... BLOCK, ...)
+	// and of Dedicated, idle ones included. A call that needs one when all
+	// are on loan waits, within its context, for one to come back (so a
+	// Dedicated fn that makes blocking calls of the same Client can wait
+	// for itself when all are held that way). 0 means 64. Conn ignores it.
+	MaxDedicated int
 }

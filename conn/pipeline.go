@@ -26,14 +26,18 @@ func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	if err := checkCommand(args); err != nil {
 		return resp.Value{}, err
 	}
-	c.noteState(args)
 	if ended(ctx) {
 		return resp.Value{}, ctx.Err()
 	}
+	kind := commandState(args)
 	r := c.getRequest(shapeOne)
-	if err := c.lock(r); err != nil {
+	r.blocking = isBlocking(args)
+	if err := c.lock(ctx, r); err != nil {
 		recycle(r)
 		return resp.Value{}, err
+	}
+	if kind != stateNone {
+		c.noteState(kind, args)
 	}
 	c.wbuf = resp.AppendCommand(c.wbuf, args...)
 	c.unlock(r)
@@ -58,7 +62,6 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 		if err := checkCommand(args); err != nil {
 			return nil, err
 		}
-		c.noteState(args)
 	}
 	if ended(ctx) {
 		return nil, ctx.Err()
@@ -66,11 +69,15 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 	vals := make([]resp.Value, len(cmds))
 	r := c.getRequest(shapeMany)
 	r.vals = vals
-	if err := c.lock(r); err != nil {
+	r.blocking = anyBlocking(cmds)
+	if err := c.lock(ctx, r); err != nil {
 		recycle(r)
 		return nil, err
 	}
 	for _, args := range cmds {
+		if kind := commandState(args); kind != stateNone {
+			c.noteState(kind, args)
+		}
 		c.wbuf = resp.AppendCommand(c.wbuf, args...)
 	}
 	c.unlock(r)
@@ -82,9 +89,17 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 }
 
 // lock takes c.mu for appending r's command bytes to c.wbuf, unless the Conn
-// is closing: then it returns why (see SafeToRetry), without the lock.
-func (c *Conn) lock(r *request) error {
+// is closing: then it returns why (see SafeToRetry), without the lock. While
+// the write buffer is full (see waitRoom) it waits, within ctx: when ctx
+// ends first it returns ctx.Err(), without the lock, nothing sent.
+func (c *Conn) lock(ctx context.Context, r *request) error {
 	c.mu.Lock()
+	if c.pending+len(c.wbuf) >= c.maxPending {
+		if err := c.waitRoom(ctx); err != nil {
+			c.mu.Unlock()
+			return err
+		}
+	}
 	if c.err != nil {
 		err := c.err
 		c.mu.Unlock()
@@ -165,15 +180,25 @@ func (c *Conn) withdraw(r *request) bool {
 	}
 	if unwritten {
 		c.withdrawn++
+		c.withdrawnBytes += r.end - r.start
 	}
 	return true
 }
 
-// noteState remembers that args leaves state on the connection beyond a
-// transaction (see Conn.carriesState).
-func (c *Conn) noteState(args []string) {
-	if commandState(args) == stateLasting && !c.carriesState.Load() {
+// noteState remembers, with c.mu held, what args (of kind) leaves on the
+// connection: an open transaction (txOpen), state beyond a transaction
+// (carriesState), and state that an idle PING would disturb (noPing).
+func (c *Conn) noteState(kind stateKind, args []string) {
+	switch kind {
+	case stateMulti:
+		c.txOpen = true
+	case stateEndMulti:
+		c.txOpen = false
+	case stateLasting:
 		c.carriesState.Store(true)
+		if disturbsPing(args) {
+			c.noPing = true
+		}
 	}
 }
 

@@ -42,6 +42,9 @@ type request struct {
 	start, end int
 	// written is set, under Conn.mu, when its bytes are taken for writing.
 	written bool
+	// blocking: its command may hold its reply back by design (BLPOP,
+	// WAIT, ...), so silence while it waits is no sign of a lost link.
+	blocking bool
 	// sent is how many socket reads had returned bytes when its command
 	// was taken for writing (see takeBuffer): its replies begin in later
 	// reads.
@@ -67,7 +70,7 @@ func (c *Conn) getRequest(shape replyShape) *request {
 // recycle returns r to the pool; the caller must be its last user.
 func recycle(r *request) {
 	r.val, r.vals, r.got, r.err, r.written = resp.Value{}, nil, 0, nil, false
-	r.command, r.confirmed = "", false
+	r.command, r.confirmed, r.blocking = "", false, false
 	r.state.Store(requestWaiting)
 	r.home.Put(r)
 }

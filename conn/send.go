@@ -49,7 +49,7 @@ func (c *Conn) Send(ctx context.Context, args ...string) error {
 	}
 	r := c.getRequest(shapeBarrier)
 	r.command = args[0]
-	if err := c.lock(r); err != nil {
+	if err := c.lock(ctx, r); err != nil {
 		recycle(r)
 		return err
 	}

@@ -107,6 +107,22 @@ func clientState(sub []string) stateKind {
 // property of the connection (SETINFO and NO-TOUCH are Redis 7.2's).
 var lastingClientSubcommands = [...]string{"REPLY", "TRACKING", "SETNAME", "SETINFO", "NO-EVICT", "NO-TOUCH"}
 
+// disturbsPing reports whether args (of kind stateLasting) puts the
+// connection in a state where a PING of the Conn's own would not get its
+// reply in turn: CLIENT REPLY OFF or SKIP, MONITOR, or the replication
+// stream of SYNC, PSYNC and REPLCONF.
+func disturbsPing(args []string) bool {
+	name := args[0]
+	switch {
+	case strings.EqualFold(name, "CLIENT"):
+		return len(args) > 1 && strings.EqualFold(args[1], "REPLY")
+	case strings.EqualFold(name, "MONITOR"), strings.EqualFold(name, "SYNC"),
+		strings.EqualFold(name, "PSYNC"), strings.EqualFold(name, "REPLCONF"):
+		return true
+	}
+	return false
+}
+
 // sharedStateError is the refusal of args on a shared connection.
 type sharedStateError struct {
 	command string // as the caller spelled it, with its subcommand

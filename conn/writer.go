@@ -14,6 +14,10 @@ const (
 	// has stopped reading; bigger writes go through the writer, so the
 	// caller stays free to honour its context.
 	maxDirectWrite = 16 << 10
+	// writeChunk is the most one write call takes: a big buffer is
+	// written in pieces, so that a socket that still takes bytes, slowly,
+	// shows progress to the liveness check (see Conn.activity).
+	writeChunk = 256 << 10
 )
 
 // writeLoop is the writer goroutine. Woken through kick, it first yields, so
@@ -73,6 +77,7 @@ func (c *Conn) takeBuffer() []byte {
 	c.spare = nil
 	c.unwritten = 0
 	c.writing = true
+	c.pending = len(buf)
 	return buf
 }
 
@@ -80,10 +85,14 @@ func (c *Conn) takeBuffer() []byte {
 // reports whether bytes gathered meanwhile, and ok = false after a write
 // error, which closed the Conn.
 func (c *Conn) flush(buf []byte) (more, ok bool) {
-	c.writes.Add(1)
-	if _, err := c.nc.Write(buf); err != nil {
-		c.closeWith(connectionLost(err))
-		return false, false
+	for rest := buf; len(rest) > 0; {
+		n := min(len(rest), writeChunk)
+		c.writes.Add(1) // also progress, for the liveness check
+		if _, err := c.nc.Write(rest[:n]); err != nil {
+			c.closeWith(connectionLost(err))
+			return false, false
+		}
+		rest = rest[n:]
 	}
 	if cap(buf) > maxKeptBuffer {
 		buf = nil
@@ -91,6 +100,8 @@ func (c *Conn) flush(buf []byte) (more, ok bool) {
 	c.mu.Lock()
 	c.spare = buf
 	c.writing = false
+	c.pending = 0
+	c.madeRoom()
 	more = len(c.wbuf) > 0
 	c.mu.Unlock()
 	return more, true
@@ -118,5 +129,5 @@ func (c *Conn) dropWithdrawn() {
 	})
 	c.wbuf = c.wbuf[:kept]
 	c.unwritten = c.queue.len() - first
-	c.withdrawn = 0
+	c.withdrawn, c.withdrawnBytes = 0, 0
 }

@@ -140,3 +140,32 @@ func BenchmarkDecodePush(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDeliver is the Subscriber's work per message after decoding,
+// without the network: the check that the subscription is still wanted and
+// the hand-over to Messages(), with a reader that keeps up.
+func BenchmarkDeliver(b *testing.B) {
+	s, err := newSubscriber(conn.Options{}, &Options{PingInterval: -1})
+	require.NoError(b, err)
+	defer s.Close()
+	l := newLink("bench", false)
+	key := subKey{space: spaceChannel, name: "channel:42"}
+	s.mu.Lock()
+	s.want[key] = l
+	s.wanted.add(key)
+	s.mu.Unlock()
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		for range s.messages {
+		}
+	}()
+	m := Message{Kind: KindMessage, Channel: key.name, Payload: "0123456789abcdef"}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.deliver(l, m)
+	}
+	b.StopTimer()
+	s.Close()
+	<-drained
+}

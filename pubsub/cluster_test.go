@@ -286,6 +286,7 @@ func TestClusterFailover(t *testing.T) {
 	m := publishUntilCluster(t, s, pub, "SPUBLISH", ch, "after failover")
 	assert.Equal(t, KindSMessage, m.Kind)
 	publishUntilCluster(t, s, pub, "PUBLISH", name+":ch", "global after failover")
+	awaitGaps(t, s, ch) // the global connection may have been elsewhere
 }
 
 // A graceful failover demotes the master while it runs: the subscription
@@ -308,6 +309,7 @@ func TestClusterManualFailover(t *testing.T) {
 		require.NoError(t, tc.WaitHealthy(ctx))
 	})
 	publishUntilCluster(t, s, pub, "SPUBLISH", ch, "after demotion")
+	awaitGaps(t, s, ch)
 }
 
 func mustMasterOf(t testing.TB, slot int) *redistest.Node {

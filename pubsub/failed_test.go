@@ -236,7 +236,7 @@ func TestSyncFailedUnsubscribeIsFinished(t *testing.T) {
 		release := make(chan struct{})
 		var lost atomic.Bool
 		f.setHook(func(c *fakeserver.Conn, cmd []string) bool {
-			if cmd[0] == "UNSUBSCRIBE" && lost.CompareAndSwap(false, true) {
+			if cmd[0] == "UNSUBSCRIBE" && len(cmd) == 2 && cmd[1] == "x" && lost.CompareAndSwap(false, true) {
 				<-release
 				return true // this one never took effect
 			}
@@ -257,4 +257,126 @@ func TestSyncFailedUnsubscribeIsFinished(t *testing.T) {
 		f.reply(f.conn(1), f.pushFrame(resp.NewBulkString("message"), resp.NewBulkString("kept"), resp.NewBulkString("after")))
 		assert.Equal(t, "after", (<-s.Messages()).Payload)
 	})
+}
+
+// Two calls subscribe the same new name at once; the first one's context
+// ends after the server confirmed it, the second succeeds. The name stays
+// subscribed, as the second call promised: a failed call takes back only
+// what no call that succeeded wants.
+func TestSyncFailedSubscribeSparesAConcurrentSuccess(t *testing.T) {
+	fakeTest(t, func(t *testing.T, ctx context.Context, f *fakeRedis, s *Subscriber) {
+		require.NoError(t, s.Subscribe(ctx, "kept"))
+		release := make(chan struct{})
+		var confirmed atomic.Bool
+		var first atomic.Bool
+		f.setHook(func(c *fakeserver.Conn, cmd []string) bool {
+			if cmd[0] == "SUBSCRIBE" && cmd[1] == "k" && first.CompareAndSwap(false, true) {
+				f.serve(c, cmd)
+				confirmed.Store(true)
+				return true
+			}
+			if c.ID() == 1 && confirmed.CompareAndSwap(true, false) {
+				<-release // the first call's barrier waits
+			}
+			return false
+		})
+		callCtx, cancel := context.WithCancel(ctx)
+		failed := make(chan error, 1)
+		go func() { failed <- s.Subscribe(callCtx, "k") }()
+		synctest.Wait()
+		succeeded := make(chan error, 1)
+		go func() { succeeded <- s.Subscribe(ctx, "k") }()
+		synctest.Wait()
+		cancel()
+		require.ErrorIs(t, <-failed, context.Canceled)
+		close(release)
+		require.NoError(t, <-succeeded)
+		synctest.Wait()
+
+		assert.Equal(t, []int{1}, f.holders(subKey{spaceChannel, "k"}), "k stays subscribed")
+		s.mu.Lock()
+		owner := s.want[subKey{spaceChannel, "k"}]
+		s.mu.Unlock()
+		assert.NotNil(t, owner, "and is known to live on its connection")
+		f.reply(f.conn(1), f.pushFrame(resp.NewBulkString("message"), resp.NewBulkString("k"), resp.NewBulkString("delivered")))
+		assert.Equal(t, "delivered", (<-s.Messages()).Payload)
+	})
+}
+
+// Many calls subscribe the same names at once, most with 0-300 µs
+// deadlines, some with plenty of time. Afterwards a name any call subscribed is
+// subscribed and delivered; a name every call failed on is neither.
+func TestConcurrentSubscribesOfOneNameOnRealServer(t *testing.T) {
+	const names, callers = 300, 4
+	name := uniqueName("same")
+	node := redistest.Server()
+	s := newServerSubscriber(t, name)
+	pub := publisher(t, node.Addr)
+	channels := make([]string, names)
+	for i := range channels {
+		channels[i] = fmt.Sprintf("%s:%d", name, i)
+	}
+	succeeded := make([]atomic.Int32, names)
+	var wg sync.WaitGroup
+	for c := range callers {
+		wg.Go(func() {
+			for i, ch := range channels {
+				timeout := time.Duration(rand.IntN(301)) * time.Microsecond
+				if c == 0 && i%3 == 0 {
+					timeout = 10 * time.Second // this one succeeds
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), timeout)
+				if s.Subscribe(ctx, ch) == nil {
+					succeeded[i].Add(1)
+				}
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	var kept, dropped []string
+	for i, ch := range channels {
+		if succeeded[i].Load() > 0 {
+			kept = append(kept, ch)
+		} else {
+			dropped = append(dropped, ch)
+		}
+	}
+	t.Logf("%d names subscribed by some call, %d by none", len(kept), len(dropped))
+	var held, leaked int64
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		held, leaked = numsubEach(t, node, "NUMSUB", kept), numsubEach(t, node, "NUMSUB", dropped)
+		if (held == int64(len(kept)) && leaked == 0) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // polling the server's counts
+	}
+	require.Equal(t, int64(len(kept)), held, "names some call subscribed, held by the server 10 s later")
+	require.Zero(t, leaked, "names every call failed on, held by the server 10 s later")
+
+	ctx := testContext(t)
+	cmds := make([][]string, 0, names+1)
+	for _, ch := range channels {
+		cmds = append(cmds, []string{"PUBLISH", ch, "late"})
+	}
+	cmds = append(cmds, []string{"PUBLISH", kept[0], "marker"})
+	_, err := pub.DoMulti(ctx, cmds...)
+	require.NoError(t, err)
+	got := make(map[string]int)
+	for {
+		m := receive(t, s)
+		if m.Payload == "marker" {
+			break
+		}
+		if m.Payload == "late" {
+			got[m.Channel]++
+		}
+	}
+	for _, ch := range kept {
+		assert.Equal(t, 1, got[ch], "a name some call subscribed is delivered: %s", ch)
+	}
+	for _, ch := range dropped {
+		assert.Zero(t, got[ch], "a name every call failed on is not delivered: %s", ch)
+	}
 }

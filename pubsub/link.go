@@ -151,6 +151,9 @@ func (s *Subscriber) watch(l *link) {
 		s.globalTurn++
 	}
 	cause := fmt.Errorf("pubsub: connection to %s lost", l.addr)
+	if err := l.conn.Err(); err != nil {
+		cause = fmt.Errorf("pubsub: connection to %s lost: %w", l.addr, err)
+	}
 	if silent := l.silent.Load(); silent != nil {
 		cause = *silent
 	}

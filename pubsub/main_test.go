@@ -142,6 +142,28 @@ func gapsOf(s *Subscriber) []*Gap {
 	return log.gaps
 }
 
+// awaitGaps waits until gaps name every one of names, looking at those the
+// helpers skipped on s and then at the next messages, and forgets the gaps
+// seen.
+func awaitGaps(t testing.TB, s *Subscriber, names ...string) {
+	t.Helper()
+	gaps := gapsOf(s)
+	for {
+		missing := 0
+		for _, name := range names {
+			if !gapped(gaps, name) {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return
+		}
+		if m := receive(t, s); m.Kind == KindGap {
+			gaps = append(gaps, m.Gap)
+		}
+	}
+}
+
 // gapped reports whether a gap of gaps names name (of any kind).
 func gapped(gaps []*Gap, name string) bool {
 	for _, g := range gaps {

@@ -2,7 +2,9 @@ package pubsub
 
 import (
 	"context"
+	"fmt"
 	"sync"
+	"time"
 
 	"github.com/respwire/respwire/conn"
 )
@@ -16,6 +18,8 @@ import (
 //     orphans for the repair worker, or is held by a subscribe call that will
 //     route it again, drop it or queue it in orphans before it returns.
 //   - key ∈ l.members exactly when want[key] == l.
+//   - tentative[key] counts the user's calls in flight that claim key: it
+//     is wanted, and no call that wanted it has succeeded yet.
 //   - an attached shard link has at least one member, or is being set up by
 //     the call that created it.
 
@@ -38,21 +42,28 @@ func (s *Subscriber) linkLocked(sp space, addr string) (l *link, created bool) {
 }
 
 // attachLocked routes keys to l and returns the ones to send a subscribe for.
-// A user's call wants every key; added reports the keys that were not wanted
-// before it, so a failed call can take them back. A retry takes the keys that
-// are still wanted, and a repair only those waiting in orphans: anything the
-// user unsubscribed meanwhile stays unsubscribed. A key wanted on another
-// link moves here; if that empties a shard link, its connection comes back in
+// A user's call wants every key, and claims those that no call that
+// succeeded wants yet (the ones not wanted before it, and the ones other
+// calls in flight claim): if it fails it takes back what it claimed, unless
+// another claimer succeeds (see settle). A retry takes the keys that are
+// still wanted, and a repair only those waiting in orphans: anything the user
+// unsubscribed meanwhile stays unsubscribed. A key wanted on another link
+// moves here; if that empties a shard link, its connection comes back in
 // closeNow for the caller to close.
-func (s *Subscriber) attachLocked(l *link, keys []subKey, mode attachMode) (send, added []subKey, closeNow []*conn.Conn) {
+func (s *Subscriber) attachLocked(l *link, keys []subKey, mode attachMode) (send, claimed []subKey, closeNow []*conn.Conn) {
 	for _, key := range keys {
 		owner, wanted := s.want[key]
 		_, orphaned := s.orphans[key]
+		if n, tentative := s.tentative[key]; mode == attachUser && wanted && tentative {
+			s.tentative[key] = n + 1
+			claimed = append(claimed, key)
+		}
 		switch {
 		case mode == attachRetry && !wanted, mode == attachRepair && !orphaned:
 			continue
 		case !wanted:
-			added = append(added, key)
+			claimed = append(claimed, key)
+			s.tentative[key] = 1
 			s.wanted.add(key)
 		case owner == nil:
 			delete(s.orphans, key)
@@ -66,7 +77,31 @@ func (s *Subscriber) attachLocked(l *link, keys []subKey, mode attachMode) (send
 		l.members[key] = struct{}{}
 		send = append(send, key)
 	}
-	return send, added, closeNow
+	return send, claimed, closeNow
+}
+
+// subscribedLocked records that a subscribe of keys on l was confirmed. A
+// key still wanted that a failed call took off l meanwhile (it sent the same
+// name on l) lives on l after all; if l is gone by now, it waits for the
+// repair worker.
+func (s *Subscriber) subscribedLocked(l *link, keys []subKey, sent time.Time) {
+	for _, key := range keys {
+		owner, wanted := s.want[key]
+		if !wanted || owner != nil {
+			continue
+		}
+		if _, orphaned := s.orphans[key]; orphaned {
+			continue
+		}
+		if l.detached {
+			s.lostLocked([]subKey{key}, sent, fmt.Errorf("pubsub: connection to %s lost", l.addr))
+			s.orphans[key] = struct{}{}
+			s.wakeRepair()
+			continue
+		}
+		s.want[key] = l
+		l.members[key] = struct{}{}
+	}
 }
 
 // orphanLocked takes the keys still wanted on l off it. With queue they wait
@@ -101,6 +136,7 @@ func (s *Subscriber) unwantLocked(keys []subKey) (send map[*link][]subKey, close
 		delete(s.want, key)
 		s.wanted.remove(key)
 		delete(s.lost, key)
+		delete(s.tentative, key)
 		if owner == nil {
 			delete(s.orphans, key)
 			continue

@@ -21,7 +21,10 @@ type Options struct {
 	MessageBuffer int
 	// PingInterval is how often every connection is sent a PING, which
 	// proves it alive even while no message arrives. 0 means 1 s; a
-	// negative value turns the check off.
+	// negative value turns the check off. This check replaces conn's
+	// (conn.Options.SilenceTimeout and IdlePing are turned off on the
+	// Subscriber's connections): conn's can't tell a reader held up by a
+	// full Messages() from a silent connection.
 	PingInterval time.Duration
 	// PingTimeout is how long a PING may go unanswered, with nothing read
 	// on its connection meanwhile and the reader not held up by a full

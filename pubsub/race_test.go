@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/respwire/respwire/internal/fakeserver"
 	"github.com/respwire/respwire/resp"
@@ -214,7 +215,12 @@ func TestSyncRedirects(t *testing.T) {
 		})
 		err := s.SSubscribe(ctx, "never")
 		require.Error(t, err)
-		assert.Contains(t, err.Error(), "pubsub: SSUBSCRIBE")
+		assert.Contains(t, err.Error(), "pubsub: SSUBSCRIBE: still routed again after 16 attempts: MOVED", "says why")
+		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		err = s.SSubscribe(short, "never")
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Contains(t, err.Error(), "pubsub: SSUBSCRIBE: context deadline exceeded (while routing again after: MOVED", "says why")
 		s.mu.Lock()
 		_, wanted := s.want[shard("never")]
 		s.mu.Unlock()

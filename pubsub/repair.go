@@ -63,7 +63,7 @@ func (s *Subscriber) repairLoop() {
 			continue
 		}
 		failures++
-		retry = time.NewTimer(backoff(failures))
+		retry = time.NewTimer(retryBackoff.Delay(failures))
 	}
 }
 

@@ -13,8 +13,9 @@ import (
 // master the sentinels name, checked with ROLE. When the sentinels announce
 // a switch, c closes that connection; the Subscriber then dials the new
 // master and subscribes every channel and pattern again, as after any lost
-// connection. Messages published in between are not delivered. It connects
-// at once, and does not close c.
+// connection; then it reports the time they were down as a Gap (Messages
+// published meanwhile may be missing). It connects at once, and does not
+// close c, which must outlive it.
 func NewSentinel(ctx context.Context, c *sentinel.Client) (*Subscriber, error) {
 	if c == nil {
 		return nil, errors.New("pubsub: NewSentinel: nil sentinel client")

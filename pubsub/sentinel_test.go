@@ -43,9 +43,26 @@ func TestSentinelSubscriberFollowsSwitch(t *testing.T) {
 	}
 	start := time.Now()
 	require.NoError(t, d.StartFailover(ctx))
-	at := receiveFrom(t, ctx, s, candidates, "news", KindMessage)
+	at, gaps := receiveFrom(t, ctx, s, candidates, "news", KindMessage)
 	t.Logf("receiving from %s %v after SENTINEL FAILOVER", at, time.Since(start).Round(time.Millisecond))
-	receiveFrom(t, ctx, s, []*redistest.Node{at}, "alerts.fire", KindPMessage)
+	_, more := receiveFrom(t, ctx, s, []*redistest.Node{at}, "alerts.fire", KindPMessage)
+	gaps = append(gaps, more...)
+	// The switch closed the connection to the old master: the Subscriber
+	// reports the time its subscriptions were down as a Gap.
+	for len(gaps) == 0 {
+		select {
+		case m := <-s.Messages():
+			if m.Kind == KindGap {
+				gaps = append(gaps, m.Gap)
+			}
+		case <-ctx.Done():
+			t.Fatal("no Gap reported after the switch")
+		}
+	}
+	assert.ElementsMatch(t, []string{"news"}, gaps[0].Channels)
+	assert.ElementsMatch(t, []string{"alerts.*"}, gaps[0].Patterns)
+	assert.False(t, gaps[0].To.Before(gaps[0].From))
+	t.Logf("gap of %v, cause: %v", gaps[0].To.Sub(gaps[0].From).Round(time.Millisecond), gaps[0].Cause)
 	require.NoError(t, d.WaitSwitched(ctx, master))
 	next, err := d.Master(ctx)
 	require.NoError(t, err)
@@ -55,14 +72,15 @@ func TestSentinelSubscriberFollowsSwitch(t *testing.T) {
 
 // receiveFrom publishes numbered messages on channel at each of nodes,
 // every 20 ms, until one of them arrives on s as kind, and returns the node
-// it was published at.
-func receiveFrom(t *testing.T, ctx context.Context, s *Subscriber, nodes []*redistest.Node, channel string, kind Kind) *redistest.Node {
+// it was published at, with the Gaps that came meanwhile.
+func receiveFrom(t *testing.T, ctx context.Context, s *Subscriber, nodes []*redistest.Node, channel string, kind Kind) (*redistest.Node, []*Gap) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	sent := map[string]*redistest.Node{}
+	var gaps []*Gap
 	for i := 0; ; i++ {
 		for _, n := range nodes {
 			payload := n.Addr + "#" + strconv.Itoa(i)
@@ -73,8 +91,11 @@ func receiveFrom(t *testing.T, ctx context.Context, s *Subscriber, nodes []*redi
 		for {
 			select {
 			case m := <-s.Messages():
+				if m.Kind == KindGap {
+					gaps = append(gaps, m.Gap)
+				}
 				if n := sent[m.Payload]; m.Channel == channel && m.Kind == kind && n != nil {
-					return n
+					return n, gaps
 				}
 				continue
 			case <-tick.C:

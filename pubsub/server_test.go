@@ -206,6 +206,7 @@ func TestReconnectAfterClientKill(t *testing.T) {
 			assert.Equal(t, KindPMessage, publishUntil(t, s, pub, "PUBLISH", name+":pat", "pat"+tag).Kind)
 			assert.Equal(t, KindSMessage, publishUntil(t, s, pub, "SPUBLISH", name+":s1", "s1"+tag).Kind)
 			assert.Equal(t, KindSMessage, publishUntil(t, s, pub, "SPUBLISH", name+":s2", "s2"+tag).Kind)
+			awaitGaps(t, s, name+":ch", name+":p*", name+":s1", name+":s2")
 		}
 		assert.EqualValues(t, 1, numsub(t, node, "NUMSUB", name+":ch"), "subscribed once, not once per reconnect")
 	})
@@ -219,11 +220,17 @@ func TestCloseIsIdempotentAndClosesMessages(t *testing.T) {
 	require.NoError(t, s.Subscribe(ctx, name))
 	require.NoError(t, s.SSubscribe(ctx, name+":s"))
 
+	select {
+	case <-s.Done():
+		t.Fatal("Done before Close")
+	default:
+	}
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() { assert.NoError(t, s.Close()) })
 	}
 	wg.Wait()
+	<-s.Done()
 	_, ok := <-s.Messages()
 	assert.False(t, ok, "Messages() is closed after Close")
 	assert.NoError(t, s.Close())

@@ -112,3 +112,38 @@ func connected(t testing.TB, node *redistest.Node, id int64) bool {
 	}
 	return false
 }
+
+// A reader that pauses for a few seconds, with fewer messages waiting than
+// the server's output limit: the connection is kept (the PING answers queued
+// behind the messages are no silence), every message arrives in order, and
+// no gap is reported.
+func TestPausedReaderKeepsItsConnection(t *testing.T) {
+	ctx := testContext(t)
+	node := redistest.Server()
+	name := uniqueName("paused")
+	s := newServerSubscriber(t, name)
+	channel := name + ":ch"
+	require.NoError(t, s.Subscribe(ctx, channel))
+	id := subscriberID(t, node, name)
+	pub := publisher(t, node.Addr)
+	const n = 4 * DefaultMessageBuffer
+	cmds := make([][]string, n)
+	for i := range cmds {
+		cmds[i] = []string{"PUBLISH", channel, strconv.Itoa(i)}
+	}
+	_, err := pub.DoMulti(ctx, cmds...)
+	require.NoError(t, err)
+	eventually(t, "the buffer fills", func() bool { return len(s.Messages()) == DefaultMessageBuffer })
+	// The reader pauses: several rounds of liveness checks pass meanwhile.
+	time.Sleep(3 * (DefaultPingInterval + DefaultPingTimeout))
+	for i := range n {
+		m := receive(t, s)
+		if m.Kind == KindGap {
+			t.Fatalf("message %d is a gap: %v", i, m.Gap.Cause)
+		}
+		require.Equal(t, KindMessage, m.Kind)
+		require.Equal(t, strconv.Itoa(i), m.Payload)
+	}
+	assert.Equal(t, id, subscriberID(t, node, name), "the same connection")
+	assert.True(t, connected(t, node, id))
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/respwire/respwire/conn"
+	"github.com/respwire/respwire/internal/backoff"
 	"github.com/respwire/respwire/resp"
 	"github.com/respwire/respwire/slots"
 )
@@ -36,20 +37,26 @@ const (
 // subscribe subscribes keys, all of space sp, and returns once the servers
 // confirmed them. When a server redirects (the slot moved) or a connection
 // goes away mid-call, the keys still wanted are routed again, against a fresh
-// topology in a cluster. If it fails, the keys this call added are wanted no
-// more (see settle); keys wanted before are left to the repair worker.
+// topology in a cluster. If it fails, the keys this call claimed are wanted
+// no more unless another call claims them (see settle); keys wanted before
+// are left to the repair worker.
 func (s *Subscriber) subscribe(ctx context.Context, sp space, names []string, mode attachMode) error {
 	pending := make([]subKey, 0, len(names))
 	for _, name := range names {
 		pending = append(pending, subKey{space: sp, name: name})
 	}
-	var added []subKey
+	cmd := spaceCommands[sp].subscribe
+	var claimed []subKey
+	var why error // why keys were routed again, last time
 	for attempt := 0; len(pending) > 0; attempt++ {
 		var err error
 		if attempt == maxAttempts {
-			err = fmt.Errorf("pubsub: %s: still redirected after %d attempts", spaceCommands[sp].subscribe, maxAttempts)
+			err = fmt.Errorf("pubsub: %s: still routed again after %d attempts: %w", cmd, maxAttempts, why)
 		} else if attempt > 0 {
 			err = s.reroutePause(ctx, attempt)
+			if err != nil && !errors.Is(err, ErrClosed) {
+				err = fmt.Errorf("pubsub: %s: %w (while routing again after: %w)", cmd, err, why)
+			}
 		}
 		var groups []group
 		if err == nil {
@@ -58,37 +65,45 @@ func (s *Subscriber) subscribe(ctx context.Context, sp space, names []string, mo
 		results := make([]groupResult, len(groups))
 		inParallel(len(groups), func(i int) {
 			r := &results[i]
-			r.retry, r.added, r.err = s.subscribeGroup(ctx, sp, groups[i], mode)
+			r.retry, r.claimed, r.why, r.err = s.subscribeGroup(ctx, sp, groups[i], mode)
 		})
 		var again []subKey
 		for _, r := range results {
-			added = append(added, r.added...)
+			claimed = append(claimed, r.claimed...)
 			again = append(again, r.retry...)
+			if r.why != nil {
+				why = r.why
+			}
 			if err == nil {
 				err = r.err
 			}
 		}
 		if err != nil {
-			s.settle(added, pending)
+			s.settle(claimed, pending)
 			return err
 		}
 		pending = again
 		mode = attachRetry // the keys held now are this call's, wherever they came from
 	}
+	s.mu.Lock()
+	for _, key := range claimed {
+		delete(s.tentative, key) // wanted by a call that succeeded
+	}
+	s.mu.Unlock()
 	return nil
 }
 
 // subscribeGroup sends one subscribe command for g. It returns the keys to
 // route again (redirected, or their connection went away, or the call
-// failed), and the keys it newly made wanted.
-func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode attachMode) (retry, added []subKey, err error) {
+// failed) and why, and the keys it claimed (see attachLocked).
+func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode attachMode) (retry, claimed []subKey, why, err error) {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
-		return nil, nil, ErrClosed
+		return nil, nil, nil, ErrClosed
 	}
 	l, created := s.linkLocked(sp, g.addr)
-	send, added, closeNow := s.attachLocked(l, g.keys, mode)
+	send, claimed, closeNow := s.attachLocked(l, g.keys, mode)
 	switch {
 	case created && len(send) == 0:
 		s.detachLocked(l) // not dialled: nothing to close
@@ -98,7 +113,7 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 	s.mu.Unlock()
 	s.retire(ctx, closeNow)
 	if len(send) == 0 {
-		return nil, added, nil
+		return nil, claimed, nil, nil
 	}
 
 	c, err := l.wait(ctx)
@@ -109,9 +124,10 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 		if err == nil {
 			l.live.mark(sent)
 			s.mu.Lock()
+			s.subscribedLocked(l, send, sent)
 			s.liveLocked(l, send, time.Now())
 			s.mu.Unlock()
-			return nil, added, nil
+			return nil, claimed, nil, nil
 		}
 	}
 	// Given up while the command may be on its way: the server may confirm
@@ -134,13 +150,13 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 	}
 	switch {
 	case closing:
-		return send, added, ErrClosed
+		return send, claimed, nil, ErrClosed
 	case isRedirect(err) || errors.Is(err, conn.ErrClosed) || (dialFailed && s.cluster != nil):
 		// The slot lives elsewhere now, the connection was lost or
 		// retired under us, or a node failed: route these keys again.
-		return send, added, nil
+		return send, claimed, err, nil
 	default:
-		return send, added, fmt.Errorf("pubsub: %s: %w", spaceCommands[sp].subscribe, err)
+		return send, claimed, nil, fmt.Errorf("pubsub: %s: %w", spaceCommands[sp].subscribe, err)
 	}
 }
 
@@ -217,8 +233,8 @@ func (s *Subscriber) unsubscribe(ctx context.Context, sp space, names []string) 
 
 // groupResult is what subscribeGroup returned for one group.
 type groupResult struct {
-	retry, added []subKey
-	err          error
+	retry, claimed []subKey
+	why, err       error
 }
 
 // maxParallel bounds the commands one call has in flight at once: groups of
@@ -314,7 +330,7 @@ func groupBySlot(addr string, keys []subKey) []group {
 // reroutePause waits a little before routing again, and re-reads a cluster's
 // topology, since a redirect or a lost node means it changed.
 func (s *Subscriber) reroutePause(ctx context.Context, attempt int) error {
-	if err := s.sleep(ctx, backoff(attempt)); err != nil {
+	if err := s.sleep(ctx, retryBackoff.Delay(attempt)); err != nil {
 		return err
 	}
 	if s.cluster == nil {
@@ -341,19 +357,28 @@ func (s *Subscriber) sleep(ctx context.Context, d time.Duration) error {
 }
 
 // settle ends a failed subscribe, leaving things as they were before it:
-// the keys it added are wanted no more, wherever they got to (a server may
-// hold some, confirmed in a group that succeeded or just before the call
-// gave up: the repair worker unsubscribes those), and the keys it held that
-// were wanted before go to the repair worker.
-func (s *Subscriber) settle(added, held []subKey) {
-	isAdded := make(map[subKey]bool, len(added))
+// the keys it claimed and no other call claims are wanted no more, wherever
+// they got to (a server may hold some, confirmed in a group that succeeded
+// or just before the call gave up: the repair worker unsubscribes those);
+// a key another call in flight still claims is that call's to keep or take
+// back. The keys it held that are still wanted (before it, by a call that
+// succeeded or by one in flight) go to the repair worker.
+func (s *Subscriber) settle(claimed, held []subKey) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, key := range added {
-		isAdded[key] = true
+	for _, key := range claimed {
+		n, tentative := s.tentative[key]
+		switch {
+		case !tentative:
+			continue // a call that wanted it succeeded, or it was unsubscribed
+		case n > 1:
+			s.tentative[key] = n - 1
+			continue
+		}
+		delete(s.tentative, key)
 		owner, wanted := s.want[key]
 		if !wanted {
-			continue // unsubscribed meanwhile
+			continue
 		}
 		delete(s.want, key)
 		s.wanted.remove(key)
@@ -366,11 +391,10 @@ func (s *Subscriber) settle(added, held []subKey) {
 			if c := s.retireIfEmptyLocked(owner); c != nil {
 				s.toRetire = append(s.toRetire, c)
 			}
-			s.wakeRepair()
 		}
 	}
 	for _, key := range held {
-		if owner, wanted := s.want[key]; wanted && owner == nil && !isAdded[key] {
+		if owner, wanted := s.want[key]; wanted && owner == nil {
 			s.orphans[key] = struct{}{}
 			s.wakeRepair()
 		}
@@ -401,11 +425,6 @@ func isRedirect(err error) bool {
 	return false
 }
 
-// backoff is the pause before retry number attempt: 10ms doubling to 1s.
-func backoff(attempt int) time.Duration {
-	d := 10 * time.Millisecond
-	for i := 1; i < attempt && d < time.Second; i++ {
-		d *= 2
-	}
-	return min(d, time.Second)
-}
+// retryBackoff paces the routes again of one call and the repair worker's
+// rounds: 10 ms doubling to 1 s, with jitter.
+var retryBackoff = backoff.Policy{Min: 10 * time.Millisecond, Max: time.Second}

@@ -28,11 +28,12 @@ type Subscriber struct {
 	delivery       sync.RWMutex // readers hand messages over; Close takes it to close messages
 	messagesClosed bool         // guarded by delivery
 
-	done chan struct{}   // closed when Close starts
-	life context.Context // ends when Close starts: bounds dials and repairs
-	stop context.CancelFunc
-	wake chan struct{}  // tells the repair worker there is work
-	wg   sync.WaitGroup // the repair worker and one watcher per connection
+	done   chan struct{}   // closed when Close starts
+	closed chan struct{}   // closed when Close has finished: Done
+	life   context.Context // ends when Close starts: bounds dials and repairs
+	stop   context.CancelFunc
+	wake   chan struct{}  // tells the repair worker there is work
+	wg     sync.WaitGroup // the repair worker and one watcher per connection
 
 	mu         sync.Mutex
 	closing    bool
@@ -42,6 +43,7 @@ type Subscriber struct {
 	strays     []stray              // subscribed without being wanted: the repair worker's job
 	toRetire   []*conn.Conn         // detached on a reader goroutine: the repair worker retires them
 	lost       map[subKey]lostSince // wanted, and not live since then: a Gap is due once they are
+	tentative  map[subKey]int       // wanted by calls in flight only: how many claim each
 	gaps       []*Gap               // for the repair worker to deliver, in order
 	global     *link                // channels and patterns
 	globalTurn int                  // which node of a cluster the next global link goes to
@@ -90,20 +92,26 @@ func newSubscriber(opts conn.Options, o *Options) (*Subscriber, error) {
 		return nil, fmt.Errorf("pubsub: Options.Protocol is %d; want 2 or 3", opts.Protocol)
 	}
 	opts.OnPush = nil
+	// conn's own checks would take a reader held up by a full Messages()
+	// for a silent connection and close it, losing what waits in the
+	// socket: the links use the Subscriber's check instead, which knows.
+	opts.SilenceTimeout, opts.IdlePing = -1, -1
 	life, stop := context.WithCancel(context.Background())
 	s := &Subscriber{
-		opts:     opts,
-		dialConn: conn.Dial,
-		options:  options,
-		messages: make(chan Message, options.MessageBuffer),
-		done:     make(chan struct{}),
-		life:     life,
-		stop:     stop,
-		wake:     make(chan struct{}, 1),
-		want:     make(map[subKey]*link),
-		orphans:  make(map[subKey]struct{}),
-		lost:     make(map[subKey]lostSince),
-		nodes:    make(map[string]*link),
+		opts:      opts,
+		dialConn:  conn.Dial,
+		options:   options,
+		messages:  make(chan Message, options.MessageBuffer),
+		done:      make(chan struct{}),
+		closed:    make(chan struct{}),
+		life:      life,
+		stop:      stop,
+		wake:      make(chan struct{}, 1),
+		want:      make(map[subKey]*link),
+		orphans:   make(map[subKey]struct{}),
+		lost:      make(map[subKey]lostSince),
+		tentative: make(map[subKey]int),
+		nodes:     make(map[string]*link),
 	}
 	s.wg.Add(1)
 	go s.repairLoop()
@@ -115,8 +123,8 @@ func newSubscriber(opts conn.Options, o *Options) (*Subscriber, error) {
 //
 // A subscribe that returns nil leaves every name subscribed. One that
 // returns an error (its context ended, a server refused, Close) leaves the
-// names it added unsubscribed, even those a server confirmed before the
-// error: no message of them is handed to Messages() after it returned (some
+// names it added unsubscribed (unless another call subscribing them at the
+// same time succeeds), even those a server confirmed before the error: no message of them is handed to Messages() after it returned (some
 // may be there from before), and the Subscriber unsubscribes them on its
 // own, soon after, wherever a server took them. Names subscribed before the
 // call stay subscribed. Subscribing a name twice is the same as once. The
@@ -215,5 +223,12 @@ func (s *Subscriber) Close() error {
 	s.messagesClosed = true
 	close(s.messages)
 	s.delivery.Unlock()
+	close(s.closed)
 	return nil
 }
+
+// Done is closed once the Subscriber is closed: Close has closed every
+// connection, its goroutines have exited and Messages() is closed. As for
+// conn.Conn.Done, only Close ends a Subscriber: a lost connection is
+// redialled.
+func (s *Subscriber) Done() <-chan struct{} { return s.closed }

@@ -82,10 +82,7 @@ func (c *Client) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, e
 		}
 	}
 	vs, err := c.master.DoMulti(ctx, cmds...)
-	c.check(err)
-	for _, v := range vs {
-		c.check(v.Err())
-	}
+	c.checkAll(vs, err)
 	return vs, err
 }
 

@@ -3,6 +3,7 @@ package sentinel
 import (
 	"strings"
 
+	"github.com/respwire/respwire/conn"
 	"github.com/respwire/respwire/resp"
 )
 
@@ -66,18 +67,35 @@ func (t commandTable) add(e resp.Value, top bool) {
 // flags the command (or its subcommand) readonly and not blocking. Unknown
 // commands are not.
 func (t commandTable) readOnly(args []string) bool {
-	if len(args) == 0 {
+	switch len(args) {
+	case 0:
+		return false
+	case 1:
+		return t.readOnlyName(args[0], "", false)
+	}
+	return t.readOnlyName(args[0], args[1], true)
+}
+
+// readOnlyCmd is readOnly for a conn.Command.
+func (t commandTable) readOnlyCmd(cmd *conn.Command) bool {
+	name, ok := cmd.Text(0)
+	if !ok {
 		return false
 	}
-	flags, ok := t[args[0]]
+	sub, hasSub := cmd.Text(1)
+	return t.readOnlyName(name, sub, hasSub)
+}
+
+func (t commandTable) readOnlyName(name, sub string, hasSub bool) bool {
+	flags, ok := t[name]
 	if !ok {
-		flags, ok = t[strings.ToLower(args[0])]
+		flags, ok = t[strings.ToLower(name)]
 	}
 	if ok && flags&flagHasSubcommands != 0 {
-		if len(args) < 2 {
+		if !hasSub {
 			return false
 		}
-		flags, ok = t[strings.ToLower(args[0]+"|"+args[1])]
+		flags, ok = t[strings.ToLower(name+"|"+sub)]
 	}
 	return ok && flags&flagReadonly != 0 && flags&flagBlocking == 0
 }

@@ -67,21 +67,30 @@ var errMovedOn = errors.New("sentinel: the sentinels named another master meanwh
 // as a switch is announced, until ctx ends. A refusal of the handshake (a
 // wrong password) by the master, or by every sentinel, is returned at once.
 func (d *directory) dialMaster(ctx context.Context, opts *conn.Options) (*conn.Conn, error) {
-	var lastErr error
+	var lastErr error // the latest failure not caused by ctx ending: it says why
 	var switched <-chan struct{}
+	fail := func(err error) (*conn.Conn, error) {
+		if lastErr == nil {
+			lastErr = err
+		}
+		return nil, fmt.Errorf("sentinel: no master for %q: %w (last: %w)", d.name, ctx.Err(), lastErr)
+	}
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			if err := pause(ctx, attempt, switched); err != nil {
-				return nil, fmt.Errorf("sentinel: no master for %q: %w (last: %w)", d.name, err, lastErr)
+				return fail(err)
 			}
 		}
-		var addr string
-		addr, switched, lastErr = d.masterAddr(ctx)
+		addr, sw, err := d.masterAddr(ctx)
+		switched = sw
 		var refused *refusedError
-		if errors.As(lastErr, &refused) {
-			return nil, lastErr
-		}
-		if lastErr != nil {
+		switch {
+		case errors.As(err, &refused):
+			return nil, err
+		case err != nil && ctx.Err() != nil:
+			return fail(err)
+		case err != nil:
+			lastErr = err
 			continue
 		}
 		cn, err := conn.Dial(ctx, addr, opts)
@@ -95,11 +104,15 @@ func (d *directory) dialMaster(ctx context.Context, opts *conn.Options) (*conn.C
 			_ = cn.Close()
 		}
 		d.distrust(addr)
-		lastErr = fmt.Errorf("sentinel: master %s: %w", addr, err)
+		err = fmt.Errorf("sentinel: master %s: %w", addr, err)
 		var re *resp.Error
-		if errors.As(err, &re) && re.Code != "LOADING" {
-			return nil, lastErr
+		switch {
+		case errors.As(err, &re) && re.Code != "LOADING":
+			return nil, err
+		case ctx.Err() != nil:
+			return fail(err)
 		}
+		lastErr = err
 	}
 }
 

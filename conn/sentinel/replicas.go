@@ -63,6 +63,38 @@ func (r *replicaReads) routesAll(cmds [][]string) bool {
 	return true
 }
 
+// routesCmd is routes for a conn.Command.
+func (r *replicaReads) routesCmd(cmd *conn.Command) bool {
+	t := r.commands.Load()
+	return t != nil && len(*r.set.Load()) > 0 && t.readOnlyCmd(cmd)
+}
+
+// routesAllCmd is routesAll for conn.Commands.
+func (r *replicaReads) routesAllCmd(cmds []conn.Command) bool {
+	if len(cmds) == 0 {
+		return false
+	}
+	for i := range cmds {
+		if !r.routesCmd(&cmds[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// anyToMaster is toMaster for a batch: the call's error or any reply's.
+func (r *replicaReads) anyToMaster(vs []resp.Value, err error) bool {
+	if r.toMaster(err) {
+		return true
+	}
+	for _, v := range vs {
+		if r.toMaster(v.Err()) {
+			return true
+		}
+	}
+	return false
+}
+
 // pick returns a random connected replica, or nil.
 func (r *replicaReads) pick() *conn.Client {
 	set := *r.set.Load()
@@ -99,13 +131,8 @@ func (r *replicaReads) doMulti(ctx context.Context, cmds [][]string) ([]resp.Val
 		return nil, nil, false
 	}
 	vs, err := rc.DoMulti(ctx, cmds...)
-	if r.toMaster(err) {
+	if r.anyToMaster(vs, err) {
 		return nil, nil, false
-	}
-	for _, v := range vs {
-		if r.toMaster(v.Err()) {
-			return nil, nil, false
-		}
 	}
 	return vs, err, true
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/respwire/respwire/conn"
 	"github.com/respwire/respwire/internal/redistest"
 	"github.com/respwire/respwire/resp"
 	"github.com/stretchr/testify/assert"
@@ -50,6 +51,13 @@ func TestReadReplicas(t *testing.T) {
 	vs, err := c.DoMulti(ctx, []string{"GET", "replicated"}, []string{"get", "replicated"})
 	require.NoError(t, err)
 	require.Len(t, vs, 2)
+	v, err := c.DoCmd(ctx, conn.Cmd("GET", "replicated"))
+	require.NoError(t, err)
+	got, _ := v.Text()
+	require.Equal(t, "v", got)
+	vs, err = c.DoMultiCmd(ctx, conn.Cmd("GET", "replicated"), conn.Cmd("OBJECT", "ENCODING", "replicated"))
+	require.NoError(t, err)
+	require.Len(t, vs, 2)
 	_, err = c.Do(ctx, "BLPOP", "replica-list", "0.01")
 	require.NoError(t, err)
 	_, err = c.Do(ctx, "SET", "replicated", "w")
@@ -60,7 +68,7 @@ func TestReadReplicas(t *testing.T) {
 	for _, r := range replicas {
 		served += calls(t, ctx, r, "get") - before[r]
 	}
-	assert.Equal(t, 52, served)
+	assert.Equal(t, 54, served)
 	assert.Equal(t, masterBLPOP+1, calls(t, ctx, master, "blpop"), "the blocking command went to the master")
 }
 
@@ -117,5 +125,9 @@ func TestCommandTable(t *testing.T) {
 		{nil, false},
 	} {
 		assert.Equal(t, tc.want, table.readOnly(tc.args), "%q", tc.args)
+		if len(tc.args) > 0 {
+			cmd := conn.Cmd(tc.args[0], tc.args[1:]...)
+			assert.Equal(t, tc.want, table.readOnlyCmd(&cmd), "Command %q", tc.args)
+		}
 	}
 }

@@ -95,3 +95,47 @@ func TestSentinelAuth(t *testing.T) {
 		})
 	}
 }
+
+// TestSentinelTLS: sentinels and nodes that speak only TLS. The Client
+// finds the master over TLS (Options.Sentinel.TLSConfig), talks to it over
+// TLS (Options.Conn.TLSConfig) and follows a failover announced on a TLS
+// sentinel connection.
+func TestSentinelTLS(t *testing.T) {
+	ctx := testContext(t)
+	d := redistest.NewSentinel(t, redistest.SentinelOptions{TLS: true})
+	sentinelTLS, err := redistest.ClientTLSConfig()
+	require.NoError(t, err)
+	nodeTLS, err := redistest.ClientTLSConfig()
+	require.NoError(t, err)
+	c, err := New(ctx, &Options{
+		MasterName: d.MasterName,
+		Addrs:      d.SentinelAddrs(),
+		Sentinel:   conn.Options{TLSConfig: sentinelTLS},
+		Conn:       conn.Options{TLSConfig: nodeTLS},
+	})
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Do(ctx, "SET", "tls", "1")
+	require.NoError(t, err)
+
+	moved := clientSwitches(c)
+	start := time.Now()
+	next, err := d.Failover(ctx)
+	require.NoError(t, err)
+	select {
+	case at := <-moved:
+		t.Logf("followed the switch %v after SENTINEL FAILOVER", at.Sub(start).Round(time.Millisecond))
+	case <-ctx.Done():
+		t.Fatal("the Client did not follow the switch")
+	}
+	assert.Equal(t, next.Addr, c.MasterAddr())
+	_, err = c.Do(ctx, "SET", "tls", "2")
+	require.NoError(t, err)
+
+	// Without TLS the sentinels do not answer.
+	short, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	plain, err := New(short, &Options{MasterName: d.MasterName, Addrs: d.SentinelAddrs(), Conn: conn.Options{TLSConfig: nodeTLS}})
+	require.Error(t, err)
+	assert.Nil(t, plain)
+}

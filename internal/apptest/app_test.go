@@ -287,14 +287,16 @@ func (f *fake) DoCmd(_ context.Context, cmd conn.Command) (v resp.Value, err err
 func (f *fake) DoMultiCmd(ctx context.Context, cmds ...conn.Command) ([]resp.Value, error) {
 	return nil, errFake
 }
+func (f *fake) DoCacheCmd(context.Context, time.Duration, conn.Command) (resp.Value, error) {
+	return resp.Value{}, errFake
+}
+
+func (f *fake) DoMultiCacheCmd(context.Context, time.Duration, ...conn.Command) ([]resp.Value, error) {
+	return nil, errFake
+}
+
 func (f *fake) Watch(context.Context, func(conn.Doer) error, ...string) error { return errFake }
-func (f *fake) DoCacheCmd(ctx context.Context, _ time.Duration, cmd conn.Command) (resp.Value, error) {
-	return f.DoCmd(ctx, cmd)
-}
-func (f *fake) DoMultiCacheCmd(ctx context.Context, _ time.Duration, cmds ...conn.Command) ([]resp.Value, error) {
-	return f.DoMultiCmd(ctx, cmds...)
-}
-func (f *fake) Close() error { return nil }
+func (f *fake) Close() error                                                  { return nil }
 
 func testProfiles(t *testing.T, ctx context.Context, db conn.Universal) {
 	p := &Profiles{DB: db}

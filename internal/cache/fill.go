@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"strings"
 
 	"github.com/respwire/respwire/resp"
 )
@@ -54,7 +55,9 @@ func (s *Store) Begin(ns uint64, args, keys []string, owner Owner) (f *Fill, lea
 	if e != nil && s.Now() < e.expires && e.owner.Open() {
 		return &Fill{done: closedDone, val: e.val, ok: true}, false
 	}
-	args = append([]string(nil), args...)
+	// Copies of their own: the caller's strings may view memory it
+	// reuses (a conn.Command's []byte arguments).
+	args, keys = cloneStrings(args), cloneStrings(keys)
 	f = &Fill{
 		hash: h, ns: ns, args: args, keys: keys, slot: slotOf(keys), owner: owner,
 		chain: s.flights[h],
@@ -82,6 +85,26 @@ func (f *Fill) is(ns uint64, args []string) bool {
 		}
 	}
 	return true
+}
+
+// cloneStrings returns a deep copy of ss: one allocation for the bytes, one
+// for the slice.
+func cloneStrings(ss []string) []string {
+	n := 0
+	for _, s := range ss {
+		n += len(s)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, s := range ss {
+		b.WriteString(s)
+	}
+	all := b.String()
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i], all = all[:len(s)], all[len(s):]
+	}
+	return out
 }
 
 // closedDone is the done channel of a Fill that Begin answered from an entry.

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -183,4 +184,21 @@ func BenchmarkStoreHit(b *testing.B) {
 	for b.Loop() {
 		s.Lookup(1, args)
 	}
+}
+
+// TestStoreKeepsCopies: the store's entries don't share memory with the
+// caller's arguments, which may view bytes the caller reuses.
+func TestStoreKeepsCopies(t *testing.T) {
+	s := New(1 << 20)
+	b := []byte("GETk")
+	view := func() []string { return []string{unsafe.String(&b[0], 3), unsafe.String(&b[3], 1)} }
+	f, leader := s.Begin(1, view(), view()[1:], &testOwner{})
+	require.True(t, leader)
+	s.Finish(f, resp.NewBulkString("v"), never, true)
+	copy(b, "SETx")
+	_, ok := lookup(s, "GET", "k")
+	assert.True(t, ok, "the entry kept its own copy of the command")
+	s.Invalidate("k")
+	_, ok = lookup(s, "GET", "k")
+	assert.False(t, ok, "and of its keys")
 }

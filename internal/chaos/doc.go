@@ -1,6 +1,7 @@
 // Package chaos holds respwire's fault tests: continuous load on a real
 // cluster while a fault is injected (a master killed, a failover, slots
-// migrating, a black-holed node, every connection killed, a server asleep),
+// migrating, a black-holed node, every connection killed, a server asleep,
+// the open links of a Subscriber silenced while new links pass),
 // TLS with verification, ACL limits and password hygiene, and hostile
 // servers. Its non-test part is the load generator the tests and the soak
 // command (internal/cmd/soak) share.
@@ -22,6 +23,14 @@
 // degraded is the time from the fault's injection to the end of the last
 // call that failed or was slower than Load.SlowAfter; failed counts calls
 // that returned an error, out of all calls made during the test.
+//
+// The silence tests of a Subscriber print
+//
+//	fault=silence-subscriber back=1.501s gap_reported_after=1.495s gap=[-11ms, 1.495s] ...
+//
+// back is the time from the silence to the arrival of the first message
+// published after it; the gap's From and To are given relative to the
+// silence too.
 //
 // # Example
 //

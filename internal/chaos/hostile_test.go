@@ -167,7 +167,9 @@ func TestHostileServer(t *testing.T) {
 			s := fakeserver.Start(t).Script(steps...)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			c, err := conn.Dial(ctx, s.Addr(), nil)
+			// The script serves one connection: no liveness probe may
+			// dial a second one (the stall is the script's, on purpose).
+			c, err := conn.Dial(ctx, s.Addr(), &conn.Options{SilenceTimeout: -1})
 			require.NoError(t, err)
 			defer c.Close()
 

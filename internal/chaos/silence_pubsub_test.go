@@ -17,16 +17,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// silenceWatch publishes a numbered message every few milliseconds and
-// reads the Subscriber, so that a test can tell when delivery stopped,
-// when it came back and which gaps were reported.
+// silenceWatch publishes a numbered message to each of its channels every
+// few milliseconds and reads the Subscriber, so that a test can tell when
+// delivery stopped, when it came back and which gaps were reported.
 type silenceWatch struct {
-	sub     *pubsub.Subscriber
-	channel string
+	sub *pubsub.Subscriber
 
 	mu       sync.Mutex
-	sentAt   []time.Time // by message number
-	arrivals []arrival
+	sentAt   map[string][]time.Time // by channel, by message number
+	arrivals map[string][]arrival
 	gaps     []*pubsub.Gap
 	gapAt    []time.Time
 
@@ -39,25 +38,30 @@ type arrival struct {
 	at time.Time
 }
 
-func newSilenceWatch(sub *pubsub.Subscriber, channel string, publish func(ctx context.Context, payload string) error) *silenceWatch {
-	w := &silenceWatch{sub: sub, channel: channel, stop: make(chan struct{})}
-	w.wg.Go(func() {
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		for n := 0; ; n++ {
-			select {
-			case <-w.stop:
-				return
-			case <-tick.C:
+// publishFunc publishes payload to one channel.
+type publishFunc func(ctx context.Context, payload string) error
+
+func newSilenceWatch(sub *pubsub.Subscriber, channels map[string]publishFunc) *silenceWatch {
+	w := &silenceWatch{sub: sub, sentAt: make(map[string][]time.Time), arrivals: make(map[string][]arrival), stop: make(chan struct{})}
+	for channel, publish := range channels {
+		w.wg.Go(func() {
+			tick := time.NewTicker(5 * time.Millisecond)
+			defer tick.Stop()
+			for n := 0; ; n++ {
+				select {
+				case <-w.stop:
+					return
+				case <-tick.C:
+				}
+				w.mu.Lock()
+				w.sentAt[channel] = append(w.sentAt[channel], time.Now())
+				w.mu.Unlock()
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				_ = publish(ctx, strconv.Itoa(n)) // a failed publish is a number that never arrives
+				cancel()
 			}
-			w.mu.Lock()
-			w.sentAt = append(w.sentAt, time.Now())
-			w.mu.Unlock()
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			_ = publish(ctx, strconv.Itoa(n)) // a failed publish is a number that never arrives
-			cancel()
-		}
-	})
+		})
+	}
 	w.wg.Go(func() {
 		for m := range sub.Messages() {
 			now := time.Now()
@@ -65,9 +69,9 @@ func newSilenceWatch(sub *pubsub.Subscriber, channel string, publish func(ctx co
 			if m.Kind == pubsub.KindGap {
 				w.gaps = append(w.gaps, m.Gap)
 				w.gapAt = append(w.gapAt, now)
-			} else if m.Channel == channel {
+			} else {
 				n, _ := strconv.Atoi(m.Payload)
-				w.arrivals = append(w.arrivals, arrival{n, now})
+				w.arrivals[m.Channel] = append(w.arrivals[m.Channel], arrival{n, now})
 			}
 			w.mu.Unlock()
 		}
@@ -75,12 +79,14 @@ func newSilenceWatch(sub *pubsub.Subscriber, channel string, publish func(ctx co
 	return w
 }
 
-// firstAfter returns when the first message published after t arrived.
-func (w *silenceWatch) firstAfter(t time.Time) (time.Time, bool) {
+// firstAfter returns when the first message published to channel after t
+// arrived.
+func (w *silenceWatch) firstAfter(channel string, t time.Time) (time.Time, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, a := range w.arrivals {
-		if a.n < len(w.sentAt) && w.sentAt[a.n].After(t) {
+	sent := w.sentAt[channel]
+	for _, a := range w.arrivals[channel] {
+		if a.n < len(sent) && sent[a.n].After(t) {
 			return a.at, true
 		}
 	}
@@ -99,7 +105,8 @@ func (w *silenceWatch) gapFor(name string) (*pubsub.Gap, time.Time, bool) {
 	return nil, time.Time{}, false
 }
 
-// close stops the publisher; the reader ends when the Subscriber closes.
+// stopPublishing stops the publishers; the reader ends when the Subscriber
+// closes.
 func (w *silenceWatch) stopPublishing() { close(w.stop) }
 
 // A standalone Subscriber behind the fault proxy; the links open at the
@@ -121,21 +128,21 @@ func TestSilencedSubscriber(t *testing.T) {
 	require.NoError(t, err)
 	defer pub.Close()
 
-	w := newSilenceWatch(sub, channel, func(ctx context.Context, payload string) error {
+	w := newSilenceWatch(sub, map[string]publishFunc{channel: func(ctx context.Context, payload string) error {
 		_, err := pub.Do(ctx, "PUBLISH", channel, payload)
 		return err
-	})
+	}})
 	defer func() {
 		w.stopPublishing()
 		sub.Close()
 		w.wg.Wait()
 	}()
-	waitFor(t, ctx, "messages flow", func() bool { _, ok := w.firstAfter(time.Time{}); return ok })
+	waitFor(t, ctx, "messages flow", func() bool { _, ok := w.firstAfter(channel, time.Time{}); return ok })
 
 	silence := time.Now()
-	p.SilenceOpen()
-	waitFor(t, ctx, "a message published after the silence arrives", func() bool { _, ok := w.firstAfter(silence); return ok })
-	back, _ := w.firstAfter(silence)
+	p.Silence()
+	waitFor(t, ctx, "a message published after the silence arrives", func() bool { _, ok := w.firstAfter(channel, silence); return ok })
+	back, _ := w.firstAfter(channel, silence)
 	waitFor(t, ctx, "a gap is reported", func() bool { _, _, ok := w.gapFor(channel); return ok })
 	gap, gapAt, _ := w.gapFor(channel)
 	t.Logf("fault=silence-subscriber back=%v gap_reported_after=%v gap=[%v, %v] (%v) cause=%v",

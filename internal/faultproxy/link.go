@@ -11,13 +11,26 @@ type link struct {
 	client, server net.Conn
 	wg             sync.WaitGroup
 
+	// silenced is closed while traffic flows, open while the link is
+	// silenced (see Proxy.Silence); guarded by the proxy's mu.
+	silenced chan struct{}
+
 	mu     sync.Mutex
 	budget int64 // bytes server→client before a cut; <0: no cut
 	once   sync.Once
 	gone   chan struct{} // closed when the link is torn down
+}
 
-	silenceOnce sync.Once
-	silenced    chan struct{} // closed by SilenceOpen
+// setSilenced silences the link or lets it flow; the proxy's mu is held.
+func (l *link) setSilenced(on bool) {
+	if on == !isClosed(l.silenced) {
+		return
+	}
+	if on {
+		l.silenced = make(chan struct{})
+	} else {
+		close(l.silenced)
+	}
 }
 
 func (l *link) setBudget(n int64) {
@@ -60,7 +73,7 @@ func (l *link) pipe(dst, src net.Conn, toClient bool) {
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
-			if l.waitSilenced() || !l.proxy.wait(l) {
+			if !l.proxy.wait(l) {
 				return
 			}
 			chunk, cut := buf[:n], false

@@ -6,11 +6,12 @@
 //   - SetLatency delays every chunk forwarded in either direction.
 //   - Stall black-holes every connection: bytes stop flowing both ways, but
 //     the sockets stay open, as with a partitioned peer. Unstall resumes.
+//   - Silence black-holes the connections open at that moment only, while
+//     new ones pass: a NAT or load balancer that forgot its flows, or a node
+//     replaced behind the same address. Unsilence resumes them.
 //   - CutAfter closes each connection once n more bytes have gone from the
 //     server to the client, so the client sees a frame cut in the middle.
 //   - CutAll closes every current connection at once.
-//   - SilenceOpen silences the connections open now, for good, while new
-//     ones pass: a flow a NAT forgot.
 //   - Refuse closes the listener, so new connections are refused by the
 //     kernel; Accept opens it again on the same port.
 //
@@ -106,6 +107,27 @@ func (p *Proxy) Unstall() {
 	case <-p.stalled:
 	default:
 		close(p.stalled)
+	}
+}
+
+// Silence stops all traffic, both ways, on every connection open now,
+// keeping them open; connections made later flow as usual. It returns how
+// many it silenced.
+func (p *Proxy) Silence() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for l := range p.links {
+		l.setSilenced(true)
+	}
+	return len(p.links)
+}
+
+// Unsilence lets traffic flow again on every silenced connection.
+func (p *Proxy) Unsilence() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for l := range p.links {
+		l.setSilenced(false)
 	}
 }
 
@@ -206,7 +228,9 @@ func (p *Proxy) acceptLoop(ln net.Listener) {
 			client.Close()
 			continue
 		}
-		l := &link{proxy: p, client: client, server: server, gone: make(chan struct{}), silenced: make(chan struct{})}
+		flowing := make(chan struct{})
+		close(flowing)
+		l := &link{proxy: p, client: client, server: server, gone: make(chan struct{}), silenced: flowing}
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
@@ -231,19 +255,51 @@ func (p *Proxy) acceptLoop(ln net.Listener) {
 	}
 }
 
-// wait blocks while the proxy is stalled, then sleeps for the latency. It
-// returns false when the proxy closed meanwhile.
+// wait blocks while the proxy is stalled or the link silenced, then sleeps
+// for the latency. It returns false when the proxy or the link closed
+// meanwhile.
 func (p *Proxy) wait(l *link) bool {
-	p.mu.Lock()
-	stalled, latency := p.stalled, p.latency
-	p.mu.Unlock()
+	for {
+		p.mu.Lock()
+		stalled, latency := p.stalled, p.latency
+		silenced := l.silenced
+		p.mu.Unlock()
+		select {
+		case <-stalled:
+		case <-p.done:
+			return false
+		case <-l.gone:
+			return false
+		}
+		select {
+		case <-silenced:
+		case <-p.done:
+			return false
+		case <-l.gone:
+			return false
+		}
+		p.mu.Lock()
+		flowing := isClosed(p.stalled) && isClosed(l.silenced)
+		p.mu.Unlock()
+		if !flowing { // stalled or silenced again meanwhile
+			continue
+		}
+		return p.sleep(l, latency)
+	}
+}
+
+func isClosed(ch chan struct{}) bool {
 	select {
-	case <-stalled:
-	case <-p.done:
-		return false
-	case <-l.gone:
+	case <-ch:
+		return true
+	default:
 		return false
 	}
+}
+
+// sleep waits for the latency, or returns false when the proxy or the link
+// closed meanwhile.
+func (p *Proxy) sleep(l *link, latency time.Duration) bool {
 	if latency > 0 {
 		t := time.NewTimer(latency)
 		defer t.Stop()

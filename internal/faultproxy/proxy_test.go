@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -173,4 +174,35 @@ func TestCloseIsIdempotentAndConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	require.Error(t, p.Accept())
+}
+
+// TestSilenceOnlyOpenLinks: Silence black-holes the connections open at
+// that moment, both ways, while a connection made afterwards flows; after
+// Unsilence the held bytes go through.
+func TestSilenceOnlyOpenLinks(t *testing.T) {
+	p := startProxy(t)
+	old, err := net.Dial("tcp", p.Addr())
+	require.NoError(t, err)
+	defer old.Close()
+	oldR := bufio.NewReader(old)
+	_, err = roundTrip(t, old, oldR, "before")
+	require.NoError(t, err)
+
+	require.Equal(t, 1, p.Silence())
+	old.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	_, err = roundTrip(t, old, oldR, "held")
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded, "the silenced link still flows")
+
+	fresh, err := net.Dial("tcp", p.Addr())
+	require.NoError(t, err)
+	defer fresh.Close()
+	got, err := roundTrip(t, fresh, bufio.NewReader(fresh), "new link")
+	require.NoError(t, err)
+	require.Equal(t, "new link\n", got)
+
+	p.Unsilence()
+	old.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err = oldR.ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "held\n", got)
 }

@@ -58,6 +58,8 @@ func (n *Node) writeConfig() error {
 		)
 		if n.opts.Cluster {
 			lines = append(lines, "tls-cluster yes", "tls-replication yes")
+		} else if n.opts.Sentinel {
+			lines = append(lines, "tls-replication yes") // TLS to the monitored nodes too
 		}
 	} else {
 		lines = append(lines, "port "+strconv.Itoa(n.Port))

@@ -72,12 +72,14 @@
 //
 // NeedSentinel (Sentinel) and StartSentinel / NewSentinel give a master, two
 // replicas and three sentinels (redis-server --sentinel, quorum 2,
-// down-after-milliseconds 1000, failover-timeout 5000). StartFailover and
+// down-after-milliseconds 1000, failover-timeout 3000). StartFailover and
 // Failover force SENTINEL FAILOVER, KillMaster SIGKILLs the master,
 // WaitSwitched waits until every running sentinel names another master, and
 // Reset, in a Cleanup, restarts killed sentinels and nodes (a killed master
 // as a replica) and waits for the deployment to be healthy again. The
 // sentinels are Nodes: Kill, Pause and Restart work on them too.
+// SentinelOptions add passwords (the nodes' and the sentinels' own) and TLS
+// for every connection, replication and the sentinels' included.
 //
 // # Faults
 //

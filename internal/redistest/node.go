@@ -28,7 +28,8 @@ type NodeOptions struct {
 	Config []string
 	// Sentinel runs the node as a Redis Sentinel (redis-server --sentinel).
 	// Config then holds its "sentinel ..." directives; Password becomes the
-	// sentinel's requirepass. TLS and Cluster must be false.
+	// sentinel's requirepass. With TLS it also speaks TLS to the nodes it
+	// monitors. Cluster must be false.
 	Sentinel bool
 }
 

@@ -28,8 +28,14 @@ type SentinelOptions struct {
 	// DownAfter is the sentinels' down-after-milliseconds: how long a
 	// silent master takes to be seen down. 0 means DefaultDownAfter.
 	DownAfter time.Duration
+	// TLS makes every node and sentinel accept TLS connections only
+	// (replication and the sentinels' own connections too); clients
+	// connect with ClientTLSConfig.
+	TLS bool
 	// FailoverTimeout is the sentinels' failover-timeout. 0 means
-	// DefaultFailoverTimeout.
+	// DefaultFailoverTimeout. A sentinel that started or voted for a
+	// failover does not start another for twice this long, so after a split
+	// vote a killed master is replaced that much later.
 	FailoverTimeout time.Duration
 }
 
@@ -37,7 +43,7 @@ type SentinelOptions struct {
 // master is replaced within a few seconds.
 const (
 	DefaultDownAfter       = time.Second
-	DefaultFailoverTimeout = 5 * time.Second
+	DefaultFailoverTimeout = 3 * time.Second
 )
 
 // TestSentinel is a Sentinel-managed deployment: a master and two replicas
@@ -74,7 +80,11 @@ func StartSentinel(ctx context.Context, opts SentinelOptions) (*TestSentinel, er
 		s.Stop()
 		return nil, err
 	}
-	master, err := startNode(ctx, NodeOptions{Password: opts.Password})
+	var tlsReplication []string
+	if opts.TLS {
+		tlsReplication = []string{"tls-replication yes"}
+	}
+	master, err := startNode(ctx, NodeOptions{Password: opts.Password, TLS: opts.TLS, Config: tlsReplication})
 	if err != nil {
 		return fail(err)
 	}
@@ -84,9 +94,9 @@ func StartSentinel(ctx context.Context, opts SentinelOptions) (*TestSentinel, er
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Go(func() {
-			n, err := startNode(ctx, NodeOptions{Password: opts.Password, Config: []string{
-				"replicaof 127.0.0.1 " + strconv.Itoa(master.Port),
-			}})
+			n, err := startNode(ctx, NodeOptions{Password: opts.Password, TLS: opts.TLS, Config: append(tlsReplication,
+				"replicaof 127.0.0.1 "+strconv.Itoa(master.Port),
+			)})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -107,7 +117,7 @@ func StartSentinel(ctx context.Context, opts SentinelOptions) (*TestSentinel, er
 	}
 	for range 3 {
 		wg.Go(func() {
-			n, err := startNode(ctx, NodeOptions{Sentinel: true, Password: opts.SentinelPassword, Config: s.sentinelConfig(master)})
+			n, err := startNode(ctx, NodeOptions{Sentinel: true, TLS: opts.TLS, Password: opts.SentinelPassword, Config: s.sentinelConfig(master)})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // WaitHealthy waits until every node and sentinel runs, every sentinel
@@ -120,6 +121,9 @@ func (s *TestSentinel) waitReplication(ctx context.Context, master *Node) error 
 	})
 }
 
+// resetTimeout bounds Reset, whatever the caller's deadline.
+const resetTimeout = 2 * time.Minute
+
 // Reset undoes the faults of a test, for its Cleanup: it resumes paused
 // nodes and sentinels, restarts killed sentinels, restarts killed data nodes
 // as replicas of the current master, and waits until every other node is an
@@ -128,6 +132,8 @@ func (s *TestSentinel) waitReplication(ctx context.Context, master *Node) error 
 func (s *TestSentinel) Reset(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, resetTimeout)
+	defer cancel()
 	for _, sn := range s.Sentinels {
 		if err := sn.revive(ctx); err != nil {
 			return err
@@ -167,7 +173,17 @@ func (s *TestSentinel) Reset(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := s.waitReplication(ctx, master); err != nil {
+	// Ask who the master is at every check: on a loaded machine the
+	// sentinels may fail over again meanwhile (a master that stalls longer
+	// than DownAfter, forking for a full sync, is replaced).
+	err = poll(ctx, func(ctx context.Context) error {
+		m, err := s.Master(ctx)
+		if err != nil {
+			return err
+		}
+		return s.replicationHealthy(ctx, m, len(s.Nodes)-1)
+	})
+	if err != nil {
 		return err
 	}
 	return s.WaitHealthy(ctx)
