@@ -75,6 +75,12 @@ func TestParseOutputKeepsOrder(t *testing.T) {
 	assert.Equal(t, "c2", samples[1].client())
 }
 
+func TestSelectNamesLeavesOutBenchmarksWithoutClients(t *testing.T) {
+	found := []sample{{name: "Get/serial/respwire"}, {name: "SentinelFailover"}, {name: "Get/serial/rueidis"}, {name: "Set/serial/respwire"}}
+	assert.Equal(t, []string{"Get/serial/respwire", "Get/serial/rueidis"}, selectNames(found, regexp.MustCompile("^Get/")))
+	assert.Equal(t, []string{"Get/serial/respwire", "Get/serial/rueidis", "Set/serial/respwire"}, selectNames(found, regexp.MustCompile(".")))
+}
+
 func TestParseFailures(t *testing.T) {
 	out := strings.Join([]string{
 		"BenchmarkGet/serial/rueidis-2 100 10 ns/op",
