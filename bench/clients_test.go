@@ -35,12 +35,22 @@ type clientKind struct {
 	subscribe  subscribeFunc
 	// noPipeline: its explicit pipelines run the same code as another kind's.
 	noPipeline bool
+	// concurrentOnly: its setting only changes how concurrent callers share
+	// connections or batches, so on a workload run from one goroutine it would
+	// measure the same path as its library's default kind; serial workloads
+	// leave it out.
+	concurrentOnly bool
 }
 
 // clientKinds lists every kind in the order the tables show them: respwire
-// first, then its peers.
+// first, then its peers, each library's defaults before its variants at the
+// settings its own documentation or benchmarks recommend for throughput.
 func clientKinds() []clientKind {
-	return []clientKind{respwireKind(), rueidisKind(), goredisKind(), goredisAutoPipelineKind()}
+	return []clientKind{
+		respwireKind(),
+		rueidisKind(), rueidisFlushDelayKind(), rueidisMultiplexKind(),
+		goredisKind(), goredisAutoPipelineKind(), goredisAutoPipelineTunedKind(),
+	}
 }
 
 // ready checks that c answers, and closes it if it does not.

@@ -39,11 +39,39 @@ func goredisKind() clientKind {
 // Its explicit pipelines and its pub/sub are the plain client's, so those
 // workloads are not repeated for it.
 func goredisAutoPipelineKind() clientKind {
+	return goredisAutoPipelineVariant("goredis-autopipeline", nil, false)
+}
+
+// goredisTunedAutoPipeline is the parallel-batch configuration go-redis's own
+// autopipeline benchmarks use (autopipeline_bench_README.md in v9.23.0): up
+// to 80 batches of about 300 commands in flight at once, which gives up
+// command ordering across callers (Unordered) for throughput.
+func goredisTunedAutoPipeline() *redis.AutoPipelineOptions {
+	return &redis.AutoPipelineOptions{MaxBatchSize: 300, MaxConcurrentBatches: 80, Unordered: true}
+}
+
+// goredisAutoPipelineTunedKind is the blocking face with that configuration.
+// From one goroutine only one batch is ever in flight, the same path as the
+// default options, so it runs only the concurrent workloads.
+func goredisAutoPipelineTunedKind() clientKind {
+	return goredisAutoPipelineVariant("goredis-autopipeline-tuned", goredisTunedAutoPipeline, true)
+}
+
+// goredisAutoPipelineVariant makes the blocking auto-pipeliner with the
+// options options returns, or with AutoPipeline()'s defaults when options is
+// nil.
+func goredisAutoPipelineVariant(name string, options func() *redis.AutoPipelineOptions, concurrentOnly bool) clientKind {
 	return clientKind{
-		name: "goredis-autopipeline",
+		name: name,
 		standalone: func(ctx context.Context, addr string) (kvClient, error) {
 			rdb := redis.NewClient(&redis.Options{Addr: addr})
-			ap, err := rdb.AutoPipeline()
+			var ap *redis.AutoPipeliner
+			var err error
+			if options == nil {
+				ap, err = rdb.AutoPipeline()
+			} else {
+				ap, err = rdb.AutoPipelineWithOptions(options())
+			}
 			if err != nil {
 				return nil, errors.Join(err, rdb.Close())
 			}
@@ -51,13 +79,20 @@ func goredisAutoPipelineKind() clientKind {
 		},
 		cluster: func(ctx context.Context, addrs []string) (kvClient, error) {
 			rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
-			ap, err := rdb.AutoPipeline()
+			var ap *redis.AutoPipeliner
+			var err error
+			if options == nil {
+				ap, err = rdb.AutoPipeline()
+			} else {
+				ap, err = rdb.AutoPipelineWithOptions(options())
+			}
 			if err != nil {
 				return nil, errors.Join(err, rdb.Close())
 			}
 			return ready(ctx, &goredisClient{cmds: ap, pipe: ap.Pipeline, closer: closeBoth(ap.Close, rdb.Close)})
 		},
-		noPipeline: true,
+		noPipeline:     true,
+		concurrentOnly: concurrentOnly,
 	}
 }
 

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,21 +13,26 @@ import (
 const (
 	// parallelism is the b.SetParallelism factor of the parallel workloads:
 	// 64 goroutines per GOMAXPROCS, 128 on 2 cores.
-	parallelism = 64
-	valueSize   = 16
-	pipelineLen = 100
-	setupTime   = 30 * time.Second
+	parallelism     = 64
+	valueSize       = 16
+	pipelineLen     = 100
+	longPipelineLen = 1000
+	setupTime       = 30 * time.Second
 )
 
 // BenchmarkGet reads 16-byte values of keys written beforehand: one
-// goroutine (latency) and 64×GOMAXPROCS goroutines (throughput).
+// goroutine (latency) and 64×GOMAXPROCS goroutines (throughput). The
+// parallel run also reports the median and 99th percentile of its calls'
+// latency, as p50-ns and p99-ns.
 func BenchmarkGet(b *testing.B) {
 	addr := standaloneAddr(b)
 	b.Run("serial", func(b *testing.B) {
-		eachKind(b, standaloneAt(addr), func(b *testing.B, c kvClient) { serialGet(b, c, getKeys, valueSize) })
+		eachKind(b, serial(standaloneAt(addr)), func(b *testing.B, c kvClient) { serialGet(b, c, getKeys, valueSize) })
 	})
 	b.Run("parallel", func(b *testing.B) {
-		eachKind(b, standaloneAt(addr), func(b *testing.B, c kvClient) { parallelGet(b, c, getKeys) })
+		eachKind(b, standaloneAt(addr), func(b *testing.B, c kvClient) {
+			runParallelSampled(b, getOp(c, getKeys, valueSize), newLatencySampler(b.N))
+		})
 	})
 }
 
@@ -34,7 +40,7 @@ func BenchmarkGet(b *testing.B) {
 func BenchmarkSet(b *testing.B) {
 	addr := standaloneAddr(b)
 	b.Run("serial", func(b *testing.B) {
-		eachKind(b, standaloneAt(addr), func(b *testing.B, c kvClient) {
+		eachKind(b, serial(standaloneAt(addr)), func(b *testing.B, c kvClient) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
@@ -53,7 +59,8 @@ func BenchmarkSet(b *testing.B) {
 	})
 }
 
-// BenchmarkDoMulti sends one pipeline of 100 GETs per op, from one goroutine.
+// BenchmarkDoMulti sends one pipeline of 100 GETs per op, and one of 1,000,
+// from one goroutine.
 func BenchmarkDoMulti(b *testing.B) {
 	addr := standaloneAddr(b)
 	pipelines := func(k clientKind) dialFunc {
@@ -62,18 +69,20 @@ func BenchmarkDoMulti(b *testing.B) {
 		}
 		return standaloneAt(addr)(k)
 	}
-	b.Run("100", func(b *testing.B) {
-		eachKind(b, pipelines, func(b *testing.B, c kvClient) {
-			send := c.pipeline(getKeys[:pipelineLen])
-			ctx := context.Background()
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := send(ctx); err != nil {
-					b.Fatal(err)
+	for _, n := range []int{pipelineLen, longPipelineLen} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			eachKind(b, pipelines, func(b *testing.B, c kvClient) {
+				send := c.pipeline(getKeys[:n])
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := send(ctx); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
+			})
 		})
-	})
+	}
 }
 
 // BenchmarkClusterGet reads keys that cover every slot of the 3+3 cluster,
@@ -81,7 +90,7 @@ func BenchmarkDoMulti(b *testing.B) {
 func BenchmarkClusterGet(b *testing.B) {
 	addrs := clusterAddrs(b)
 	b.Run("parallel", func(b *testing.B) {
-		eachKind(b, clusterAt(addrs), func(b *testing.B, c kvClient) { parallelGet(b, c, clusterKeys) })
+		eachKind(b, clusterAt(addrs), func(b *testing.B, c kvClient) { runParallel(b, getOp(c, clusterKeys, valueSize)) })
 	})
 }
 
@@ -89,7 +98,7 @@ func BenchmarkClusterGet(b *testing.B) {
 func BenchmarkGet1MiB(b *testing.B) {
 	addr := standaloneAddr(b)
 	b.Run("serial", func(b *testing.B) {
-		eachKind(b, standaloneAt(addr), func(b *testing.B, c kvClient) {
+		eachKind(b, serial(standaloneAt(addr)), func(b *testing.B, c kvClient) {
 			b.SetBytes(bigValueSize)
 			serialGet(b, c, []string{bigKey}, bigValueSize)
 		})
@@ -115,6 +124,17 @@ func clusterAt(addrs []string) func(k clientKind) dialFunc {
 			return nil
 		}
 		return func(ctx context.Context) (kvClient, error) { return k.cluster(ctx, addrs) }
+	}
+}
+
+// serial leaves out the kinds whose setting only matters to concurrent
+// callers: from one goroutine they run their library's default path.
+func serial(dialer func(k clientKind) dialFunc) func(k clientKind) dialFunc {
+	return func(k clientKind) dialFunc {
+		if k.concurrentOnly {
+			return nil
+		}
+		return dialer(k)
 	}
 }
 
@@ -159,14 +179,15 @@ func serialGet(b *testing.B, c kvClient, keys []string, wantLen int) {
 	}
 }
 
-func parallelGet(b *testing.B, c kvClient, keys []string) {
-	runParallel(b, func(ctx context.Context, i int) error {
+// getOp is one GET of keys[i % len(keys)], checked for wantLen bytes.
+func getOp(c kvClient, keys []string, wantLen int) func(ctx context.Context, i int) error {
+	return func(ctx context.Context, i int) error {
 		v, err := c.get(ctx, keys[i%len(keys)])
 		if err != nil {
 			return err
 		}
-		return checkValue(v, valueSize)
-	})
+		return checkValue(v, wantLen)
+	}
 }
 
 // runParallel runs op from 64×GOMAXPROCS goroutines, each walking the keys
@@ -174,6 +195,12 @@ func parallelGet(b *testing.B, c kvClient, keys []string) {
 // worth of concurrent calls has been made once, so pooled clients have
 // dialled their connections.
 func runParallel(b *testing.B, op func(ctx context.Context, i int) error) {
+	runParallelSampled(b, op, nil)
+}
+
+// runParallelSampled is runParallel that also times some of the calls into
+// latencies and reports their percentiles, when latencies is not nil.
+func runParallelSampled(b *testing.B, op func(ctx context.Context, i int) error, latencies *latencySampler) {
 	ctx := context.Background()
 	warm(b, op)
 	var goroutines atomic.Int64
@@ -182,14 +209,28 @@ func runParallel(b *testing.B, op func(ctx context.Context, i int) error) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		i := int(goroutines.Add(1)) * 7919
-		for pb.Next() {
+		slot, timed := latencies.take()
+		defer func() { latencies.give(slot, timed) }()
+		for n := 0; pb.Next(); n++ {
+			var start time.Time
+			sample := n%latencySampleEvery == 0 && len(timed) < cap(timed)
+			if sample {
+				start = time.Now()
+			}
 			if err := op(ctx, i); err != nil {
 				b.Error(err)
 				return
 			}
+			if sample {
+				timed = append(timed, time.Since(start))
+			}
 			i++
 		}
 	})
+	if latencies != nil {
+		b.StopTimer()
+		latencies.report(b)
+	}
 }
 
 func warm(b *testing.B, op func(ctx context.Context, i int) error) {

@@ -29,7 +29,7 @@ func BenchmarkClusterMGet(b *testing.B) {
 		keys[i] = clusterKeys[i*len(clusterKeys)/len(keys)]
 	}
 	b.Run("100", func(b *testing.B) {
-		eachKind(b, clusterAt(addrs), func(b *testing.B, c kvClient) {
+		eachKind(b, serial(clusterAt(addrs)), func(b *testing.B, c kvClient) {
 			m, ok := c.(mgetter)
 			if !ok {
 				b.Skip("no multi-slot MGET in this kind")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/redis/rueidis"
 )
@@ -13,20 +14,57 @@ import (
 // connections per node) and client-side caching off, since no other client
 // here caches.
 func rueidisKind() clientKind {
+	k := rueidisVariant("rueidis", rueidis.ClientOption{})
+	k.subscribe = rueidisSubscribe
+	return k
+}
+
+// rueidisFlushDelay is the MaxFlushDelay rueidis's documentation suggests
+// ("something like 20 microseconds"): after each flush the pipeline's writer
+// waits up to this long for more commands, so batches grow.
+const rueidisFlushDelay = 20 * time.Microsecond
+
+// rueidisFlushDelayKind is rueidis with MaxFlushDelay: 20µs, the setting its
+// documentation suggests under load.
+func rueidisFlushDelayKind() clientKind {
+	return rueidisVariant("rueidis-flush20us", rueidis.ClientOption{MaxFlushDelay: rueidisFlushDelay})
+}
+
+// rueidisMultiplex is a PipelineMultiplex above both defaults: 2^4 = 16
+// pipelined connections per node, where the defaults are 2^2 = 4 for a
+// standalone client and 2^0 = 1 per node for a cluster client
+// (rueidis.MaxPipelineMultiplex is 8).
+const rueidisMultiplex = 4
+
+// rueidisMultiplexKind is rueidis with PipelineMultiplex 4: more connections
+// for concurrent callers to spread over. One caller at a time, or one
+// pipeline, uses one connection either way, so it runs only the concurrent
+// workloads.
+func rueidisMultiplexKind() clientKind {
+	k := rueidisVariant("rueidis-mux4", rueidis.ClientOption{PipelineMultiplex: rueidisMultiplex})
+	k.noPipeline = true
+	k.concurrentOnly = true
+	return k
+}
+
+// rueidisVariant is rueidis with opt (InitAddress and DisableCache set here)
+// on the standalone server and the cluster.
+func rueidisVariant(name string, opt rueidis.ClientOption) clientKind {
 	return clientKind{
-		name: "rueidis",
+		name: name,
 		standalone: func(ctx context.Context, addr string) (kvClient, error) {
-			return newRueidis(ctx, []string{addr})
+			return newRueidis(ctx, []string{addr}, opt)
 		},
 		cluster: func(ctx context.Context, addrs []string) (kvClient, error) {
-			return newRueidis(ctx, addrs)
+			return newRueidis(ctx, addrs, opt)
 		},
-		subscribe: rueidisSubscribe,
 	}
 }
 
-func newRueidis(ctx context.Context, addrs []string) (kvClient, error) {
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: addrs, DisableCache: true})
+func newRueidis(ctx context.Context, addrs []string, opt rueidis.ClientOption) (kvClient, error) {
+	opt.InitAddress = addrs
+	opt.DisableCache = true
+	c, err := rueidis.NewClient(opt)
 	if err != nil {
 		return nil, err
 	}

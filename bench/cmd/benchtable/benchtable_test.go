@@ -75,6 +75,12 @@ func TestParseOutputKeepsOrder(t *testing.T) {
 	assert.Equal(t, "c2", samples[1].client())
 }
 
+func TestSelectNamesLeavesOutBenchmarksWithoutClients(t *testing.T) {
+	found := []sample{{name: "Get/serial/respwire"}, {name: "SentinelFailover"}, {name: "Get/serial/rueidis"}, {name: "Set/serial/respwire"}}
+	assert.Equal(t, []string{"Get/serial/respwire", "Get/serial/rueidis"}, selectNames(found, regexp.MustCompile("^Get/")))
+	assert.Equal(t, []string{"Get/serial/respwire", "Get/serial/rueidis", "Set/serial/respwire"}, selectNames(found, regexp.MustCompile(".")))
+}
+
 func TestParseFailures(t *testing.T) {
 	out := strings.Join([]string{
 		"BenchmarkGet/serial/rueidis-2 100 10 ns/op",
@@ -140,9 +146,9 @@ func TestSummarize(t *testing.T) {
 	names := []string{"Get/parallel/respwire", "Get/parallel/rueidis", "Get/parallel/goredis", "PubSub/respwire", "PubSub/goredis"}
 	samples := []sample{
 		// respwire: 3 rounds, median 250 ns/op → 4M ops/s
-		{name: "Get/parallel/respwire", nsPerOp: 250, bytesPerOp: 16, allocsPerOp: 1},
-		{name: "Get/parallel/respwire", nsPerOp: 200, bytesPerOp: 16, allocsPerOp: 1},
-		{name: "Get/parallel/respwire", nsPerOp: 300, bytesPerOp: 24, allocsPerOp: 2},
+		{name: "Get/parallel/respwire", nsPerOp: 250, bytesPerOp: 16, allocsPerOp: 1, metrics: map[string]float64{"p50-ns": 30000, "p99-ns": 90000}},
+		{name: "Get/parallel/respwire", nsPerOp: 200, bytesPerOp: 16, allocsPerOp: 1, metrics: map[string]float64{"p50-ns": 20000, "p99-ns": 70000}},
+		{name: "Get/parallel/respwire", nsPerOp: 300, bytesPerOp: 24, allocsPerOp: 2, metrics: map[string]float64{"p50-ns": 40000, "p99-ns": 80000}},
 		// rueidis, the best peer: median 500 ns/op → 2M ops/s
 		{name: "Get/parallel/rueidis", nsPerOp: 400},
 		{name: "Get/parallel/rueidis", nsPerOp: 600},
@@ -176,6 +182,17 @@ func TestSummarize(t *testing.T) {
 	require.NoError(t, writeTable(&table, sum))
 	assert.Contains(t, table.String(), "| Get/parallel | **respwire** | 4,000,000 | 250 | 16 | 1 | **2.00×** | 100% | ±20% |")
 	assert.Contains(t, table.String(), "| PubSub | **respwire** | failed: pubsub: closed |")
+	assert.Equal(t, map[string]float64{"p50-ns": 30000, "p99-ns": 80000}, ours.metrics, "each metric's median")
+	assert.Contains(t, table.String(), "| benchmark | client | p50 µs | p99 µs |")
+	assert.Contains(t, table.String(), "| Get/parallel | **respwire** | 30.0 | 80.0 |")
+	assert.NotContains(t, table.String(), "| Get/parallel | rueidis | 0.0", "rows without percentiles are not in the latency table")
+}
+
+func TestNoLatencyTableWithoutPercentiles(t *testing.T) {
+	sum := summary{rows: []row{{workload: "Get/serial", client: "respwire", runs: 1, nsPerOp: 100, metrics: map[string]float64{"MB/s": 5}}}}
+	var table strings.Builder
+	require.NoError(t, writeTable(&table, sum))
+	assert.NotContains(t, table.String(), "p50")
 }
 
 func TestByWorkloadGroupsFailedNamesWithTheirWorkload(t *testing.T) {

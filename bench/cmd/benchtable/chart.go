@@ -24,6 +24,10 @@ var clientColors = map[string]string{
 	"rueidis":              "#1c7ed6",
 	"goredis":              "#2f9e44",
 	"goredis-autopipeline": "#94d82d",
+	// a peer's variants in lighter shades of its colour
+	"rueidis-flush20us":          "#74c0fc",
+	"rueidis-mux4":               "#a5d8ff",
+	"goredis-autopipeline-tuned": "#c0eb75",
 }
 
 // writeChart draws every measured row's "vs best peer" ratio as a

@@ -39,8 +39,45 @@ func writeTable(w io.Writer, sum summary) error {
 			thousands(r.bytesPerOp), thousands(r.allocsPerOp),
 			ratio(r.vsBestPeer, r.client == ourClient), percent(r.ofCeiling), 50*r.spread)
 	}
+	writeLatencies(&b, sum)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Units of the latency percentiles a benchmark reports (bench/latency_test.go).
+const (
+	p50Unit = "p50-ns"
+	p99Unit = "p99-ns"
+)
+
+// writeLatencies adds, under the main table, a table of the latency
+// percentiles of the rows that report them (medians over the rounds, in
+// microseconds); it writes nothing when no row does.
+func writeLatencies(b *strings.Builder, sum summary) {
+	header := false
+	for _, r := range sum.rows {
+		p50, ok50 := r.metrics[p50Unit]
+		p99, ok99 := r.metrics[p99Unit]
+		if !ok50 || !ok99 {
+			continue
+		}
+		if !header {
+			b.WriteString("\nLatency of one call, sampled in the same runs:\n\n")
+			b.WriteString("| benchmark | client | p50 µs | p99 µs |\n")
+			b.WriteString("| --- | --- | ---: | ---: |\n")
+			header = true
+		}
+		client := r.client
+		if client == ourClient {
+			client = "**" + client + "**"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", r.workload, client, micros(p50), micros(p99))
+	}
+}
+
+// micros formats nanoseconds as microseconds with one decimal.
+func micros(ns float64) string {
+	return strconv.FormatFloat(ns/1e3, 'f', 1, 64)
 }
 
 // writeResults writes RESULTS.md: how the figures were taken, the ceiling,
@@ -77,11 +114,14 @@ func writeResults(w io.Writer, env environment, sum summary) error {
 
 const resultsLegend = `
 Columns: figures are medians over the rounds. **ops/s** is 10⁹ ÷ ns/op, where an op is one
-GET or SET, one pipeline of 100 GETs (DoMulti/100), or one message received (PubSub).
-**vs best peer** is ops/s ÷ the fastest of rueidis, goredis and goredis-autopipeline on the
-same workload (above 1: faster than every peer). **of ceiling** is ops/s ÷ the
+GET or SET, one pipeline of 100 or 1,000 GETs (DoMulti/100, DoMulti/1000), or one message
+received (PubSub). **vs best peer** is ops/s ÷ the fastest peer on the same workload, every
+variant of every peer included (rueidis, rueidis-flush20us, rueidis-mux4, goredis,
+goredis-autopipeline, goredis-autopipeline-tuned; above 1: faster than every one). **of ceiling** is ops/s ÷ the
 redis-benchmark rate for the same command. **spread** is ± half the distance between the
-fastest and the slowest round, relative to the median. The chart is ` + "`ratios.svg`" + `; the raw
+fastest and the slowest round, relative to the median. **p50**, **p99**: the median and
+99th percentile of one call's latency, from one call in 16 of each goroutine, timed in
+the same run. The chart is ` + "`ratios.svg`" + `; the raw
 ` + "`go test`" + ` output of every run, for benchstat, is in ` + "`bench/results/raw.txt`" + `.
 `
 

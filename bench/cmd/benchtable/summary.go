@@ -19,6 +19,9 @@ type row struct {
 	vsBestPeer       float64 // this row's ops/s ÷ the fastest peer's; 0: no peer measured
 	ofCeiling        float64 // this row's ops/s ÷ redis-benchmark's; 0: not compared
 	failure          string  // why no round produced a figure
+	// metrics holds the median of every other metric the runs reported
+	// ("p50-ns", "MB/s"), over the runs that reported it.
+	metrics map[string]float64
 }
 
 func (r row) opsPerSec() float64 { return 1e9 / r.nsPerOp }
@@ -59,6 +62,7 @@ func summarize(names []string, samples []sample, failures map[string]string, cei
 			r.bytesPerOp = median(collect(runs, func(s sample) float64 { return s.bytesPerOp }))
 			r.allocsPerOp = median(collect(runs, func(s sample) float64 { return s.allocsPerOp }))
 			r.spread = (slices.Max(ns) - slices.Min(ns)) / r.nsPerOp
+			r.metrics = medianMetrics(runs)
 		}
 		sum.rows = append(sum.rows, r)
 	}
@@ -97,6 +101,20 @@ func (sum summary) workloads() []string {
 		}
 	}
 	return names
+}
+
+func medianMetrics(runs []sample) map[string]float64 {
+	byUnit := map[string][]float64{}
+	for _, s := range runs {
+		for unit, v := range s.metrics {
+			byUnit[unit] = append(byUnit[unit], v)
+		}
+	}
+	medians := make(map[string]float64, len(byUnit))
+	for unit, values := range byUnit {
+		medians[unit] = median(values)
+	}
+	return medians
 }
 
 func medianRates(rounds []map[string]float64) map[string]float64 {
