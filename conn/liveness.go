@@ -174,7 +174,8 @@ func (c *Conn) activity() uint64 { return c.sock.n.Load() + c.writes.Load() }
 func (c *Conn) owesReplies() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.queue.len() > c.unwritten && !c.queue.at(0).blocking
+	r := c.pending.oldest()
+	return r != nil && !r.blocking
 }
 
 // probeSilence asks the server, on a fresh connection, whether it answers
@@ -229,7 +230,7 @@ func (c *Conn) idlePing() {
 	r := c.getRequest(shapeOne)
 	r.state.Store(requestAbandoned) // nobody waits: the answer recycles it
 	c.mu.Lock()
-	if c.err != nil || c.noPing || c.txOpen || c.queue.len() > 0 {
+	if c.err != nil || c.noPing || c.txOpen || c.pending.len() > 0 {
 		c.mu.Unlock()
 		recycle(r)
 		return
