@@ -65,7 +65,8 @@ type Conn struct {
 	noPing     bool  // a command was sent that a later PING would disturb (see noteState)
 	err        error // set once, by the teardown: why commands are refused
 
-	writes atomic.Uint64 // write syscalls, for benchmarks
+	writes        atomic.Uint64 // write syscalls, for benchmarks
+	writeProgress atomic.Uint64 // pieces of big buffers written but the last (see flush)
 
 	// carriesState is set when a command that leaves state on the
 	// connection beyond a transaction (SELECT, CLIENT TRACKING, a Send's

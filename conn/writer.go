@@ -82,12 +82,17 @@ func (c *Conn) takeBuffer() []byte {
 func (c *Conn) flush(buf []byte) (more, ok bool) {
 	for rest := buf; len(rest) > 0; {
 		n := min(len(rest), writeChunk)
-		c.writes.Add(1) // also progress, for the liveness check
+		c.writes.Add(1)
 		if _, err := c.nc.Write(rest[:n]); err != nil {
 			c.closeWith(connectionLost(err))
 			return false, false
 		}
 		rest = rest[n:]
+		if len(rest) > 0 {
+			// A piece of a big buffer went: the socket takes bytes,
+			// slowly maybe (see Conn.activity).
+			c.writeProgress.Add(1)
+		}
 	}
 	if cap(buf) > maxKeptBuffer {
 		buf = nil
