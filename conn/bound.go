@@ -7,16 +7,16 @@ const defaultMaxWriteBuffer = 16 << 20
 
 // waitRoom waits, with c.mu held (it releases it while waiting), until the
 // commands held for writing take less than c.maxPending bytes: those taken
-// by a write still in progress (c.pending) and those in c.wbuf, withdrawn
+// by a write still in progress (c.inWrite) and those in c.wbuf, withdrawn
 // ones included until they are dropped. It drops withdrawn commands itself
 // once they are half of c.wbuf, so that callers that left do not hold the
 // buffer full for those still waiting, at a cost that stays linear. It
 // returns nil when there is room or the Conn is closing (the caller then
 // sees c.err), ctx.Err() when ctx ends first.
 func (c *Conn) waitRoom(ctx context.Context) error {
-	for c.err == nil && c.pending+len(c.wbuf) >= c.maxPending {
-		if c.withdrawn > 0 && 2*c.withdrawnBytes >= len(c.wbuf) {
-			c.dropWithdrawn()
+	for c.err == nil && c.inWrite+len(c.wbuf) >= c.maxPending {
+		if c.pending.worthDropping(c.wbuf) {
+			c.wbuf = c.pending.dropWithdrawn(c.wbuf)
 			continue
 		}
 		if c.room == nil {

@@ -30,7 +30,7 @@ func pausedNode(t *testing.T) (*redistest.Node, *Conn) {
 func (c *Conn) inFlight() (written, unwritten int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.queue.len() - c.unwritten, c.unwritten - c.withdrawn
+	return c.pending.written(), c.pending.unsent()
 }
 
 func TestContextEndedBeforeCallIsNotSent(t *testing.T) {

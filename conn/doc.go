@@ -137,6 +137,18 @@
 // check off. A Conn made by NewConn has no way to dial a probe, and runs
 // neither check.
 //
+// # Bounds
+//
+// Nothing a Conn or a Client holds grows without a bound. The bytes of
+// commands held for writing, in the write buffer and in the write in
+// progress, stay below Options.MaxWriteBuffer (16 MiB): when the socket
+// stops taking bytes, callers wait to append, each within its context, and
+// the commands of callers that left count until they are dropped (which
+// happens once they are half the buffer, or at the next write). A Client
+// keeps at most Options.MaxDedicated (64) Conns besides its shared one for
+// blocking commands and Dedicated; a call that needs one when all are on
+// loan waits for one, within its context.
+//
 // # Lifecycle
 //
 // State moves only forward, by compare-and-swap: StateOpen, StateClosing,

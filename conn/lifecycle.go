@@ -53,25 +53,22 @@ type Conn struct {
 	writerDone chan struct{} // closed when the writer exited
 	done       chan struct{} // closed when both goroutines exited and the state is StateClosed
 
-	mu        sync.Mutex
-	wbuf      []byte       // commands not yet taken for writing
-	spare     []byte       // the other buffer, nil while a write holds it
-	writing   bool         // a taken buffer is being written (by the writer or a caller)
-	queue     requestQueue // requests in wire order; the last `unwritten` have their bytes in wbuf
-	unwritten int
-	withdrawn int // of the unwritten, how many their callers withdrew (see withdraw)
-	// withdrawnBytes is their bytes in wbuf; pending is the size of the
-	// buffer a write holds; maxPending bounds pending+len(wbuf) (see
-	// waitRoom), whose waiters room wakes.
-	withdrawnBytes int
-	pending        int
-	maxPending     int
-	room           chan struct{}
-	txOpen         bool  // a MULTI sent by Do is not yet closed by EXEC or DISCARD
-	noPing         bool  // a command was sent that a later PING would disturb (see noteState)
-	err            error // set once, by the teardown: why commands are refused
+	mu      sync.Mutex
+	wbuf    []byte         // commands not yet taken for writing
+	spare   []byte         // the other buffer, nil while a write holds it
+	writing bool           // a taken buffer is being written (by the writer or a caller)
+	pending pendingReplies // requests in wire order; the unwritten ones have their bytes in wbuf
+	// inWrite is the size of the buffer a write holds; maxPending bounds
+	// inWrite+len(wbuf) (see waitRoom), whose waiters room wakes.
+	inWrite    int
+	maxPending int
+	room       chan struct{}
+	txOpen     bool  // a MULTI sent by Do is not yet closed by EXEC or DISCARD
+	noPing     bool  // a command was sent that a later PING would disturb (see noteState)
+	err        error // set once, by the teardown: why commands are refused
 
-	writes atomic.Uint64 // write syscalls, for benchmarks
+	writes        atomic.Uint64 // write syscalls, for benchmarks
+	writeProgress atomic.Uint64 // pieces of big buffers written but the last (see flush)
 
 	// carriesState is set when a command that leaves state on the
 	// connection beyond a transaction (SELECT, CLIENT TRACKING, a Send's
@@ -136,9 +133,7 @@ func (c *Conn) closeWith(cause error) bool {
 	}
 	c.mu.Lock()
 	c.err = cause
-	written := c.queue.len() - c.unwritten
-	pending := c.queue.drain()
-	c.unwritten, c.withdrawn, c.withdrawnBytes = 0, 0, 0
+	pending, written := c.pending.drain()
 	c.wbuf = nil
 	c.madeRoom()
 	c.mu.Unlock()

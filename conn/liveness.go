@@ -164,17 +164,20 @@ func (c *Conn) checkLiveness() {
 	}
 }
 
-// activity counts the socket reads that returned bytes and the writes
-// started: while a Conn owes replies, a count that does not move means
-// nothing arrives and nothing is being sent.
-func (c *Conn) activity() uint64 { return c.sock.n.Load() + c.writes.Load() }
+// activity counts the socket reads that returned bytes and the progress of
+// big writes: while a Conn owes replies, a count that does not move means
+// nothing arrives, and no command too big to have been taken at once by
+// the socket is still going out. Whole writes do not count: a silent link
+// takes small writes into the kernel's buffers as readily as a live one.
+func (c *Conn) activity() uint64 { return c.sock.n.Load() + c.writeProgress.Load() }
 
 // owesReplies reports whether a written command waits for its reply, other
 // than a blocking one (BLPOP and the like wait by design).
 func (c *Conn) owesReplies() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.queue.len() > c.unwritten && !c.queue.at(0).blocking
+	r := c.pending.oldest()
+	return r != nil && !r.blocking
 }
 
 // probeSilence asks the server, on a fresh connection, whether it answers
@@ -199,8 +202,10 @@ func (c *Conn) probeSilence(activity uint64, quiet time.Duration) {
 		return
 	case res.answered && !res.busy:
 		// A reply the server wrote before the probe's may still be on
-		// its way: give it the probe's round trip again, and a little.
-		grace := min(2*res.rtt+10*time.Millisecond, l.silence)
+		// its way, or this Conn's reader may not have run for a while
+		// on a loaded machine: give it twice the probe's round trip,
+		// and no less than half of SilenceTimeout.
+		grace := min(max(2*res.rtt+10*time.Millisecond, l.silence/2), l.silence)
 		t := time.NewTimer(grace)
 		select {
 		case <-t.C:
@@ -229,7 +234,7 @@ func (c *Conn) idlePing() {
 	r := c.getRequest(shapeOne)
 	r.state.Store(requestAbandoned) // nobody waits: the answer recycles it
 	c.mu.Lock()
-	if c.err != nil || c.noPing || c.txOpen || c.queue.len() > 0 {
+	if c.err != nil || c.noPing || c.txOpen || c.pending.len() > 0 {
 		c.mu.Unlock()
 		recycle(r)
 		return

@@ -164,3 +164,44 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestSilentConnClosesUnderLoad: callers that keep writing to a silent link
+// (each with a short deadline) do not keep it looking alive: small writes
+// go into the kernel's buffers whether the link is alive or not, so only
+// reads, and the progress of big writes, count.
+func TestSilentConnClosesUnderLoad(t *testing.T) {
+	p := proxied(t)
+	c, err := Dial(testContext(t), p.Addr(), nil)
+	require.NoError(t, err)
+	defer c.Close()
+	require.Equal(t, 1, p.Silence())
+	start := time.Now()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			tick := time.NewTicker(10 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+				_, _ = c.Do(short, "PING")
+				cancel()
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+			}
+		})
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(10 * time.Second):
+		t.Error("the silent Conn stayed open 10 s under load")
+	}
+	took := time.Since(start)
+	close(stop)
+	wg.Wait()
+	t.Logf("closed %v after the link went silent", took)
+	assert.Less(t, took, time.Second)
+}

@@ -94,7 +94,7 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 // ends first it returns ctx.Err(), without the lock, nothing sent.
 func (c *Conn) lock(ctx context.Context, r *request) error {
 	c.mu.Lock()
-	if c.pending+len(c.wbuf) >= c.maxPending {
+	if c.inWrite+len(c.wbuf) >= c.maxPending {
 		if err := c.waitRoom(ctx); err != nil {
 			c.mu.Unlock()
 			return err
@@ -116,13 +116,12 @@ func (c *Conn) lock(ctx context.Context, r *request) error {
 // due.
 func (c *Conn) unlock(r *request) {
 	r.end = len(c.wbuf)
-	c.queue.push(r)
-	c.unwritten++
+	c.pending.add(r)
 	if r.start != 0 {
 		c.mu.Unlock()
 		return
 	}
-	if !c.writing && c.queue.len() == c.unwritten && r.end <= maxDirectWrite {
+	if !c.writing && c.pending.written() == 0 && r.end <= maxDirectWrite {
 		buf := c.takeBuffer()
 		c.mu.Unlock()
 		if more, _ := c.flush(buf); more {
@@ -165,7 +164,7 @@ func (c *Conn) wait(ctx context.Context, r *request) error {
 // withdraw takes back a request whose caller is leaving, in constant time.
 // A request whose command is not yet taken for writing is marked abandoned
 // where it stands, so it is never sent: the next takeBuffer drops its bytes
-// and its place in the queue (see dropWithdrawn). A written one is marked
+// and its place in the queue (see pendingReplies.dropWithdrawn). A written one is marked
 // abandoned too, and the reader discards its reply. withdraw reports false
 // when the answer is already on its way.
 func (c *Conn) withdraw(r *request) bool {
@@ -179,8 +178,7 @@ func (c *Conn) withdraw(r *request) bool {
 		return false
 	}
 	if unwritten {
-		c.withdrawn++
-		c.withdrawnBytes += r.end - r.start
+		c.pending.withdraw(r)
 	}
 	return true
 }

@@ -90,7 +90,8 @@ func (c *Conn) pushInRESP2(v resp.Value) bool {
 func (c *Conn) sendWaiting() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.queue.len() > c.unwritten && c.queue.at(0).shape == shapeBarrier
+	r := c.pending.oldest()
+	return r != nil && r.shape == shapeBarrier
 }
 
 // pubsubKind returns the kind of a RESP2 pub/sub array: a confirmation

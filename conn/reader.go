@@ -112,11 +112,11 @@ func (c *Conn) dispatch(v resp.Value, origin uint64, readErr error) error {
 // before its own, so the stream is refused as out of step.
 func (c *Conn) deliver(v resp.Value, failed error, origin uint64) error {
 	c.mu.Lock()
-	if c.queue.len() == c.unwritten {
+	r := c.pending.oldest()
+	if r == nil {
 		c.mu.Unlock()
 		return fmt.Errorf("conn: a %v reply that no command is waiting for: %w", v.Kind(), resp.ErrProtocol)
 	}
-	r := c.queue.at(0)
 	if origin <= r.sent {
 		c.mu.Unlock()
 		return fmt.Errorf("conn: a %v reply read before the oldest waiting command was written: %w", v.Kind(), resp.ErrProtocol)
@@ -128,7 +128,7 @@ func (c *Conn) deliver(v resp.Value, failed error, origin uint64) error {
 		complete = r.take(v)
 	}
 	if complete {
-		c.queue.pop()
+		c.pending.answered()
 	}
 	c.mu.Unlock()
 	if complete {
@@ -184,7 +184,7 @@ func (c *Conn) lend(idle *time.Timer) bool {
 func (c *Conn) anyQueued() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.queue.len() > 0
+	return c.pending.len() > 0
 }
 
 // needReader makes sure someone reads the socket for a request just queued

@@ -72,11 +72,11 @@ func (c *Conn) Send(ctx context.Context, args ...string) error {
 func (c *Conn) sendPushed(kind string, v resp.Value) bool {
 	barrier := kind == "unsubscribe" && isBarrierChannel(v)
 	c.mu.Lock()
-	if c.queue.len() == c.unwritten || c.queue.at(0).shape != shapeBarrier {
+	r := c.pending.oldest()
+	if r == nil || r.shape != shapeBarrier {
 		c.mu.Unlock()
 		return barrier // a late barrier, of a Send that ended on an error
 	}
-	r := c.queue.at(0)
 	if !barrier {
 		// Only a confirmation of the command's own kind: the server
 		// pushes sunsubscribe by itself when a slot moves.
@@ -86,7 +86,7 @@ func (c *Conn) sendPushed(kind string, v resp.Value) bool {
 		c.mu.Unlock()
 		return false
 	}
-	c.queue.pop()
+	c.pending.answered()
 	c.mu.Unlock()
 	r.answer()
 	return true

@@ -36,7 +36,7 @@ func (c *Conn) writeLoop() {
 			runtime.Gosched()
 			c.mu.Lock()
 			if !c.writing {
-				c.dropWithdrawn()
+				c.wbuf = c.pending.dropWithdrawn(c.wbuf)
 			}
 			if c.writing || len(c.wbuf) == 0 {
 				// Empty, or a caller is writing: it wakes us if
@@ -66,18 +66,13 @@ func (c *Conn) wakeWriter() {
 // comes next. Each is stamped with the socket reads done so far, all of them
 // before its bytes reach the socket: its replies begin in later reads.
 func (c *Conn) takeBuffer() []byte {
-	c.dropWithdrawn()
-	sent := c.sock.n.Load()
-	for i := c.queue.len() - c.unwritten; i < c.queue.len(); i++ {
-		r := c.queue.at(i)
-		r.sent, r.written = sent, true
-	}
+	c.wbuf = c.pending.dropWithdrawn(c.wbuf)
+	c.pending.markWritten(c.sock.n.Load())
 	buf := c.wbuf
 	c.wbuf = c.spare[:0]
 	c.spare = nil
-	c.unwritten = 0
 	c.writing = true
-	c.pending = len(buf)
+	c.inWrite = len(buf)
 	return buf
 }
 
@@ -87,12 +82,17 @@ func (c *Conn) takeBuffer() []byte {
 func (c *Conn) flush(buf []byte) (more, ok bool) {
 	for rest := buf; len(rest) > 0; {
 		n := min(len(rest), writeChunk)
-		c.writes.Add(1) // also progress, for the liveness check
+		c.writes.Add(1)
 		if _, err := c.nc.Write(rest[:n]); err != nil {
 			c.closeWith(connectionLost(err))
 			return false, false
 		}
 		rest = rest[n:]
+		if len(rest) > 0 {
+			// A piece of a big buffer went: the socket takes bytes,
+			// slowly maybe (see Conn.activity).
+			c.writeProgress.Add(1)
+		}
 	}
 	if cap(buf) > maxKeptBuffer {
 		buf = nil
@@ -100,34 +100,9 @@ func (c *Conn) flush(buf []byte) (more, ok bool) {
 	c.mu.Lock()
 	c.spare = buf
 	c.writing = false
-	c.pending = 0
+	c.inWrite = 0
 	c.madeRoom()
 	more = len(c.wbuf) > 0
 	c.mu.Unlock()
 	return more, true
-}
-
-// dropWithdrawn cuts the commands whose callers withdrew them (see
-// withdraw) out of the unwritten bytes and the queue, with c.mu held: one
-// pass that moves each remaining command's bytes once, so withdrawing n
-// commands costs O(n) in all, not O(n) each.
-func (c *Conn) dropWithdrawn() {
-	if c.withdrawn == 0 {
-		return
-	}
-	first := c.queue.len() - c.unwritten
-	kept := 0 // bytes kept at the front of c.wbuf
-	c.queue.retainFrom(first, func(r *request) bool {
-		if r.state.Load() == requestAbandoned {
-			recycle(r) // its caller has left, and the reader never saw it
-			return false
-		}
-		n := copy(c.wbuf[kept:], c.wbuf[r.start:r.end])
-		r.start, r.end = kept, kept+n
-		kept += n
-		return true
-	})
-	c.wbuf = c.wbuf[:kept]
-	c.unwritten = c.queue.len() - first
-	c.withdrawn, c.withdrawnBytes = 0, 0
 }

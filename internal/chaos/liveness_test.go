@@ -48,7 +48,10 @@ func TestSilentLinkRecovery(t *testing.T) {
 		silenced := time.Now()
 		tick := time.NewTicker(50 * time.Millisecond)
 		failed := 0
-		for ping() != nil {
+		for err := ping(); err != nil; err = ping() {
+			if failed < 3 || failed%20 == 0 {
+				t.Logf("round %d, %v: %v", round, time.Since(silenced).Round(time.Millisecond), err)
+			}
 			failed++
 			select {
 			case <-tick.C:
