@@ -136,7 +136,7 @@ func trackedRead(cmds [][]string, args, keys []string) [][]string {
 // finishTracked ends the read f with its replies (those trackedRead asked
 // for), sent at sent on the store's clock, and returns the command's reply.
 // The entry expires after ttl or at the earliest of the keys' server
-// expiries, counted from when the read was sent.
+// expiries less a millisecond, counted from when the read was sent.
 func finishTracked(store *cache.Store, f *cache.Fill, vals []resp.Value, sent int64, ttl time.Duration) (resp.Value, error) {
 	if e := vals[0].Err(); e != nil {
 		store.Finish(f, resp.Value{}, 0, false)
@@ -150,7 +150,11 @@ func finishTracked(store *cache.Store, f *cache.Fill, vals []resp.Value, sent in
 		case err != nil:
 			expires = sent // no TTL known: answer, don't keep
 		case ms >= 0: // -1: no expiry; -2: no key (its creation invalidates)
-			expires = min(expires, sent+ms*int64(time.Millisecond))
+			// The server counts in whole milliseconds of a clock it
+			// truncates, so its PTTL can be up to 1 ms longer than what
+			// is left: one is taken off, so an entry never outlives its
+			// key.
+			expires = min(expires, sent+(ms-1)*int64(time.Millisecond))
 		}
 	}
 	store.Finish(f, v, expires, true)

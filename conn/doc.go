@@ -109,9 +109,12 @@
 // timer of its own (Options.SilenceTimeout and Options.IdlePing):
 //
 //   - Silence. A Conn that owes replies (to anything but a blocking command
-//     such as BLPOP, which waits by design) and has neither read nor written
-//     a byte for SilenceTimeout (200 ms) dials its server afresh and sends a
-//     PING there. A single-threaded server that answers that PING while this
+//     such as BLPOP, which waits by design) and has read nothing for
+//     SilenceTimeout (200 ms) dials its server afresh and sends a PING
+//     there. Writes don't count, since a silent link still takes small ones
+//     into the kernel's buffers; only the progress of a big write does. Time
+//     the reader spends in OnPush doesn't count either: a slow OnPush holds
+//     the reads back on purpose (backpressure). A single-threaded server that answers that PING while this
 //     connection, whose commands came first, still gets nothing has lost
 //     this connection: the Conn closes, and its pending calls fail with an
 //     error wrapping ErrSilent and ErrClosed. A server that cannot be dialled

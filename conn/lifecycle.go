@@ -78,6 +78,7 @@ type Conn struct {
 
 	reading    socketOwnership // who reads the socket: readByReader, readLent or readByCaller
 	reclaim    atomic.Bool     // the reader goroutine wants the socket back from a caller
+	inPush     atomic.Bool     // the reader goroutine is in OnPush (see push)
 	lendFor    atomic.Int64    // how long the socket is lent, in nanoseconds: lendWindow (tests lengthen it)
 	ownReads   atomic.Uint64   // calls that read their own reply, for tests and benchmarks
 	wakeReader chan struct{}   // capacity 1: wakes the reader goroutine from lend

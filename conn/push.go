@@ -36,7 +36,12 @@ func confirmationKind(v resp.Value) (string, bool) {
 func (c *Conn) push(v resp.Value) {
 	c.invalidated(v)
 	if c.onPush != nil {
+		// While OnPush holds the reader, nothing is read: the
+		// application's backpressure, which liveness must not take for
+		// a silent connection.
+		c.inPush.Store(true)
 		c.onPush(v)
+		c.inPush.Store(false)
 	}
 }
 

