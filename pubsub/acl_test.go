@@ -2,9 +2,11 @@ package pubsub
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/respwire/respwire/cluster"
 	"github.com/respwire/respwire/conn"
 	"github.com/respwire/respwire/internal/redistest"
 	"github.com/respwire/respwire/resp"
@@ -56,4 +58,49 @@ func TestPubSubOnlyACLUser(t *testing.T) {
 		require.NoError(t, s.Unsubscribe(callCtx, channel))
 		assert.Zero(t, numsub(t, node, "NUMSUB", channel, "sports:"+name))
 	})
+}
+
+// The same user on the cluster: a shard channel's SSUBSCRIBE and its
+// barrier are allowed on each master, though PING is not. The cluster
+// client needs the topology and the command table too, so the user may run
+// CLUSTER SHARDS, CLUSTER SLOTS and COMMAND besides pub/sub.
+func TestPubSubOnlyACLUserCluster(t *testing.T) {
+	ctx := testContext(t)
+	user := uniqueName("news")
+	nodes := redistest.Cluster().Nodes()
+	for _, n := range nodes {
+		require.NoError(t, n.AddUser(ctx, user, "secret", "-@all", "+@pubsub", "+cluster|shards", "+cluster|slots", "+command", "&news:*"))
+	}
+	t.Cleanup(func() {
+		for _, n := range nodes {
+			if n.Running() {
+				_, _ = n.Do(testContext(t), "ACL", "DELUSER", user)
+			}
+		}
+	})
+	cc, err := cluster.New(ctx, &cluster.Options{
+		Addrs: redistest.Cluster().Addrs(),
+		Conn:  conn.Options{Username: user, Password: "secret"},
+	})
+	require.NoError(t, err)
+	defer cc.Close()
+	s, err := NewClusterWithOptions(ctx, cc, &Options{PingInterval: 20 * time.Millisecond})
+	require.NoError(t, err)
+	defer s.Close()
+
+	name := uniqueName("acl")
+	var chans []string
+	for i, m := range redistest.Cluster().Masters() {
+		chans = append(chans, channelOn(t, m, "news:"+name+"-"+strconv.Itoa(i)+"-"))
+	}
+	callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	require.NoError(t, s.SSubscribe(callCtx, chans...), "SSUBSCRIBE and its barrier are allowed on every master")
+	pub := newClusterClient(t, name+"-pub")
+	for _, ch := range chans {
+		assert.Equal(t, ch, publishUntilCluster(t, s, pub, "SPUBLISH", ch, "hello").Channel)
+	}
+	assert.Empty(t, gapsOf(s), "refused PINGs are answers: no link was replaced")
+	require.NoError(t, s.SUnsubscribe(callCtx, chans...))
+	assert.Zero(t, shardNumsub(t, chans))
 }
