@@ -72,6 +72,7 @@ type Client struct {
 	stop       context.CancelFunc
 	closed     atomic.Bool    // set by the first Close
 	goroutines sync.WaitGroup // the refresh loop and running refreshes
+	done       chan struct{}  // closed when the first Close has finished
 }
 
 // New connects to the cluster: it asks the seed nodes for the topology
@@ -105,6 +106,7 @@ func New(ctx context.Context, opts *Options) (*Client, error) {
 	c.setupCache()
 	c.nodes.opts = &c.nodeOpts
 	c.lifetime, c.stop = context.WithCancel(context.Background())
+	c.done = make(chan struct{})
 	c.nodes.life = c.lifetime
 
 	topo, seed, err := c.fetchTopology(ctx, c.refreshAddrs(), askAtOnce)
@@ -186,5 +188,11 @@ func (c *Client) Close() error {
 	c.stopped = true
 	c.flightMu.Unlock()
 	c.goroutines.Wait()
-	return c.nodes.closeAll()
+	err := c.nodes.closeAll()
+	close(c.done)
+	return err
 }
+
+// Done returns a channel that is closed once the first Close has finished:
+// the refreshes stopped and every node's connections closed.
+func (c *Client) Done() <-chan struct{} { return c.done }

@@ -246,6 +246,11 @@ func TestCloseIsIdempotentAndConcurrent(t *testing.T) {
 	ctx := testContext(t, 10*time.Second)
 	_, err := c.Do(ctx, "SET", uniqueKey(t, "k"), "v")
 	require.NoError(t, err)
+	select {
+	case <-c.Done():
+		t.Fatal("Done is closed before Close")
+	default:
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, 16)
 	for i := range errs {
@@ -256,6 +261,7 @@ func TestCloseIsIdempotentAndConcurrent(t *testing.T) {
 		assert.NoError(t, err)
 	}
 	assert.NoError(t, c.Close())
+	<-c.Done() // closed once the first Close finished
 	_, err = c.Do(ctx, "GET", "k")
 	require.ErrorIs(t, err, conn.ErrClosed)
 	_, err = c.DoMulti(ctx, []string{"GET", "k"})

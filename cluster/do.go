@@ -9,18 +9,26 @@ import (
 	"time"
 
 	"github.com/respwire/respwire/conn"
+	"github.com/respwire/respwire/internal/backoff"
 	"github.com/respwire/respwire/resp"
 )
 
 const (
 	// maxRetries bounds the retries of one command after TRYAGAIN,
 	// CLUSTERDOWN, LOADING or a node that couldn't be reached, for callers
-	// whose context never ends. With the backoff below it is about 5 s.
+	// whose context never ends. With the backoff below it is about 2.5 to
+	// 5 s.
 	maxRetries = 32
-	// The backoff between retries doubles from minBackoff up to maxBackoff.
+	// The backoff between retries doubles from minBackoff up to maxBackoff,
+	// jittered (see retryBackoff).
 	minBackoff = time.Millisecond
 	maxBackoff = 200 * time.Millisecond
 )
+
+// retryBackoff spaces the retries of one command, at random between half
+// and all of the doubling ceiling, so that many callers do not retry in
+// step.
+var retryBackoff = backoff.Policy{Min: minBackoff, Max: maxBackoff}
 
 // Do sends one command to the node that serves its keys and returns the
 // reply, following MOVED and ASK redirects. A server error reply is returned
@@ -273,11 +281,7 @@ func (c *Client) nextAfterReply(a *attempt, re *resp.Error) (wait bool, stop err
 // backoff waits before retry number retries. It returns ctx.Err() when ctx
 // ends first, and errClosed when the Client closes.
 func (c *Client) backoff(ctx context.Context, retries int) error {
-	d := maxBackoff
-	if retries < 10 {
-		d = min(minBackoff<<(retries-1), maxBackoff)
-	}
-	t := time.NewTimer(d)
+	t := time.NewTimer(retryBackoff.Delay(retries))
 	defer t.Stop()
 	select {
 	case <-t.C:

@@ -81,8 +81,9 @@
 // tips above to DBSIZE, KEYS, RANDOMKEY, FLUSHALL, FLUSHDB, WAIT, SCRIPT
 // LOAD, FLUSH, EXISTS and KILL, MGET, MSET, DEL, UNLINK, EXISTS and TOUCH
 // (not PING, which stays a call to one master). In DoMulti, a command that
-// fans out runs on its own, beside the batch; inside MULTI ... EXEC
-// nothing fans out.
+// fans out runs on its own, in its place: the batch's commands before it are
+// answered first and those after it are sent after it, so every node sees
+// them in the batch's order; inside MULTI ... EXEC nothing fans out.
 //
 // # Scanning the keyspace
 //

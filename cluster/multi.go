@@ -121,35 +121,40 @@ type batch struct {
 	units  []int // into the units
 }
 
-// doUnits runs the units: the fanned-out commands each on its own, at the
-// same time as the rounds of the others (see rounds).
+// doUnits runs the units in the batch's order as each node sees it: the
+// units up to a fanned-out command go first (in rounds, see rounds), then
+// the fanned-out command on its own, then the units after it. So a SET
+// followed by an MGET of the same key in one batch reads what it wrote. It
+// returns the first error that ended a unit other than a server reply.
 func (c *Client) doUnits(ctx context.Context, cmds [][]string, units []unit) ([]resp.Value, error) {
 	replies := make([]resp.Value, len(cmds))
 	errs := make([]error, len(units))
 	pending := make([]int, 0, len(units))
-	var fanouts sync.WaitGroup
+	var firstErr error
+	keep := func(err error) {
+		if _, isReply := err.(*resp.Error); !isReply && err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	flush := func() {
+		if len(pending) > 0 {
+			keep(c.rounds(ctx, cmds, units, pending, replies, errs))
+			pending = pending[:0]
+		}
+	}
 	for i := range units {
 		u := &units[i]
 		if u.fanout == nil {
 			pending = append(pending, i)
 			continue
 		}
-		fanouts.Go(func() {
-			v, err := c.doFannedOut(ctx, u.fanout, cmds[u.first])
-			if _, isReply := err.(*resp.Error); isReply {
-				err = nil
-			}
-			replies[u.first], errs[i] = v, err
-		})
+		flush()
+		v, err := c.doFannedOut(ctx, u.fanout, cmds[u.first])
+		replies[u.first] = v
+		keep(err)
 	}
-	err := c.rounds(ctx, cmds, units, pending, replies, errs)
-	fanouts.Wait()
-	for i := 0; err == nil && i < len(units); i++ {
-		if units[i].fanout != nil {
-			err = errs[i]
-		}
-	}
-	return replies, err
+	flush()
+	return replies, firstErr
 }
 
 // rounds sends the pending units in rounds: each round groups what is
