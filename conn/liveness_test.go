@@ -101,7 +101,11 @@ func TestIdlePingIsCheap(t *testing.T) {
 	_, err = quick.Do(ctx, "MULTI")
 	require.NoError(t, err)
 	before := pings()
-	time.Sleep(500 * time.Millisecond) // ten idle PINGs' time: an absence has no event to wait for
+	select { // ten idle PINGs' time: an absence has no event to wait for
+	case <-quick.Done():
+		t.Fatalf("the Conn closed inside MULTI: %v", quick.Err())
+	case <-time.After(500 * time.Millisecond):
+	}
 	v, err := quick.Do(ctx, "EXEC")
 	require.NoError(t, err)
 	assert.Empty(t, v.Elems(), "a PING was queued in the transaction")

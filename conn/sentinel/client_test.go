@@ -39,10 +39,8 @@ func TestDiscoveryWithOneSentinelDown(t *testing.T) {
 func TestDiscoveryLearnsTheOtherSentinels(t *testing.T) {
 	s := redistest.Sentinel()
 	c := newTestClient(t, &Options{MasterName: s.MasterName, Addrs: s.SentinelAddrs()[1:2]})
-	deadline := time.Now().Add(10 * time.Second)
-	for len(c.Sentinels()) < len(s.Sentinels) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond) // polled: nothing signals the discovery
-	}
+	// Polled: nothing signals the discovery.
+	assert.Eventually(t, func() bool { return len(c.Sentinels()) >= len(s.Sentinels) }, 10*time.Second, 10*time.Millisecond)
 	assert.ElementsMatch(t, s.SentinelAddrs(), c.Sentinels())
 }
 

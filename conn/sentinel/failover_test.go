@@ -39,7 +39,9 @@ func TestFailoverUnderLoad(t *testing.T) {
 		t.Fatal("the Client did not follow the switch")
 	}
 	l.successAfter(t, ctx)
-	time.Sleep(200 * time.Millisecond) // more load on the new master; nothing to wait for
+	for range 20 { // more load on the new master
+		l.successAfter(t, ctx)
+	}
 	calls := l.stop()
 
 	r := report(calls, sawSwitch)
@@ -80,7 +82,9 @@ func TestMasterKilledUnderLoad(t *testing.T) {
 	killedAt := time.Now()
 	announced, to := w.wait(t, ctx)
 	l.successAfter(t, ctx)
-	time.Sleep(200 * time.Millisecond) // more load on the new master; nothing to wait for
+	for range 20 { // more load on the new master
+		l.successAfter(t, ctx)
+	}
 	calls := l.stop()
 
 	r := report(calls, killedAt)

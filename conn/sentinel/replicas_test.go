@@ -31,11 +31,8 @@ func TestReadReplicas(t *testing.T) {
 	require.NoError(t, err)
 	_, err = master.Do(ctx, "WAIT", "2", "5000")
 	require.NoError(t, err)
-	deadline := time.Now().Add(30 * time.Second)
-	for !c.reads.routes([]string{"GET", "replicated"}) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond) // polled: the first refresh is not signalled
-	}
-	require.True(t, c.reads.routes([]string{"GET", "replicated"}), "no replica to read from")
+	// Polled: the first refresh is not signalled.
+	require.Eventually(t, func() bool { return c.reads.routes([]string{"GET", "replicated"}) }, 30*time.Second, 10*time.Millisecond, "no replica to read from")
 
 	before := map[*redistest.Node]int{}
 	for _, n := range s.Nodes {
