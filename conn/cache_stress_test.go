@@ -79,7 +79,7 @@ func TestDoCacheStress(t *testing.T) {
 				// goroutine, which applies the invalidations: yield, as
 				// any real caller between reads does.
 				runtime.Gosched()
-				if time.Since(time.Unix(0, lastWrite.Load())) > cacheWait && lastWrite.Load() != 0 {
+				if lw := lastWrite.Load(); lw != 0 && time.Since(time.Unix(0, lw)) > cacheWait {
 					t.Errorf("reader %d: %v after the last write, still %v", r, cacheWait, seen)
 					return
 				}

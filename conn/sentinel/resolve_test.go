@@ -46,11 +46,8 @@ func TestReadonlyReplyAsksAgain(t *testing.T) {
 	c.dir.master = "127.0.0.1:1" // as if it had been demoted unannounced
 	c.dir.mu.Unlock()
 	c.check(&resp.Error{Code: "READONLY", Message: "READONLY You can't write against a read only replica."})
-	deadline := time.Now().Add(10 * time.Second)
-	for c.MasterAddr() != master.Addr && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond) // polled: the background question is not signalled
-	}
-	assert.Equal(t, master.Addr, c.MasterAddr())
+	// Polled: the background question is not signalled.
+	assert.Eventually(t, func() bool { return c.MasterAddr() == master.Addr }, 10*time.Second, 5*time.Millisecond)
 }
 
 // TestSentinelAuth: sentinels and data nodes with passwords of their own.
