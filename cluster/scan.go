@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"strconv"
+	"time"
 
 	"github.com/respwire/respwire/resp"
 	"github.com/respwire/respwire/slots"
@@ -22,9 +23,11 @@ const (
 	// scanPasses bounds how many times Scan goes over the masters that
 	// gained slots while it ran.
 	scanPasses = 4
-	// scanRetries bounds the retries of one master's scan after its node
-	// failed (a failover takes a few seconds).
-	scanRetries = 32
+	// scanRetryWindow bounds how long one master's scan is retried after
+	// its node failed, for callers whose context never ends: a failover
+	// takes a few seconds (the node timeout, then an election), and calls
+	// to a dead node fail at once, so the bound is in time, not in tries.
+	scanRetryWindow = 15 * time.Second
 )
 
 // Scan walks the keyspace of every master with SCAN, one master after the
@@ -158,12 +161,14 @@ func (s *scan) gained(topo *slots.Topology, addr string) bool {
 func (s *scan) scanMaster(ctx context.Context, m scanTarget) bool {
 	s.note(s.c.Topology(), m.addr)
 	cursor, retries := "0", 0
+	var failingSince time.Time
 	for {
 		v, err := Node{Addr: m.addr, c: s.c}.Do(ctx, s.command(cursor)...)
 		if err == nil {
 			var keys []string
 			cursor, keys, err = parseScanReply(v)
 			if err == nil {
+				retries, failingSince = 0, time.Time{}
 				for _, k := range keys {
 					if !s.yield(k, nil) {
 						return false
@@ -175,7 +180,10 @@ func (s *scan) scanMaster(ctx context.Context, m scanTarget) bool {
 				continue
 			}
 		}
-		if ctx.Err() != nil || s.c.closed.Load() || retries >= scanRetries {
+		if failingSince.IsZero() {
+			failingSince = time.Now()
+		}
+		if ctx.Err() != nil || s.c.closed.Load() || time.Since(failingSince) > scanRetryWindow {
 			s.yield("", fmt.Errorf("cluster: scan of %s: %w", m.addr, err))
 			return false
 		}

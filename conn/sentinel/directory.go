@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/respwire/respwire/conn"
+	"github.com/respwire/respwire/internal/backoff"
 	"github.com/respwire/respwire/resp"
 )
 
@@ -116,11 +116,14 @@ func (d *directory) dialMaster(ctx context.Context, opts *conn.Options) (*conn.C
 	}
 }
 
-// pause waits before dial attempt n (n ≥ 1), a little longer each time,
-// up to a quarter second; a switch ends it at once.
+// dialBackoff spaces the attempts to find and dial the master: 10 ms
+// doubling up to a quarter second, jittered.
+var dialBackoff = backoff.Policy{Min: 10 * time.Millisecond, Max: 250 * time.Millisecond}
+
+// pause waits before dial attempt n (n ≥ 1), as dialBackoff says; a switch
+// ends it at once.
 func pause(ctx context.Context, attempt int, switched <-chan struct{}) error {
-	d := min(10*time.Millisecond<<min(attempt-1, 5), 250*time.Millisecond)
-	t := time.NewTimer(d/2 + rand.N(d/2+1))
+	t := time.NewTimer(dialBackoff.Delay(attempt))
 	defer t.Stop()
 	select {
 	case <-t.C:

@@ -2,13 +2,13 @@ package sentinel
 
 import (
 	"context"
-	"math/rand/v2"
 	"net"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/respwire/respwire/conn"
+	"github.com/respwire/respwire/internal/backoff"
 	"github.com/respwire/respwire/resp"
 )
 
@@ -68,7 +68,7 @@ func (d *directory) linkConn(addr string) *conn.Conn {
 // runLink keeps l connected until life ends.
 func (d *directory) runLink(l *link) {
 	for attempt := 0; ; attempt++ {
-		if attempt > 0 && sleep(d.life, linkBackoff(attempt)) != nil {
+		if attempt > 0 && linkBackoff.Wait(d.life, attempt) != nil {
 			return
 		}
 		cn, err := d.connectLink(l.addr)
@@ -167,21 +167,6 @@ func fieldMap(v resp.Value) map[string]string {
 	return m
 }
 
-// linkBackoff is the wait before reconnect attempt n of a link: 50 ms
-// doubling up to 2 s, with jitter.
-func linkBackoff(attempt int) time.Duration {
-	d := min(50*time.Millisecond<<min(attempt-1, 6), 2*time.Second)
-	return d/2 + rand.N(d/2+1)
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+// linkBackoff spaces the reconnect attempts of a link: 50 ms doubling up
+// to 2 s, jittered.
+var linkBackoff = backoff.Policy{Min: 50 * time.Millisecond, Max: 2 * time.Second}

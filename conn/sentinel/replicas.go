@@ -169,7 +169,7 @@ func (r *replicaReads) loop() {
 		}
 		if r.refresh(life) != nil {
 			// Try again after a pause, unless told sooner.
-			if sleep(life, linkBackoff(4)) != nil {
+			if linkBackoff.Wait(life, 4) != nil {
 				return
 			}
 			r.invalidate()
