@@ -148,15 +148,7 @@ func (s *Store) remove(e *entry) {
 		if d == nil {
 			continue
 		}
-		for i, x := range d.entries {
-			if x == e {
-				last := len(d.entries) - 1
-				d.entries[i] = d.entries[last]
-				d.entries[last] = nil
-				d.entries = d.entries[:last]
-				break
-			}
-		}
+		d.entries = removeSwapped(d.entries, e)
 		if len(d.entries) == 0 && len(d.fills) == 0 {
 			delete(s.byKey, k)
 		}
@@ -193,4 +185,20 @@ func unchain(head, e *entry) *entry {
 		}
 	}
 	return head
+}
+
+// removeSwapped removes x from list, if it is there, by moving the last
+// element into its place (order does not matter), and clears the freed slot
+// so the removed pointer is not kept alive.
+func removeSwapped[T comparable](list []T, x T) []T {
+	for i, y := range list {
+		if y == x {
+			last := len(list) - 1
+			list[i] = list[last]
+			var zero T
+			list[last] = zero
+			return list[:last]
+		}
+	}
+	return list
 }

@@ -131,15 +131,7 @@ func (s *Store) Finish(f *Fill, v resp.Value, expires int64, ok bool) {
 		if d == nil {
 			continue
 		}
-		for i, x := range d.fills {
-			if x == f {
-				last := len(d.fills) - 1
-				d.fills[i] = d.fills[last]
-				d.fills[last] = nil
-				d.fills = d.fills[:last]
-				break
-			}
-		}
+		d.fills = removeSwapped(d.fills, f)
 		if len(d.entries) == 0 && len(d.fills) == 0 {
 			delete(s.byKey, k)
 		}
