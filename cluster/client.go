@@ -37,6 +37,9 @@ type Options struct {
 	// SelectReplica, when set (with ReadReplicas), chooses each shard's
 	// read node instead of ReplicaPolicy; see ReplicaSelector.
 	SelectReplica ReplicaSelector
+	// Hooks, when not nil, report redirects, refreshes and suspect nodes;
+	// Conn.Hooks reports every node connection's commands and dials.
+	Hooks *Hooks
 }
 
 // Client is a Redis Cluster client. It keeps one conn.Client per node and

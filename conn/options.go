@@ -3,6 +3,7 @@ package conn
 import (
 	"context"
 	"crypto/tls"
+	"log/slog"
 	"time"
 
 	"github.com/respwire/respwire/internal/cache"
@@ -64,6 +65,19 @@ type Options struct {
 	// tried again later, a blocking command or Dedicated call returns it.
 	// Dial does not call it.
 	OnConnect func(ctx context.Context, c *Conn) error
+
+	// Observability (see the package documentation, Observability).
+	//
+	// Hooks, when not nil, are called as every Conn made with these
+	// Options works: commands, pipelines, dials, state changes, redials
+	// and the cache. See Hooks.
+	Hooks *Hooks
+	// Logger, when not nil, receives the connection lifecycle: dial
+	// failures and redials (Warn), a connection found silent or lost
+	// (Warn), a Conn closed by its user (Debug), a panicking hook (Error).
+	// Nothing is logged per command, and no record holds a password or a
+	// command's arguments. Nil logs nothing.
+	Logger *slog.Logger
 
 	// Client-side caching (Client.DoCache and DoMultiCache; see the
 	// package documentation). Dial ignores these.

@@ -33,6 +33,9 @@ type Options struct {
 	// connection is lost: it is closed, and its subscriptions are restored
 	// on a new one with a gap reported. 0 means 500 ms.
 	PingTimeout time.Duration
+	// Hooks, when not nil, report resubscribes and gaps; the
+	// conn.Options' Hooks report every connection's commands and dials.
+	Hooks *Hooks
 }
 
 // The defaults of Options.

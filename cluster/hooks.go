@@ -1,0 +1,63 @@
+package cluster
+
+import (
+	"context"
+	"time"
+)
+
+// Hooks are the functions a cluster Client calls about routing and the
+// topology, besides the conn.Hooks its node connections call (set those in
+// Options.Conn.Hooks). Each field may be nil; a nil *Hooks costs nothing.
+// They run synchronously and must be quick; a panic in one is recovered and
+// the event dropped, as for conn.Hooks.
+type Hooks struct {
+	// Redirect reports a MOVED or ASK reply that a call followed, on the
+	// caller's goroutine with its context.
+	Redirect func(ctx context.Context, e RedirectEvent)
+	// Refresh reports one topology refresh that finished.
+	Refresh func(e RefreshEvent)
+	// Node reports a node becoming suspect (its connection broke or its
+	// calls ran out of time) or recovering (it answered again, or the
+	// topology stopped routing to it).
+	Node func(e NodeEvent)
+}
+
+// RedirectEvent describes one redirect followed.
+type RedirectEvent struct {
+	Ask  bool   // ASK; false for MOVED
+	Name string // the command's name
+	Slot uint16
+	From string // the node that answered the redirect
+	To   string // the node it pointed to
+}
+
+// RefreshReason says what started a refresh.
+type RefreshReason int
+
+const (
+	RefreshRequested RefreshReason = iota + 1 // Client.Refresh
+	RefreshRedirect                           // a MOVED, or an error that says the topology changed
+	RefreshSuspect                            // a node is suspect
+	RefreshSteady                             // the steady-state check (Options.RefreshInterval)
+)
+
+// RefreshEvent describes one refresh.
+type RefreshEvent struct {
+	Reason   RefreshReason
+	Duration time.Duration
+	// Err is why no topology could be read; nil when one was.
+	Err error
+	// Changed reports whether the routing changed; MovedSlots counts
+	// slots whose master changed, and Added and Removed are nodes'
+	// addresses that joined or left the topology.
+	Changed        bool
+	MovedSlots     int
+	Added, Removed []string
+}
+
+// NodeEvent describes a node suspected or recovered.
+type NodeEvent struct {
+	Addr    string
+	Suspect bool  // true: became suspect; false: recovered
+	Cause   error // why it became suspect
+}

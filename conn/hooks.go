@@ -1,0 +1,136 @@
+package conn
+
+import (
+	"context"
+	"time"
+)
+
+// Hooks are the functions a Conn, and every Conn a Client dials, call as
+// they work, for metrics, tracing and logs (see the package documentation,
+// Observability). Each field may be nil; a nil *Hooks, or a nil field, costs
+// nothing on the paths it would report: no clock read, no allocation.
+//
+// The same *Hooks given in Options reach every Conn made with those Options:
+// a Client's shared Conn and every redial, its dedicated Conns (blocking
+// commands, Dedicated), a cluster's node connections and a Subscriber's
+// links, so one set of hooks sees a whole deployment.
+//
+// Hooks run synchronously on the goroutine that did the work: Command and
+// Pipeline on the caller's, after its reply arrived and before its call
+// returns; the others on whichever goroutine dialled, redialled or closed.
+// They must be quick, must not block, and must not call the Conn or Client
+// that reports to them. Events and the values they hold are the hook's for
+// the length of the call only: copy what you keep.
+//
+// A hook that panics does not break anything: the panic is recovered, the
+// event is dropped, the Conn and its replies carry on, and the panic is
+// logged once per hook field at slog.LevelError on Options.Logger when one
+// is set (with the panic's value and stack), dropped otherwise.
+type Hooks struct {
+	// Command reports one command's call (Do, DoCmd, and the cache's
+	// reads on the network), on the caller's goroutine with the caller's
+	// context, so a tracer may parent a span on it.
+	Command func(ctx context.Context, e CommandEvent)
+	// Pipeline reports one DoMulti or DoMultiCmd call.
+	Pipeline func(ctx context.Context, e PipelineEvent)
+	// Dial reports one dial and handshake of a Conn, successful or not.
+	Dial func(ctx context.Context, e DialEvent)
+	// State reports a Conn leaving StateOpen (to StateClosing) and reaching
+	// StateClosed, with why.
+	State func(e StateEvent)
+	// Redial reports a Client's attempt to replace its shared Conn.
+	Redial func(e RedialEvent)
+	// Cache reports the client-side cache's hits, misses, evictions and
+	// invalidations (see DoCache).
+	Cache func(e CacheEvent)
+}
+
+// CommandEvent describes one command's call.
+type CommandEvent struct {
+	// Name is the command's name as the caller wrote it (its first
+	// argument, e.g. "GET" or "get"), never an argument.
+	Name string
+	// Addr is the server's address, as dialled ("host:port").
+	Addr string
+	// Start is when the call began; Duration how long it took to return.
+	Start    time.Time
+	Duration time.Duration
+	// Err is the call's error: a transport error, ctx's, or the server's
+	// error reply (a *resp.Error), as Do returns it.
+	Err error
+	// Written reports whether the command reached the write buffer to be
+	// sent: false when it was refused or its context ended before that, so
+	// the server never ran it.
+	Written bool
+}
+
+// PipelineEvent describes one DoMulti call.
+type PipelineEvent struct {
+	// Len is the number of commands; Name the first one's name.
+	Len  int
+	Name string
+	Addr string
+	// Start is when the call began; Duration how long it took to return.
+	Start    time.Time
+	Duration time.Duration
+	// Err is the call's error (not its commands' error replies, which are
+	// counted in Errors).
+	Err error
+	// Errors is the number of commands whose reply is an error reply.
+	Errors int
+	// Written is as in CommandEvent.
+	Written bool
+}
+
+// DialEvent describes one dial and handshake.
+type DialEvent struct {
+	Addr     string
+	Start    time.Time
+	Duration time.Duration
+	// Err is why the dial or handshake failed; nil when it succeeded.
+	Err error
+}
+
+// StateEvent describes a Conn's change of State.
+type StateEvent struct {
+	Addr string
+	// From and To are the old and new State: StateOpen to StateClosing
+	// when the Conn starts closing, StateClosing to StateClosed when it
+	// has closed.
+	From, To State
+	// Cause is why the Conn closes: ErrClosed for Close, an error wrapping
+	// ErrSilent for a silent connection, the read or write error for a
+	// lost one.
+	Cause error
+}
+
+// RedialEvent describes one attempt of a Client to replace its shared Conn
+// after it broke.
+type RedialEvent struct {
+	Addr string
+	// Attempt counts the attempts since the Conn broke, from 1.
+	Attempt  int
+	Duration time.Duration
+	// Err is why the attempt failed; nil when the new Conn is in place.
+	Err error
+}
+
+// CacheEventKind says what happened in the client-side cache.
+type CacheEventKind int
+
+const (
+	CacheHit          CacheEventKind = iota + 1 // a DoCache answered from the cache
+	CacheMiss                                   // a DoCache read from the server
+	CacheEviction                               // entries dropped to stay under the bound
+	CacheInvalidation                           // entries dropped by the server's invalidation, a lost connection or a flush
+)
+
+// CacheEvent describes one cache event.
+type CacheEvent struct {
+	Kind CacheEventKind
+	// Name is the command's name, for hits and misses.
+	Name string
+	// Entries is the number of entries dropped, for evictions and
+	// invalidations; 1 for hits and misses.
+	Entries int
+}
