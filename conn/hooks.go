@@ -43,15 +43,30 @@ type Hooks struct {
 	// Cache reports the client-side cache's hits, misses, evictions and
 	// invalidations (see DoCache).
 	Cache func(e CacheEvent)
+
+	// Statement, when true, fills CommandEvent.Statement and
+	// PipelineEvent.Statement with the commands' text (one allocation per
+	// call). Off, no event holds any argument.
+	Statement bool
 }
+
+// StatementMax is the most bytes of command text an event's Statement holds.
+const StatementMax = 1024
 
 // CommandEvent describes one command's call.
 type CommandEvent struct {
 	// Name is the command's name as the caller wrote it (its first
 	// argument, e.g. "GET" or "get"), never an argument.
 	Name string
-	// Addr is the server's address, as dialled ("host:port").
+	// Addr is the server's address, as dialled ("host:port"); DB the
+	// database the Conn selected in its handshake (Options.DB).
 	Addr string
+	DB   int
+	// Statement is the command's text, its arguments separated by spaces,
+	// only when Hooks.Statement is set: the arguments of AUTH, HELLO's
+	// AUTH and CLIENT SETNAME... are replaced by "?", and the text is cut
+	// at StatementMax bytes.
+	Statement string
 	// Start is when the call began; Duration how long it took to return.
 	Start    time.Time
 	Duration time.Duration
@@ -70,6 +85,10 @@ type PipelineEvent struct {
 	Len  int
 	Name string
 	Addr string
+	DB   int
+	// Statement is as in CommandEvent, the commands separated by
+	// newlines, the whole cut at StatementMax bytes.
+	Statement string
 	// Start is when the call began; Duration how long it took to return.
 	Start    time.Time
 	Duration time.Duration
