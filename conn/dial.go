@@ -85,6 +85,7 @@ func newConn(ctx context.Context, nc net.Conn, addr string, opts *Options) (*Con
 		c.maxPending = defaultMaxWriteBuffer
 	}
 	c.sock.nc = nc
+	c.setOnPubSubMessage(opts.OnPubSubMessage)
 	c.rd = resp.NewReaderSize(&c.sock, readBufferSize)
 	c.tracking.store = opts.cacheStore
 	if err := c.handshake(ctx, opts); err != nil {

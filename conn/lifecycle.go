@@ -43,6 +43,7 @@ type Conn struct {
 	addr   string
 	proto  int
 	onPush func(resp.Value)
+	pubsub pubsubIntake  // Options.OnPubSubMessage (see pubsub_message.go)
 	subs   subscriptions // RESP2 only; the reader's
 
 	tracking connTracking // client-side caching; see cache_conn.go

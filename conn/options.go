@@ -54,6 +54,16 @@ type Options struct {
 	// frames. A panic in OnPush is not recovered: like a panic on any
 	// goroutine, it crashes the program at once.
 	OnPush func(resp.Value)
+	// OnPubSubMessage, when not nil, receives the pub/sub messages
+	// ("message", "pmessage" and "smessage" frames of bulk strings that
+	// fit in the read buffer) in place of OnPush, without their being
+	// decoded into a resp.Value: its PubSubMessage borrows the read
+	// buffer, valid only until it returns, so a receiver that copies
+	// only what it keeps allocates nothing else. Any other message, and
+	// every other push frame, still goes to OnPush. It runs on the
+	// reader goroutine, in the order of the stream, under OnPush's
+	// rules.
+	OnPubSubMessage func(PubSubMessage)
 	// OnConnect, when not nil, runs on every new Conn a Client dials, right
 	// after the handshake and before any command of the Client's callers:
 	// the first Conn, every redial, and the dedicated Conns of blocking

@@ -27,8 +27,14 @@ func (s *countedReads) Read(p []byte) (int, error) {
 // returns with it its origin: the number of the socket read that brought the
 // frame's first byte, or of a later read, never an earlier one. A frame that
 // starts in the bytes still buffered starts in the latest read or before it;
-// one that starts past them, in the next.
+// one that starts past them, in the next. Pub/sub messages for
+// OnPubSubMessage on the way are handed to it (see takeMessages).
 func (c *Conn) readFrame() (v resp.Value, origin uint64, err error) {
+	if c.pubsub.fn != nil {
+		if err = c.takeMessages(); err != nil {
+			return resp.Value{}, c.sock.n.Load() + 1, err
+		}
+	}
 	origin = c.sock.n.Load()
 	if c.rd.Buffered() == 0 {
 		origin++

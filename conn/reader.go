@@ -66,7 +66,7 @@ func (c *Conn) readLoop() {
 		if c.rd.Buffered() != 0 {
 			continue
 		}
-		if c.onPush == nil && !c.tracking.used.Load() {
+		if c.onPush == nil && c.pubsub.fn == nil && !c.tracking.used.Load() {
 			if idle == nil {
 				idle = time.NewTimer(lendWindow)
 			}
