@@ -16,7 +16,7 @@ test-root:
 	$(GO) test -race -count=1 -timeout 20m ./...
 	# The race detector changes allocation counts, so the allocation targets
 	# (GET 1, SET 0, routing 0) are checked once more without it.
-	$(GO) test -count=1 -run 'Alloc' ./resp ./slots ./conn ./cluster
+	$(GO) test -count=1 -run 'Alloc' ./resp ./slots ./conn ./cluster ./pubsub
 
 # The bench module is vetted, its runner's tests pass and each benchmark runs
 # once against servers it starts and stops, so it cannot rot.

@@ -89,6 +89,7 @@ func (s *Subscriber) startDialLocked(l *link) {
 func (s *Subscriber) dial(l *link) {
 	opts := s.opts
 	opts.OnPush = func(v resp.Value) { s.onPush(l, v) }
+	opts.OnPubSubMessage = func(m conn.PubSubMessage) { s.onMessage(l, m) }
 	timeout := opts.DialTimeout
 	if timeout <= 0 {
 		timeout = defaultDialTimeout

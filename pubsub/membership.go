@@ -230,30 +230,41 @@ func (s *Subscriber) retire(ctx context.Context, conns []*conn.Conn) {
 
 // wantedSet is the set of keys of Subscriber.want, for the reader goroutines
 // to check each message against without taking Subscriber.mu. It changes
-// only under Subscriber.mu, together with want.
+// only under Subscriber.mu, together with want. Each space maps a name to
+// itself, so that a reader holding the name's bytes finds the string to put
+// in a Message without allocating one (see lookup).
 type wantedSet struct {
-	mu   sync.RWMutex
-	keys map[subKey]struct{}
+	mu    sync.RWMutex
+	names [len(spaceCommands)]map[string]string
 }
 
 func (w *wantedSet) has(key subKey) bool {
 	w.mu.RLock()
-	_, ok := w.keys[key]
+	_, ok := w.names[key.space][key.name]
 	w.mu.RUnlock()
 	return ok
 }
 
+// lookup returns the wanted name of space sp spelled by b, and whether
+// there is one.
+func (w *wantedSet) lookup(sp space, b []byte) (string, bool) {
+	w.mu.RLock()
+	name, ok := w.names[sp][string(b)] // a lookup by []byte: no allocation
+	w.mu.RUnlock()
+	return name, ok
+}
+
 func (w *wantedSet) add(key subKey) {
 	w.mu.Lock()
-	if w.keys == nil {
-		w.keys = make(map[subKey]struct{})
+	if w.names[key.space] == nil {
+		w.names[key.space] = make(map[string]string)
 	}
-	w.keys[key] = struct{}{}
+	w.names[key.space][key.name] = key.name
 	w.mu.Unlock()
 }
 
 func (w *wantedSet) remove(key subKey) {
 	w.mu.Lock()
-	delete(w.keys, key)
+	delete(w.names[key.space], key.name)
 	w.mu.Unlock()
 }
