@@ -87,6 +87,10 @@
 // every push frame the command caused has been handed to OnPush. On a RESP2 connection, where subscribe confirmations and
 // messages are plain arrays, the Conn hands them to OnPush as push frames
 // while it is in subscribe mode; see Send.
+// Options.OnPubSubMessage, when set, takes the pub/sub messages in
+// OnPush's place, in stream order, straight from the read buffer: its
+// PubSubMessage borrows the buffer, so a receiver that copies only the
+// payload allocates once per message (package pubsub does).
 //
 // # Connection state
 //

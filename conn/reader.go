@@ -41,7 +41,8 @@ func (s *socketOwnership) CompareAndSwap(old, new socketOwner) bool {
 // lendWindow is how long the reader goroutine leaves the socket unused by
 // callers before it takes it back. While lent and unused, a connection lost
 // is noticed about this late at most (two windows); push frames are not
-// delayed, since only a Conn without OnPush lends its socket.
+// delayed, since only a Conn without OnPush and OnPubSubMessage lends its
+// socket.
 const lendWindow = time.Millisecond
 
 // readLoop is the reader goroutine: it decodes every frame, hands push frames

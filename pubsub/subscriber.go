@@ -51,8 +51,8 @@ type Subscriber struct {
 }
 
 // New returns a Subscriber for the server at addr. It connects at once, so a
-// wrong address or password is reported here. opts may be nil; its OnPush is
-// ignored. Connections speak RESP3 unless opts.Protocol is 2 or the server
+// wrong address or password is reported here. opts may be nil; its OnPush and
+// OnPubSubMessage are ignored. Connections speak RESP3 unless opts.Protocol is 2 or the server
 // refuses HELLO; then they speak RESP2.
 func New(ctx context.Context, addr string, opts *conn.Options) (*Subscriber, error) {
 	return NewWithOptions(ctx, addr, opts, nil)
@@ -91,7 +91,7 @@ func newSubscriber(opts conn.Options, o *Options) (*Subscriber, error) {
 	if opts.Protocol != 0 && opts.Protocol != 2 && opts.Protocol != 3 {
 		return nil, fmt.Errorf("pubsub: Options.Protocol is %d; want 2 or 3", opts.Protocol)
 	}
-	opts.OnPush = nil
+	opts.OnPush, opts.OnPubSubMessage = nil, nil
 	// conn's own checks would take a reader held up by a full Messages()
 	// for a silent connection and close it, losing what waits in the
 	// socket: the links use the Subscriber's check instead, which knows.

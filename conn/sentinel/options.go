@@ -19,8 +19,8 @@ type Options struct {
 	// Sentinel configures the connections to sentinels: Username and
 	// Password (a sentinel's own requirepass or ACL user, not the master's),
 	// TLSConfig, DialTimeout (which also bounds each question to a
-	// sentinel; 0 means 2 s) and ClientName. Its Protocol, DB, OnPush and
-	// OnConnect are not used: sentinel connections speak RESP3, so that
+	// sentinel; 0 means 2 s) and ClientName. Its Protocol, DB, OnPush,
+	// OnPubSubMessage and OnConnect are not used: sentinel connections speak RESP3, so that
 	// one connection both asks questions and hears announcements.
 	Sentinel conn.Options
 	// Conn configures the connections to the master and the replicas, as
@@ -62,6 +62,7 @@ func (o *Options) sentinelOptions() conn.Options {
 	so.Protocol = 3
 	so.DB = 0
 	so.OnPush = nil
+	so.OnPubSubMessage = nil // the announcements are OnPush's
 	so.OnConnect = nil
 	if so.DialTimeout <= 0 {
 		so.DialTimeout = defaultSentinelTimeout
