@@ -197,6 +197,12 @@ func (s *Subscriber) deliver(l *link, m Message) {
 	if !s.wanted.has(subscriptionOf(m)) {
 		return
 	}
+	s.handOver(l, m)
+}
+
+// handOver is deliver for a message whose subscription was just found
+// wanted.
+func (s *Subscriber) handOver(l *link, m Message) {
 	s.delivery.RLock()
 	defer s.delivery.RUnlock()
 	if s.messagesClosed {

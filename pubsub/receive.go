@@ -4,11 +4,12 @@ import "github.com/respwire/respwire/conn"
 
 // onMessage is Options.OnPubSubMessage of every link's connection: it runs
 // on the connection's reader goroutine, for the messages taken straight
-// from the read buffer (the others come to onPush), and delivers them.
+// from the read buffer (the others come to onPush), and delivers them as
+// deliver does.
 func (s *Subscriber) onMessage(l *link, pm conn.PubSubMessage) {
 	l.frames.Add(1)
 	if m, ok := s.message(pm); ok {
-		s.deliver(l, m)
+		s.handOver(l, m) // message found it wanted
 	}
 }
 
