@@ -141,6 +141,23 @@ func BenchmarkDecodePush(b *testing.B) {
 	}
 }
 
+// BenchmarkMessage is the Subscriber's work per message taken straight
+// from the read buffer (see conn.Options.OnPubSubMessage), without the
+// network: the channel found in the wanted set, the payload copied.
+func BenchmarkMessage(b *testing.B) {
+	s, err := newSubscriber(conn.Options{}, &Options{PingInterval: -1})
+	require.NoError(b, err)
+	defer s.Close()
+	s.wanted.add(subKey{space: spaceShard, name: "channel:42"})
+	pm := conn.PubSubMessage{Kind: "smessage", Channel: []byte("channel:42"), Payload: []byte("0123456789abcdef")}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := s.message(pm); !ok {
+			b.Fatal("not wanted")
+		}
+	}
+}
+
 // BenchmarkDeliver is the Subscriber's work per message after decoding,
 // without the network: the check that the subscription is still wanted and
 // the hand-over to Messages(), with a reader that keeps up.
