@@ -116,6 +116,35 @@ func ExampleConn_Send() {
 	// message example:news hi
 }
 
+// Take messages straight from the read buffer, copying only what is kept;
+// confirmations still come to OnPush.
+func ExampleOptions_onPubSubMessage() {
+	ctx := context.Background()
+	payloads := make(chan string, 16)
+	c, err := conn.Dial(ctx, redistest.Server().Addr, &conn.Options{
+		OnPush: func(resp.Value) {},
+		OnPubSubMessage: func(m conn.PubSubMessage) {
+			payloads <- m.Kind + " " + string(m.Channel) + " " + string(m.Payload) // m's bytes are borrowed
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	if err := c.Send(ctx, "SUBSCRIBE", "example:updates"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := redistest.Server().Do(ctx, "PUBLISH", "example:updates", "v2"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(<-payloads)
+	// Output:
+	// message example:updates v2
+}
+
 func printPush(v resp.Value) {
 	for i, e := range v.Elems() {
 		if i > 0 {

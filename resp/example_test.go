@@ -44,6 +44,40 @@ func ExampleReader() {
 	// push with 3 elements
 }
 
+// Take pub/sub messages without decoding them into Values, and leave every
+// other frame to Read.
+func ExampleReader_ReadStrings() {
+	wire := ">3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n" +
+		">3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n"
+	r := resp.NewReader(strings.NewReader(wire))
+	var scratch [4][]byte
+	take := func(kind resp.Kind, elems [][]byte) bool {
+		if kind != resp.Push || len(elems) != 3 || string(elems[0]) != "message" {
+			return false
+		}
+		fmt.Printf("message on %s: %s\n", elems[1], elems[2]) // borrowed: valid until take returns
+		return true
+	}
+	for {
+		taken, err := r.ReadStrings(scratch[:], take)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			fmt.Println("broken stream:", err)
+			return
+		}
+		if !taken {
+			v, _ := r.Read()
+			first, _ := v.Elems()[0].Text()
+			fmt.Println("left to Read:", first)
+		}
+	}
+	// Output:
+	// message on news: hi
+	// left to Read: subscribe
+}
+
 // Malformed input is refused with an error that wraps ErrProtocol.
 func ExampleReader_malformed() {
 	r := resp.NewReader(bytes.NewReader([]byte("$-5\r\n")))
