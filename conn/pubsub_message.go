@@ -21,9 +21,16 @@ type pubsubIntake struct {
 }
 
 // setOnPubSubMessage makes the Conn hand messages to fn (when not nil).
+// It runs after onPush is set. A Conn that hears messages must never lend
+// its socket, where they would wait for a caller to read (see lendWindow):
+// without an OnPush of its own it gets one that drops the other frames, as
+// a nil OnPush would.
 func (c *Conn) setOnPubSubMessage(fn func(PubSubMessage)) {
 	c.pubsub.fn = fn
 	c.pubsub.take = c.takeMessage // made once: a method value allocates
+	if fn != nil && c.onPush == nil {
+		c.onPush = func(resp.Value) {}
+	}
 }
 
 // takeMessages hands every pub/sub message at the head of the read buffer

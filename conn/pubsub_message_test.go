@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"sync"
@@ -97,4 +98,21 @@ func TestOnPubSubMessageLeavesReplies(t *testing.T) {
 			assert.Empty(t, messages.all())
 		})
 	}
+}
+
+// A Conn that hears messages never lends its socket to its callers, where
+// messages would wait for one to read; a Conn that hears nothing does.
+func TestOnPubSubMessageKeepsTheSocket(t *testing.T) {
+	ctx := context.Background() // never ends: a caller may read for itself
+	ping := func(c *Conn) uint64 {
+		lendLong(c) // once lent, lent until the test ends
+		for range 20 {
+			_, err := c.Do(ctx, "PING")
+			require.NoError(t, err)
+		}
+		return c.ownReads.Load()
+	}
+	plain := dialTest(t, nil)
+	assert.NotZero(t, ping(plain), "callers of a Conn without push handlers read their replies themselves")
+	assert.Zero(t, ping(dialTest(t, &Options{OnPubSubMessage: func(PubSubMessage) {}})))
 }

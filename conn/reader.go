@@ -41,8 +41,7 @@ func (s *socketOwnership) CompareAndSwap(old, new socketOwner) bool {
 // lendWindow is how long the reader goroutine leaves the socket unused by
 // callers before it takes it back. While lent and unused, a connection lost
 // is noticed about this late at most (two windows); push frames are not
-// delayed, since only a Conn without OnPush and OnPubSubMessage lends its
-// socket.
+// delayed, since only a Conn without OnPush lends its socket.
 const lendWindow = time.Millisecond
 
 // readLoop is the reader goroutine: it decodes every frame, hands push frames
@@ -67,7 +66,7 @@ func (c *Conn) readLoop() {
 		if c.rd.Buffered() != 0 {
 			continue
 		}
-		if c.onPush == nil && c.pubsub.fn == nil && !c.tracking.used.Load() {
+		if c.onPush == nil && !c.tracking.used.Load() {
 			if idle == nil {
 				idle = time.NewTimer(lendWindow)
 			}
