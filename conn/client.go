@@ -66,6 +66,7 @@ type Client struct {
 	dial    func(ctx context.Context) (*Conn, error)
 	pool    *connPool
 	cache   *clientCache // client-side caching; see cache_client.go
+	stats   *clientStats // the counters of every Conn it dialled; see Stats
 	// credentials asks for the username and password (see Reauthenticate);
 	// nil for a Client made by newClient alone.
 	credentials func(ctx context.Context) (username, password string, err error)
@@ -121,10 +122,15 @@ func newClient(ctx context.Context, dial func(context.Context) (*Conn, error), d
 	if dialTimeout <= 0 {
 		dialTimeout = defaultDialTimeout
 	}
+	stats := newClientStats()
 	boundedDial := func(ctx context.Context) (*Conn, error) {
 		ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 		defer cancel()
-		return dial(ctx)
+		cn, err := dial(ctx)
+		if err == nil {
+			stats.track(cn)
+		}
+		return cn, err
 	}
 	cn, err := boundedDial(ctx)
 	if err != nil {
@@ -135,6 +141,7 @@ func newClient(ctx context.Context, dial func(context.Context) (*Conn, error), d
 		dial:       boundedDial,
 		pool:       newConnPool(boundedDial, defaultMaxIdle),
 		cache:      &clientCache{}, // off; NewClient sets it up
+		stats:      stats,
 		replaced:   make(chan struct{}),
 		stopRedial: stop,
 		redialDone: make(chan struct{}),
@@ -263,6 +270,7 @@ func (c *Client) redialLoop(life context.Context) {
 		if !ok || !c.install(cn) {
 			return
 		}
+		c.stats.redials.Add(1)
 	}
 }
 

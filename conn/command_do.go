@@ -21,7 +21,7 @@ func (c *Conn) doCmd(ctx context.Context, cmd *Command) (resp.Value, error) {
 		return resp.Value{}, err
 	}
 	if ended(ctx) {
-		return resp.Value{}, ctx.Err()
+		return resp.Value{}, c.ctxEnded(ctx)
 	}
 	kind := commandState(args)
 	r := c.getRequest(shapeOne)
@@ -59,7 +59,7 @@ func (c *Conn) DoMultiCmd(ctx context.Context, cmds ...Command) ([]resp.Value, e
 		blocking = blocking || isBlocking(args)
 	}
 	if ended(ctx) {
-		return nil, ctx.Err()
+		return nil, c.ctxEnded(ctx)
 	}
 	vals := make([]resp.Value, len(cmds))
 	r := c.getRequest(shapeMany)

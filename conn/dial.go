@@ -229,7 +229,9 @@ func (c *Conn) roundTrip(cmds [][]string) ([]resp.Value, error) {
 	for _, args := range cmds {
 		buf = resp.AppendCommand(buf, args...)
 	}
-	if _, err := c.nc.Write(buf); err != nil {
+	n, err := c.nc.Write(buf)
+	c.counts.bytesWritten.Add(uint64(n))
+	if err != nil {
 		return nil, fmt.Errorf("conn: handshake with %s: %w", c.addr, err)
 	}
 	replies := make([]resp.Value, 0, len(cmds))

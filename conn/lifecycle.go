@@ -67,8 +67,10 @@ type Conn struct {
 	noPing     bool  // a command was sent that a later PING would disturb (see noteState)
 	err        error // set once, by the teardown: why commands are refused
 
-	writes        atomic.Uint64 // write syscalls, for benchmarks
-	writeProgress atomic.Uint64 // pieces of big buffers written but the last (see flush)
+	counts        connCounts                  // for Stats; see stats.go
+	statsSink     atomic.Pointer[clientStats] // the Client whose Stats count this Conn, if any
+	writes        atomic.Uint64               // write syscalls, for benchmarks
+	writeProgress atomic.Uint64               // pieces of big buffers written but the last (see flush)
 
 	// carriesState is set when a command that leaves state on the
 	// connection beyond a transaction (SELECT, CLIENT TRACKING, a Send's
@@ -135,6 +137,11 @@ func (c *Conn) closeWith(cause error) bool {
 	c.mu.Lock()
 	c.err = cause
 	pending, written := c.pending.drain()
+	for _, r := range pending[:written] {
+		if r.state.Load() != requestAbandoned {
+			c.counts.errors++ // written, and failed without its reply
+		}
+	}
 	c.wbuf = nil
 	c.madeRoom()
 	c.mu.Unlock()
@@ -167,5 +174,8 @@ func (c *Conn) finish() {
 	<-c.writerDone
 	c.stopLiveness()
 	c.state.Store(int32(StateClosed))
+	if s := c.statsSink.Load(); s != nil {
+		s.retire(c)
+	}
 	close(c.done)
 }

@@ -27,7 +27,7 @@ func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
 		return resp.Value{}, err
 	}
 	if ended(ctx) {
-		return resp.Value{}, ctx.Err()
+		return resp.Value{}, c.ctxEnded(ctx)
 	}
 	kind := commandState(args)
 	r := c.getRequest(shapeOne)
@@ -64,7 +64,7 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 		}
 	}
 	if ended(ctx) {
-		return nil, ctx.Err()
+		return nil, c.ctxEnded(ctx)
 	}
 	vals := make([]resp.Value, len(cmds))
 	r := c.getRequest(shapeMany)
@@ -96,6 +96,7 @@ func (c *Conn) lock(ctx context.Context, r *request) error {
 	c.mu.Lock()
 	if c.inWrite+len(c.wbuf) >= c.maxPending {
 		if err := c.waitRoom(ctx); err != nil {
+			c.countTimeout()
 			c.mu.Unlock()
 			return err
 		}
@@ -177,6 +178,7 @@ func (c *Conn) withdraw(r *request) bool {
 	if !r.abandon() {
 		return false
 	}
+	c.countTimeout()
 	if unwritten {
 		c.pending.withdraw(r)
 	}

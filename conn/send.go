@@ -45,7 +45,7 @@ func (c *Conn) Send(ctx context.Context, args ...string) error {
 	}
 	c.carriesState.Store(true) // a subscription, or its end: pubsub state either way
 	if ended(ctx) {
-		return ctx.Err()
+		return c.ctxEnded(ctx)
 	}
 	r := c.getRequest(shapeBarrier)
 	r.command = args[0]
