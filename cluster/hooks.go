@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -24,8 +25,10 @@ type Hooks struct {
 
 // RedirectEvent describes one redirect followed.
 type RedirectEvent struct {
-	Ask  bool   // ASK; false for MOVED
-	Name string // the command's name
+	Ask bool // ASK; false for MOVED
+	// Name is the command's name as the caller wrote it (a transaction's
+	// is its MULTI), never an argument.
+	Name string
 	Slot uint16
 	From string // the node that answered the redirect
 	To   string // the node it pointed to
@@ -39,7 +42,25 @@ const (
 	RefreshRedirect                           // a MOVED, or an error that says the topology changed
 	RefreshSuspect                            // a node is suspect
 	RefreshSteady                             // the steady-state check (Options.RefreshInterval)
+	RefreshLoading                            // with ReadReplicas, the poll while a replica is reported loading
 )
+
+var refreshReasonNames = [...]string{
+	RefreshRequested: "requested",
+	RefreshRedirect:  "redirect",
+	RefreshSuspect:   "suspect",
+	RefreshSteady:    "steady",
+	RefreshLoading:   "loading",
+}
+
+// String returns the reason's name ("requested", "redirect", "suspect",
+// "steady", "loading"), or "RefreshReason(n)" for another value.
+func (r RefreshReason) String() string {
+	if r > 0 && int(r) < len(refreshReasonNames) {
+		return refreshReasonNames[r]
+	}
+	return "RefreshReason(" + strconv.Itoa(int(r)) + ")"
+}
 
 // RefreshEvent describes one refresh.
 type RefreshEvent struct {
