@@ -38,7 +38,7 @@ func (c *Conn) doCmdHooked(ctx context.Context, cmd *Command) (resp.Value, error
 	v, err := c.doCmdWritten(ctx, cmd, &written)
 	e := CommandEvent{Name: cmd.Name(), Addr: c.addr, DB: c.db, Start: start, Duration: time.Since(start), Err: err, Written: written}
 	if c.hooks.Statement {
-		e.Statement = statement(cmd)
+		e.Statement = statement(commandArgs(cmd))
 	}
 	c.fireCommand(ctx, &e)
 	return v, err
@@ -70,7 +70,7 @@ func (c *Conn) doMultiCmdHooked(ctx context.Context, cmds []Command) ([]resp.Val
 	e := PipelineEvent{Len: len(cmds), Name: cmds[0].Name(), Addr: c.addr, DB: c.db, Start: start, Duration: time.Since(start), Err: err, Written: written}
 	e.Errors = errorReplies(vals)
 	if c.hooks.Statement {
-		e.Statement = pipelineStatement(len(cmds), func(i int) argList { return &cmds[i] })
+		e.Statement = pipelineStatement(len(cmds), func(i int) argList { return commandArgs(&cmds[i]) })
 	}
 	c.firePipeline(ctx, &e)
 	return vals, err

@@ -5,21 +5,42 @@ import (
 	"unicode/utf8"
 )
 
-// argList is a command's arguments as a statement reads them: []string
-// (stringArgs) or a *Command.
-type argList interface {
-	Len() int
-	// Text returns argument i when it is a string; ok is false for a
-	// number, which appendArg writes.
-	Text(i int) (s string, ok bool)
-	AppendArg(dst []byte, i int) []byte
+// argList is a command's arguments as a statement reads them: strings, or
+// a Command. It is a value, not an interface, so that reading a command
+// for its statement does not make it escape (a caller's variadic arguments
+// would then cost an allocation even with Statement off).
+type argList struct {
+	strs []string
+	cmd  *Command // when not nil, in place of strs
 }
 
-type stringArgs []string
+func stringArgs(args []string) argList { return argList{strs: args} }
+func commandArgs(cmd *Command) argList { return argList{cmd: cmd} }
 
-func (a stringArgs) Len() int                           { return len(a) }
-func (a stringArgs) Text(i int) (string, bool)          { return a[i], true }
-func (a stringArgs) AppendArg(dst []byte, i int) []byte { return append(dst, a[i]...) }
+// Len returns the number of arguments, the name included.
+func (a argList) Len() int {
+	if a.cmd != nil {
+		return a.cmd.n
+	}
+	return len(a.strs)
+}
+
+// Text returns argument i when it is a string; ok is false for a number,
+// which AppendArg writes.
+func (a argList) Text(i int) (s string, ok bool) {
+	if a.cmd != nil {
+		return a.cmd.Text(i)
+	}
+	return a.strs[i], true
+}
+
+// AppendArg appends argument i's text to dst.
+func (a argList) AppendArg(dst []byte, i int) []byte {
+	if a.cmd != nil {
+		return a.cmd.AppendArg(dst, i)
+	}
+	return append(dst, a.strs[i]...)
+}
 
 // redacted is what a statement shows in place of a secret argument.
 const redacted = "?"

@@ -35,10 +35,10 @@ func TestStatementRedaction(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, statement(stringArgs(tt.args)), "%q", tt.args)
 		cmd := Cmd(tt.args[0], tt.args[1:]...)
-		assert.Equal(t, tt.want, statement(&cmd), "as a Command: %q", tt.args)
+		assert.Equal(t, tt.want, statement(commandArgs(&cmd)), "as a Command: %q", tt.args)
 	}
 	cmd := Cmd("SET", "k").Int(-12).Float(1.5)
-	assert.Equal(t, "SET k -12 1.5", statement(&cmd))
+	assert.Equal(t, "SET k -12 1.5", statement(commandArgs(&cmd)))
 	assert.Equal(t, "GET a\nAUTH ?", pipelineStatement(2, func(i int) argList {
 		return stringArgs([][]string{{"GET", "a"}, {"AUTH", "pw"}}[i])
 	}))
@@ -48,12 +48,12 @@ func TestStatementRedaction(t *testing.T) {
 // a character.
 func TestStatementCut(t *testing.T) {
 	long := strings.Repeat("x", 2*StatementMax)
-	s := statement(stringArgs{"SET", "k", long})
+	s := statement(stringArgs([]string{"SET", "k", long}))
 	assert.Len(t, s, StatementMax)
 	assert.True(t, strings.HasPrefix(s, "SET k xxx"))
 
 	// "é" is two bytes: one that would straddle the cut is left out.
-	s = statement(stringArgs{"SET", strings.Repeat("a", StatementMax-6), "é"})
+	s = statement(stringArgs([]string{"SET", strings.Repeat("a", StatementMax-6), "é"}))
 	assert.Equal(t, StatementMax-1, len(s))
 	many := make([][]string, 500)
 	for i := range many {
