@@ -16,7 +16,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(redistest.Setup(m, redistest.NeedServer))
+	goleak.VerifyTestMain(redistest.Setup(m, redistest.NeedServer|redistest.NeedCluster))
 }
 
 // recorded is a Telemetry that reports to an in-memory span recorder and a
@@ -55,18 +55,25 @@ func (r *recorded) ended(t *testing.T, n int) []sdktrace.ReadOnlySpan {
 // recorded.
 func (r *recorded) metric(t *testing.T, name string) metricdata.Metrics {
 	t.Helper()
+	m, ok := r.lookup(t, name)
+	require.True(t, ok, "metric not recorded: %s", name)
+	return m
+}
+
+// lookup returns the metric named name, and whether it was recorded.
+func (r *recorded) lookup(t *testing.T, name string) (metricdata.Metrics, bool) {
+	t.Helper()
 	var rm metricdata.ResourceMetrics
 	require.NoError(t, r.reader.Collect(context.Background(), &rm))
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
 			if m.Name == name {
 				require.Equal(t, ScopeName, sm.Scope.Name)
-				return m
+				return m, true
 			}
 		}
 	}
-	require.Failf(t, "metric not recorded", "%s", name)
-	return metricdata.Metrics{}
+	return metricdata.Metrics{}, false
 }
 
 // attrMap turns attrs into a map of their values, for exact comparisons.
