@@ -345,3 +345,28 @@ func TestServerRedial(t *testing.T) {
 	assert.Equal(t, int64(1), total("db.client.connection.count",
 		func(map[string]any) bool { return true }), "one open after the redial")
 }
+
+// TestServerRefusedHandshake: a dial whose handshake the server refuses is
+// timed with its error.type and opens no connection, so the count of open
+// connections doesn't go negative or up.
+func TestServerRefusedHandshake(t *testing.T) {
+	const password = "otel-handshake-pw"
+	node := redistest.NewNode(t, redistest.NodeOptions{Password: password})
+	r := newRecorded(t)
+	_, err := conn.Dial(testContext(t), node.Addr, &conn.Options{Password: "wrong-" + password, Hooks: r.Hooks()})
+	require.Error(t, err)
+
+	host, port := serverAttrs(t, node.Addr)
+	create := r.metric(t, "db.client.connection.create_time")
+	points := histogramPoints(t, create)
+	require.Len(t, points, 1)
+	assert.Equal(t, map[string]any{
+		"db.system.name": "redis", "db.client.connection.pool.name": node.Addr,
+		"db.client.connection.state": "used", "server.address": host, "server.port": port,
+		"error.type": "WRONGPASS",
+	}, setMap(points[0].Attributes))
+	_, counted := r.lookup(t, "db.client.connection.count")
+	assert.False(t, counted, "no connection opened or closed")
+	_, closed := r.lookup(t, "respwire.client.connection.closes")
+	assert.False(t, closed)
+}
