@@ -98,7 +98,11 @@ func TestClusterServerMoved(t *testing.T) {
 	}
 	// The MOVED starts a refresh in the background.
 	require.Eventually(t, func() bool {
-		for _, p := range histogramPoints(t, r.metric(t, "respwire.cluster.refresh.duration")) {
+		m, ok := r.lookup(t, "respwire.cluster.refresh.duration")
+		if !ok {
+			return false
+		}
+		for _, p := range histogramPoints(t, m) {
 			if setMap(p.Attributes)["respwire.refresh.reason"] == "redirect" {
 				return true
 			}
