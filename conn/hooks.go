@@ -26,6 +26,9 @@ import (
 // that reports to them. Events and the values they hold are the hook's for
 // the length of the call only: copy what you keep.
 //
+// Hooks must not be changed once given to Options: the Conns read its
+// fields as they work, without a lock.
+//
 // A hook that panics does not break anything: the panic is recovered, the
 // event is dropped, the Conn and its replies carry on, and the panic is
 // logged once per hook field at slog.LevelError on Options.Logger when one
