@@ -101,6 +101,7 @@ func NewClient(ctx context.Context, addr string, opts *Options) (*Client, error)
 		return nil, err
 	}
 	c.cache = cc
+	c.observeCache()
 	c.credentials = func(ctx context.Context) (string, string, error) { return credentials(ctx, addr, &o) }
 	c.pool.setMaxOpen(o.MaxDedicated)
 	return c, nil
@@ -401,6 +402,7 @@ func (c *Client) Close() error {
 	last := c.current.Load()
 	_ = last.Close()
 	c.connLost(last) // its cache entries, in a Cache other Clients may share
+	c.unobserveCache()
 	c.pool.close()
 	c.state.Store(int32(StateClosed))
 	close(c.done)

@@ -50,5 +50,6 @@ func NewClientFunc(ctx context.Context, dial DialFunc, opts *Options) (*Client, 
 		return nil, err
 	}
 	c.cache = cc
+	c.observeCache()
 	return c, nil
 }

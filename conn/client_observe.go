@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/respwire/respwire/internal/cache"
 )
 
 // redialed reports the redial attempt (from 1), begun at start, that made
@@ -48,5 +50,56 @@ func loggedDial(dial func(context.Context) (*Conn, error), logger *slog.Logger) 
 			logger.Warn("conn: dial failed", slog.String("err", err.Error()))
 		}
 		return cn, err
+	}
+}
+
+// cacheHit reports a DoCache answered from the cache for the command args;
+// without a Cache hook it costs one nil check.
+func (c *Client) cacheHit(args []string) {
+	if h := c.hooks; h != nil && h.Cache != nil {
+		c.fireCache(CacheEvent{Kind: CacheHit, Name: args[0], Entries: 1})
+	}
+}
+
+// cacheHitName is cacheHit for a command named name.
+func (c *Client) cacheHitName(name string) {
+	if h := c.hooks; h != nil && h.Cache != nil {
+		c.fireCache(CacheEvent{Kind: CacheHit, Name: name, Entries: 1})
+	}
+}
+
+// cacheMiss reports a DoCache read from the server for the command args.
+func (c *Client) cacheMiss(args []string) {
+	if h := c.hooks; h != nil && h.Cache != nil {
+		c.fireCache(CacheEvent{Kind: CacheMiss, Name: args[0], Entries: 1})
+	}
+}
+
+func (c *Client) fireCache(e CacheEvent) {
+	defer recoverHook(c.hooks, c.logger, hookCache)
+	c.hooks.Cache(e)
+}
+
+// observeCache has the cache tell the Cache hook of the Client's entries
+// evicted and invalidated, until Close (see unobserveCache).
+func (c *Client) observeCache() {
+	cc := c.cache
+	if h := c.hooks; h == nil || h.Cache == nil || cc.cache == nil {
+		return
+	}
+	cc.cache.store.Observe(cc.ns, func(kind cache.DropKind, n int) {
+		e := CacheEvent{Kind: CacheInvalidation, Entries: n}
+		if kind == cache.DropEvicted {
+			e.Kind = CacheEviction
+		}
+		c.fireCache(e)
+	})
+}
+
+// unobserveCache ends observeCache: a Cache shared with other Clients
+// outlives this one.
+func (c *Client) unobserveCache() {
+	if cc := c.cache; cc.cache != nil {
+		cc.cache.store.Observe(cc.ns, nil)
 	}
 }

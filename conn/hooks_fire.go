@@ -164,3 +164,23 @@ func (c *Conn) fireState(from, to State, cause error) {
 	defer recoverHook(h, c.logger, hookState)
 	h.State(StateEvent{Addr: c.addr, From: from, To: to, Cause: cause})
 }
+
+// doTracked sends cmds, the tracked read of the command args for DoCache,
+// as one batch: reported as a Command event of args, not as a Pipeline.
+func (c *Conn) doTracked(ctx context.Context, args []string, cmds [][]string) ([]resp.Value, error) {
+	if h := c.hooks; h == nil || h.Command == nil {
+		return c.doMulti(ctx, cmds, nil)
+	}
+	start := time.Now()
+	var written bool
+	vals, err := c.doMulti(ctx, cmds, &written)
+	e := CommandEvent{Name: args[0], Addr: c.addr, DB: c.db, Start: start, Duration: time.Since(start), Err: err, Written: written}
+	if err == nil && len(vals) > 1 {
+		e.Err = vals[1].Err()
+	}
+	if c.hooks.Statement {
+		e.Statement = statement(stringArgs(args))
+	}
+	c.fireCommand(ctx, &e)
+	return vals, err
+}

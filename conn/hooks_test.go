@@ -332,6 +332,11 @@ func TestHooksPanicking(t *testing.T) {
 					if !assert.NoError(t, err) {
 						return
 					}
+					cached, err := c.DoCache(ctx, time.Minute, "GET", k)
+					if !assert.NoError(t, err) {
+						return
+					}
+					assert.Equal(t, val, text(t, cached))
 					vals, err := c.DoMulti(ctx, []string{"GET", k}, []string{"STRLEN", k})
 					if !assert.NoError(t, err) {
 						return
@@ -353,7 +358,7 @@ func TestHooksPanicking(t *testing.T) {
 	run()
 
 	out := logs.String()
-	for _, field := range []string{"Command", "Pipeline", "Dial", "State", "Redial"} {
+	for _, field := range []string{"Command", "Pipeline", "Dial", "State", "Redial", "Cache"} {
 		_, called := calls.Load(field)
 		assert.True(t, called, "%s was called", field)
 		assert.Equal(t, 1, bytes.Count([]byte(out), []byte("hook="+field+" ")), "%s's panic is logged once:\n%s", field, out)
