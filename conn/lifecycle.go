@@ -2,6 +2,8 @@ package conn
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net"
 	"strconv"
 	"sync"
@@ -43,6 +45,9 @@ type Conn struct {
 	addr   string
 	proto  int
 	onPush func(resp.Value)
+	db     int           // Options.DB, for hook events
+	hooks  *Hooks        // Options.Hooks; nil costs nothing (see Hooks)
+	logger *slog.Logger  // Options.Logger; nil logs nothing
 	subs   subscriptions // RESP2 only; the reader's
 
 	tracking connTracking // client-side caching; see cache_conn.go
@@ -156,7 +161,23 @@ func (c *Conn) closeWith(cause error) bool {
 		}
 		r.answer()
 	}
+	c.closing(cause)
 	return true
+}
+
+// closing tells the hooks and the log that c started closing with cause.
+func (c *Conn) closing(cause error) {
+	if c.logger != nil {
+		switch {
+		case cause == ErrClosed:
+			c.logger.Debug("conn: connection closed", slog.String("addr", c.addr))
+		case errors.Is(cause, ErrSilent):
+			c.logger.Warn("conn: connection silent", slog.String("addr", c.addr), slog.String("err", cause.Error()))
+		default:
+			c.logger.Warn("conn: connection lost", slog.String("addr", c.addr), slog.String("err", cause.Error()))
+		}
+	}
+	c.fireState(StateOpen, StateClosing, cause)
 }
 
 // start runs the Conn's two goroutines; the handshake is done.
@@ -176,6 +197,9 @@ func (c *Conn) finish() {
 	c.state.Store(int32(StateClosed))
 	if s := c.statsSink.Load(); s != nil {
 		s.retire(c)
+	}
+	if c.hooks != nil && c.hooks.State != nil {
+		c.fireState(StateClosing, StateClosed, c.Err())
 	}
 	close(c.done)
 }
