@@ -14,6 +14,7 @@ import (
 
 	"github.com/respwire/respwire/conn"
 	"github.com/respwire/respwire/internal/redistest"
+	"github.com/respwire/respwire/slots"
 )
 
 // hookRecorder keeps a Subscriber's hook events and log records.
@@ -236,4 +237,56 @@ func TestPubsubHooksNeverShowThePassword(t *testing.T) {
 		require.NotContains(t, text, password[7:], "an event or log record shows part of the password")
 	}
 	t.Logf("checked %d events and log records, e.g. %q", len(texts), texts[0])
+}
+
+// TestClusterResubscribeHooks kills a cluster Subscriber's connections on
+// every node: each master's shard channels are reported restored on that
+// master, and the channel on its node, the counts adding up to what was
+// subscribed.
+func TestClusterResubscribeHooks(t *testing.T) {
+	ctx := testContext(t)
+	name := uniqueName("chooks")
+	var rec hookRecorder
+	cl := newClusterClient(t, name+"-routing")
+	s, err := NewClusterWithOptions(ctx, cl, &Options{Hooks: rec.hooks()})
+	require.NoError(t, err)
+	s.opts.ClientName = name // before the first dial
+	t.Cleanup(func() { s.Close() })
+	pub := newClusterClient(t, name+"-pub")
+	chans := channelsOnEveryMaster(t, name+"-", 12)
+	require.NoError(t, s.SSubscribe(ctx, chans...))
+	require.NoError(t, s.Subscribe(ctx, name+":ch"))
+	want := make(map[string]int) // shard channels per master
+	for _, ch := range chans {
+		want[mustMasterOf(t, int(slots.Slot(ch))).Addr]++
+	}
+
+	for _, node := range redistest.Cluster().Nodes() {
+		_, err := node.Do(ctx, "CLIENT", "KILL", "SKIPME", "yes", "TYPE", "pubsub")
+		require.NoError(t, err)
+	}
+	for _, ch := range chans {
+		publishUntilCluster(t, s, pub, "SPUBLISH", ch, "back on "+ch)
+	}
+	publishUntilCluster(t, s, pub, "PUBLISH", name+":ch", "channel back")
+	eventually(t, "every restoring is reported", func() bool {
+		resubs, _, _ := rec.snapshot()
+		shard, channels := 0, 0
+		for _, e := range resubs {
+			shard += e.ShardChannels
+			channels += e.Channels
+		}
+		return shard == len(chans) && channels == 1
+	})
+	resubs, _, _ := rec.snapshot()
+	got := make(map[string]int)
+	for _, e := range resubs {
+		assert.NoError(t, e.Err)
+		assert.NotEmpty(t, e.Addr)
+		if e.ShardChannels > 0 {
+			got[e.Addr] += e.ShardChannels
+		}
+	}
+	assert.Equal(t, want, got, "each master's shard channels restored on it")
+	t.Logf("resubscribes: %+v", resubs)
 }
