@@ -370,3 +370,43 @@ func TestServerRefusedHandshake(t *testing.T) {
 	_, closed := r.lookup(t, "respwire.client.connection.closes")
 	assert.False(t, closed)
 }
+
+// TestServerCache: DoCache's miss reads from the server (a span, like any
+// command), its hit doesn't, and a write from elsewhere invalidates the
+// entry; each is counted.
+func TestServerCache(t *testing.T) {
+	r := newRecorded(t)
+	c := newClient(t, r, redistest.Server().Addr, conn.Options{})
+	ctx := testContext(t)
+	key := uniqueKey(t, "k")
+	_, err := c.Do(ctx, "SET", key, "v")
+	require.NoError(t, err)
+	for range 3 {
+		_, err = c.DoCache(ctx, time.Minute, "GET", key)
+		require.NoError(t, err)
+	}
+	assert.Len(t, named(r.spans.Ended(), "GET"), 1, "only the miss reached the server")
+	results := map[string]int64{}
+	for _, p := range sumPoints(t, r.metric(t, "respwire.client.cache.lookups")) {
+		attrs := setMap(p.Attributes)
+		assert.Equal(t, "GET", attrs["db.operation.name"])
+		results[attrs["respwire.cache.result"].(string)] += p.Value
+	}
+	assert.Equal(t, map[string]int64{"miss": 1, "hit": 2}, results)
+
+	_, err = redistest.Server().Do(ctx, "SET", key, "w")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		m, ok := r.lookup(t, "respwire.client.cache.drops")
+		if !ok {
+			return false
+		}
+		var n int64
+		for _, p := range sumPoints(t, m) {
+			if setMap(p.Attributes)["respwire.cache.reason"] == "invalidation" {
+				n += p.Value
+			}
+		}
+		return n >= 1
+	}, testTimeout, 5*time.Millisecond, "the server's invalidation is counted")
+}
