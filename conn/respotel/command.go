@@ -28,6 +28,9 @@ const (
 	pipelineErrorsKey = attribute.Key("respwire.pipeline.errors")
 )
 
+// clientKind is the option of every span, made once.
+var clientKind = trace.WithSpanKind(trace.SpanKindClient)
+
 // operation is what a Command or Pipeline event says about one call.
 type operation struct {
 	name      string
@@ -101,7 +104,7 @@ func (t *Telemetry) record(ctx context.Context, op operation) {
 	}
 
 	_, span := t.tracer.Start(ctx, op.name,
-		trace.WithSpanKind(trace.SpanKindClient),
+		clientKind,
 		trace.WithTimestamp(op.start),
 		trace.WithAttributes(attrs...),
 	)
