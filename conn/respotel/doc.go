@@ -49,20 +49,23 @@
 // # Errors
 //
 // error.type is, for a server's error reply (*resp.Error), its prefix
-// ("WRONGTYPE", "MOVED", "NOAUTH"); otherwise the first of these that the
-// error wraps: "context.DeadlineExceeded", "context.Canceled",
-// "conn.ErrSilent", "resp.ErrProtocol", "io.EOF", "io.ErrUnexpectedEOF",
-// "timeout" (a net.Error that timed out), "conn.ErrClosed",
-// "conn.ErrSharedState", "cluster.ErrCrossSlot", "cluster.ErrSlotMoved";
-// failing those, the Go type of the error behind fmt's wrappers (such as
-// "*net.OpError"), or "_OTHER" for an error made by errors.New or fmt.Errorf.
+// ("WRONGTYPE", "MOVED", "NOAUTH"), which db.response.status_code holds
+// too. Otherwise it is the first of these that the error wraps:
+// "context.DeadlineExceeded", "context.Canceled", "conn.ErrSilent",
+// "resp.ErrProtocol", "io.EOF", "io.ErrUnexpectedEOF"; then a net.Error:
+// "timeout" when it timed out, else its Go type ("*net.OpError"); then
+// "conn.ErrClosed", "conn.ErrSharedState", "cluster.ErrCrossSlot",
+// "cluster.ErrSlotMoved". Failing those, it is the Go type of the error
+// behind fmt's wrappers, or "_OTHER" for an error made by errors.New,
+// fmt.Errorf or errors.Join, whose type says nothing. A lost connection's
+// error wraps conn.ErrClosed and its cause, so it is named by its cause.
 //
 // # Metrics
 //
 //	db.client.operation.duration      histogram, s: every command and
 //	                                  pipeline, with the span's attributes
-//	                                  but db.query.text, respwire.written
-//	                                  and the batch size; buckets 1 ms to
+//	                                  but db.query.text, the batch size and
+//	                                  the respwire.* ones; buckets 1 ms to
 //	                                  10 s, as the conventions advise
 //	db.client.connection.count        up-down counter, {connection}: Conns
 //	                                  open, +1 per successful dial, -1 when
@@ -87,4 +90,8 @@
 // are this package's own: the conventions have none for them.
 //
 // WithAttributes adds attributes to every span and measurement.
+//
+// To run hooks of your own beside these, wrap the functions of the Hooks
+// that Hooks returns before putting them in the Options: respwire takes one
+// *conn.Hooks per Options, and it must not change once given.
 package respotel
