@@ -44,7 +44,9 @@
 //
 // In a cluster, server.address and server.port are the node's that ran the
 // command, not the seed's of the configuration: the hook knows no other.
-// A call that follows a MOVED or ASK makes one span per node it asked.
+// A call that follows a MOVED or ASK makes one span per node it asked: the
+// first ends with error.type "MOVED" or "ASK"; after an ASK the cluster
+// sends ASKING and the command together, a "PIPELINE" of two.
 //
 // # Errors
 //
