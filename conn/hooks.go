@@ -17,10 +17,17 @@ import (
 //
 // Hooks run synchronously on the goroutine that did the work: Command and
 // Pipeline on the caller's, after its reply arrived and before its call
-// returns; the others on whichever goroutine dialled, redialled or closed.
+// returns; the others on whichever goroutine dialled, redialled or closed;
+// Cache's hits and misses on the caller's, its evictions on the caller
+// whose read filled the cache, its invalidations on the goroutine that read
+// the server's invalidation or dropped the connection's entries. None runs
+// under a lock of the Conn or the cache.
 // They must be quick, must not block, and must not call the Conn or Client
 // that reports to them. Events and the values they hold are the hook's for
 // the length of the call only: copy what you keep.
+//
+// Hooks must not be changed once given to Options: the Conns read its
+// fields as they work, without a lock.
 //
 // A hook that panics does not break anything: the panic is recovered, the
 // event is dropped, the Conn and its replies carry on, and the panic is
@@ -43,7 +50,7 @@ type Hooks struct {
 	// Redial reports a Client's attempt to replace its shared Conn.
 	Redial func(e RedialEvent)
 	// Cache reports the client-side cache's hits, misses, evictions and
-	// invalidations (see DoCache).
+	// invalidations (see DoCache) of the Client given these Options.
 	Cache func(e CacheEvent)
 
 	// Statement, when true, fills CommandEvent.Statement and
@@ -150,7 +157,7 @@ type CacheEventKind int
 
 const (
 	CacheHit          CacheEventKind = iota + 1 // a DoCache answered from the cache
-	CacheMiss                                   // a DoCache read from the server
+	CacheMiss                                   // a DoCache read from the server (with caching off too)
 	CacheEviction                               // entries dropped to stay under the bound
 	CacheInvalidation                           // entries dropped by the server's invalidation, a lost connection or a flush
 )
