@@ -186,7 +186,7 @@ func TestHooksPipeline(t *testing.T) {
 }
 
 // TestHooksDial: Dial reports a refused dial with its error, and a dial and
-// handshake that succeeded.
+// handshake that succeeded; NewConn its handshake.
 func TestHooksDial(t *testing.T) {
 	var rec hookRecorder
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -206,6 +206,17 @@ func TestHooksDial(t *testing.T) {
 	assert.NoError(t, dials[1].Err)
 	assert.Positive(t, dials[1].Duration)
 	assert.False(t, dials[1].Start.IsZero())
+
+	// NewConn reports its handshake, with the peer's address.
+	nc, err := net.Dial("tcp", redistest.Server().Addr)
+	require.NoError(t, err)
+	c2, err := NewConn(ctx, nc, &Options{Hooks: rec.hooks()})
+	require.NoError(t, err)
+	defer c2.Close()
+	_, _, dials = rec.snapshot()
+	require.Len(t, dials, 3)
+	assert.Equal(t, nc.RemoteAddr().String(), dials[2].Addr)
+	assert.NoError(t, dials[2].Err)
 }
 
 // TestHooksClientKill: a CLIENT KILL of a Client's shared Conn is reported

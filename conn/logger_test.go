@@ -65,9 +65,11 @@ func TestLoggerAndHooksNeverShowPasswords(t *testing.T) {
 	provider.set(pw3)
 	waitConnected(t, c)
 	provider.set(wrong)
+	// The refused Reauthenticate drops the idle dedicated Conns, so the
+	// next Dedicated dials, and is refused.
+	require.Error(t, c.Reauthenticate(ctx), "AUTH with the wrong password is refused")
 	err = c.Dedicated(ctx, func(*Conn) error { return nil })
 	require.ErrorAs(t, err, &re, "a dedicated Conn's dial is refused")
-	require.Error(t, c.Reauthenticate(ctx), "AUTH with the wrong password is refused")
 	require.NoError(t, c.Close())
 
 	out := logs.String()
