@@ -265,6 +265,7 @@ func (c *Client) next(ctx context.Context, old *Conn) (*Conn, error) {
 		select {
 		case <-replaced:
 		case <-ctx.Done():
+			c.stats.timeouts.Add(1) // waited for the redial until ctx ended
 			return nil, ctx.Err()
 		}
 	}

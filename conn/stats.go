@@ -22,7 +22,9 @@ type Stats struct {
 	// counted: a Client sends it again on its next Conn.
 	Errors uint64
 	// Timeouts counts the calls whose context ended before their reply
-	// arrived, whether their command was written or not.
+	// arrived, whether their command was written or not; for a Client,
+	// also those whose context ended while they waited for a redial of the
+	// shared Conn or for a dedicated Conn.
 	Timeouts uint64
 	Dials    uint64 // Conns a Client dialled: its first, redials and dedicated ones
 	Redials  uint64 // redials of the shared Conn that succeeded
@@ -111,8 +113,9 @@ type clientStats struct {
 	live    map[*Conn]struct{}
 	retired Stats // the counters of the Conns closed
 
-	dials   atomic.Uint64
-	redials atomic.Uint64
+	dials    atomic.Uint64
+	redials  atomic.Uint64
+	timeouts atomic.Uint64 // calls whose ctx ended waiting for a redial or a dedicated Conn
 }
 
 func newClientStats() *clientStats {
@@ -163,6 +166,7 @@ func (s *clientStats) snapshot() Stats {
 	s.mu.Unlock()
 	st.Dials = s.dials.Load()
 	st.Redials = s.redials.Load()
+	st.Timeouts += s.timeouts.Load()
 	return st
 }
 

@@ -141,3 +141,33 @@ func TestConnStats(t *testing.T) {
 	assert.Equal(t, uint64(len(resp.AppendCommand(nil, "BLPOP", list, "0"))), s1.BytesWritten-s0.BytesWritten)
 	assert.Zero(t, s1.Dials, "a Conn's Stats hold no Client figures")
 }
+
+// TestClientStatsPoolWaitTimeout: a call whose context ends while it waits
+// for a dedicated Conn, all of them on loan, counts as a timeout.
+func TestClientStatsPoolWaitTimeout(t *testing.T) {
+	ctx := testContext(t)
+	opts := quietOptions()
+	opts.MaxDedicated = 1
+	c, err := NewClient(ctx, redistest.Server().Addr, opts)
+	require.NoError(t, err)
+	defer c.Close()
+	list := clientKey(t, "list")
+
+	got := make(chan error, 1)
+	go func() {
+		_, err := c.Do(ctx, "BLPOP", list, "0")
+		got <- err
+	}()
+	require.Eventually(t, func() bool { return c.Stats().DedicatedInUse == 1 }, 20*time.Second, time.Millisecond)
+	before := c.Stats().Timeouts
+
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	_, err = c.Do(short, "BLPOP", list, "0")
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, uint64(1), c.Stats().Timeouts-before, "the wait for the pool's only Conn")
+
+	_, err = c.Do(ctx, "RPUSH", list, "x")
+	require.NoError(t, err)
+	require.NoError(t, <-got)
+}
