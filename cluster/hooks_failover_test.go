@@ -99,6 +99,9 @@ func TestFailoverHooks(t *testing.T) {
 		}
 	}
 	assert.True(t, warned, "the failover is logged at Warn: %q", rec.logLines())
-	assert.Zero(t, c.Stats().Suspects)
+	// A probe that ran out of its 200 ms on a loaded machine may have made
+	// another node suspect meanwhile: it clears once it answers a PING.
+	assert.Eventually(t, func() bool { return c.Stats().Suspects == 0 }, 30*time.Second, 10*time.Millisecond,
+		"no node stays suspect")
 	t.Logf("failover refresh: %+v; node events: %+v", *failover, nodes)
 }
