@@ -1,14 +1,14 @@
 # respwire: the two commands a newcomer needs.
 #   make bench  side-by-side benchmark against go-redis and rueidis; prints a table
-#   make test   vet, staticcheck and race-test everything (root module and bench module)
+#   make test   vet, staticcheck and race-test everything (root module, the OTel adapter's module, bench module)
 
 GO ?= go
 # staticcheck at a pinned version, fetched through the Go module proxy on first use.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test test-root test-bench bench bench-sentinel soak
+.PHONY: test test-root test-otel test-bench bench bench-sentinel soak
 
-test: test-root test-bench
+test: test-root test-otel test-bench
 
 test-root:
 	$(GO) vet ./...
@@ -17,6 +17,12 @@ test-root:
 	# The race detector changes allocation counts, so the allocation targets
 	# (GET 1, SET 0, routing 0) are checked once more without it.
 	$(GO) test -count=1 -run 'Alloc' ./resp ./slots ./conn ./cluster ./pubsub
+
+# The OpenTelemetry adapter is a module of its own (conn/respotel), which the
+# root module's ./... does not reach: vetted, checked and race-tested here,
+# against servers its tests start.
+test-otel:
+	cd conn/respotel && $(GO) vet ./... && $(STATICCHECK) ./... && $(GO) test -race -count=1 -timeout 10m ./...
 
 # The bench module is vetted, its runner's tests pass and each benchmark runs
 # once against servers it starts and stops, so it cannot rot.

@@ -101,7 +101,7 @@ func (c *Client) sendCache(ctx context.Context, a *attempt, ttl time.Duration, a
 // followCache is follow for cached reads.
 func (c *Client) followCache(ctx context.Context, a *attempt, ttl time.Duration, args []string, v resp.Value, err error) (resp.Value, error) {
 	for err != nil {
-		wait, stop := c.next(a, err)
+		wait, stop := c.next(ctx, a, args[0], err)
 		if stop != nil {
 			return v, stop
 		}

@@ -57,9 +57,14 @@ type Client struct {
 	cache    *conn.Cache                // shared by every node's connection; nil when caching is off
 	table    atomic.Pointer[routeTable] // read without a lock on every command
 	tableMu  sync.Mutex                 // serializes writers of table
-	noShards atomic.Bool                // a node refused CLUSTER SHARDS: ask CLUSTER SLOTS
+	// installed is the table the latest refresh installed, before any
+	// MOVED patched it: what the next refresh's diff compares with
+	// (guarded by tableMu).
+	installed *routeTable
+	noShards  atomic.Bool // a node refused CLUSTER SHARDS: ask CLUSTER SLOTS
 
 	suspects suspects // nodes that stopped answering
+	obs      observer // hooks, logger and the cluster's own counters
 
 	// afterInstall, when set, runs in install between the table swap and
 	// the retiring of dropped nodes: tests put a MOVED there.
@@ -70,6 +75,7 @@ type Client struct {
 	flight      *flight       // the running refresh, if any
 	queued      *flight       // the refresh Refresh callers wait for, to run after flight
 	refreshKick chan struct{} // one pending trigger at most
+	kickReason  atomic.Int32  // the RefreshReason of the pending trigger; 0: none
 
 	lifetime   context.Context // ends when Close starts
 	stop       context.CancelFunc
@@ -93,6 +99,7 @@ func New(ctx context.Context, opts *Options) (*Client, error) {
 		refreshKick:  make(chan struct{}, 1),
 	}
 	c.opts.Addrs = append([]string(nil), opts.Addrs...)
+	c.obs.hooks, c.obs.logger = opts.Hooks, opts.Conn.Logger
 	if c.maxRedirects <= 0 {
 		c.maxRedirects = DefaultMaxRedirects
 	}

@@ -290,7 +290,7 @@ func TestCloseWhileBusy(t *testing.T) {
 		})
 	}
 	<-started
-	c.triggerRefresh()
+	c.triggerRefresh(RefreshRedirect)
 	require.NoError(t, c.Close())
 	wg.Wait()
 }

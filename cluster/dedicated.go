@@ -39,7 +39,7 @@ func (c *Client) Dedicated(ctx context.Context, key string, fn func(*conn.Conn) 
 	for {
 		cl, err := c.connFor(ctx, a)
 		if err != nil {
-			wait, stop := c.next(a, err)
+			wait, stop := c.next(ctx, a, "", err) // not a reply: no redirect to name
 			if stop != nil {
 				return stop
 			}
@@ -58,7 +58,7 @@ func (c *Client) Dedicated(ctx context.Context, key string, fn func(*conn.Conn) 
 			if s, addr, ok := parseRedirect(re.Message, n); ok && re.Code == "MOVED" {
 				c.moved(s, addr)
 			} else {
-				c.triggerRefresh()
+				c.triggerRefresh(RefreshRedirect)
 			}
 			return fmt.Errorf("%w: %w", ErrSlotMoved, err)
 		}

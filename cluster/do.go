@@ -182,7 +182,7 @@ func (c *Client) send(ctx context.Context, a *attempt, args []string) (resp.Valu
 // (or an error that ends the command) comes back.
 func (c *Client) follow(ctx context.Context, a *attempt, args []string, v resp.Value, err error) (resp.Value, error) {
 	for err != nil {
-		wait, stop := c.next(a, err)
+		wait, stop := c.next(ctx, a, args[0], err)
 		if stop != nil {
 			return v, stop
 		}
@@ -196,17 +196,18 @@ func (c *Client) follow(ctx context.Context, a *attempt, args []string, v resp.V
 	return v, nil
 }
 
-// next decides where a goes after failing with err: it sets a.target and
-// a.asking for another try, which should come after a backoff when wait is
-// true, or returns the error that ends the command.
-func (c *Client) next(a *attempt, err error) (wait bool, stop error) {
+// next decides where a, the command name, goes after failing with err: it
+// sets a.target and a.asking for another try, which should come after a
+// backoff when wait is true, or returns the error that ends the command. A
+// redirect it follows is reported (see Hooks.Redirect) with ctx.
+func (c *Client) next(ctx context.Context, a *attempt, name string, err error) (wait bool, stop error) {
 	if c.closed.Load() {
 		return false, errClosed
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		// A node that doesn't answer in time may be dead: a call to a
 		// node whose connection is being redialled just waits.
-		c.suspect(a.target)
+		c.suspect(a.target, err)
 		return false, withCause(failedOn(a.target, err), a.cause)
 	}
 	if errors.Is(err, context.Canceled) {
@@ -218,11 +219,11 @@ func (c *Client) next(a *attempt, err error) (wait bool, stop error) {
 	}
 	var re *resp.Error
 	if errors.As(err, &re) {
-		return c.nextAfterReply(a, re)
+		return c.nextAfterReply(ctx, a, name, re)
 	}
 	if !unsent(err) {
 		if brokenNode(err) {
-			c.suspect(a.target)
+			c.suspect(a.target, err)
 			if a.target != nil {
 				a.target.noteFailure(err)
 			}
@@ -230,7 +231,7 @@ func (c *Client) next(a *attempt, err error) (wait bool, stop error) {
 		return false, failedOn(a.target, err)
 	}
 	// The command never left: it is safe to send it again.
-	c.suspect(a.target)
+	c.suspect(a.target, err)
 	return c.retry(a, namedCause(a.target, err))
 }
 
@@ -246,7 +247,7 @@ func (c *Client) retry(a *attempt, cause error) (wait bool, stop error) {
 
 // nextAfterReply follows the cluster's error replies: MOVED, ASK, and the
 // transient TRYAGAIN, CLUSTERDOWN and LOADING.
-func (c *Client) nextAfterReply(a *attempt, re *resp.Error) (wait bool, stop error) {
+func (c *Client) nextAfterReply(ctx context.Context, a *attempt, name string, re *resp.Error) (wait bool, stop error) {
 	switch re.Code {
 	case "MOVED", "ASK":
 		slot, addr, ok := parseRedirect(re.Message, a.target)
@@ -256,12 +257,15 @@ func (c *Client) nextAfterReply(a *attempt, re *resp.Error) (wait bool, stop err
 		if a.redirects++; a.redirects > c.maxRedirects {
 			return false, fmt.Errorf("cluster: more than %d redirects: %w", c.maxRedirects, re)
 		}
+		from := a.target
 		if re.Code == "ASK" {
 			a.target, a.asking = c.nodes.get(addr), true
+			c.redirected(ctx, name, true, slot, from, addr)
 			return false, nil
 		}
 		c.moved(slot, addr)
 		a.target, a.asking = c.nodes.get(addr), false
+		c.redirected(ctx, name, false, slot, from, addr)
 		return false, nil
 	case "LOADING":
 		if a.toReplica {
@@ -271,7 +275,7 @@ func (c *Client) nextAfterReply(a *attempt, re *resp.Error) (wait bool, stop err
 		return c.retry(a, re)
 	case "TRYAGAIN", "CLUSTERDOWN":
 		if re.Code == "CLUSTERDOWN" {
-			c.triggerRefresh()
+			c.triggerRefresh(RefreshRedirect)
 		}
 		return c.retry(a, re)
 	}

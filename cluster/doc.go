@@ -160,6 +160,39 @@
 // the slot's entries are dropped. DoMultiCache groups its commands by master
 // and sends each group's misses in one write, the groups concurrently.
 //
+// # Observability
+//
+// Options.Conn.Hooks and Options.Conn.Logger reach every node connection,
+// so conn's hooks and records (commands, dials, redials, lost connections)
+// cover the whole cluster, each event naming its node. Options.Hooks adds
+// the cluster's own events; each field may be nil, and a nil *Hooks costs
+// nothing:
+//   - Redirect: a MOVED or ASK followed, on the caller's goroutine with its
+//     context, with the command's name (never an argument), the slot and
+//     both nodes.
+//   - Refresh: a topology refresh that finished, with its RefreshReason
+//     (Client.Refresh, a redirect, a suspect node, the steady check, a
+//     loading replica), its duration and error, and what changed since the
+//     previous refresh: whether the routing changed, how many slots changed
+//     master, the addresses added and removed. The topology New reads is
+//     not reported.
+//   - Node: a node becoming suspect (its connection down, a call timed
+//     out on it), with the cause, and recovering (it answered a PING, or
+//     the routing dropped it).
+//
+// Hooks run synchronously and must be quick; a panic in one is recovered,
+// its event dropped and the first panic of each hook logged at Error.
+//
+// On Options.Conn.Logger the Client logs a changed topology at Info (the
+// reason, slots moved, nodes added and removed), a master replaced by one
+// of its replicas at Warn (both addresses, the slots), a failed refresh at
+// Warn, a node suspected at Warn and recovered at Info, and each redirect
+// at Debug. No record holds a key, an argument or a password.
+//
+// Client.Stats returns each node connection's conn.Stats, their sum, the
+// redirects followed, the refreshes (and failed ones) and the suspect
+// nodes: cheap enough to read every second.
+//
 // # Example
 //
 //	c, err := cluster.New(ctx, &cluster.Options{

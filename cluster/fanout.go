@@ -102,7 +102,7 @@ func (c *Client) doOn(ctx context.Context, n *node, args []string) (resp.Value, 
 		return v, err
 	}
 	if brokenNode(err) {
-		c.suspect(n)
+		c.suspect(n, err)
 		n.noteFailure(err)
 	}
 	return v, failedOn(n, err)

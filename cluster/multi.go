@@ -179,7 +179,7 @@ func (c *Client) rounds(ctx context.Context, cmds [][]string, units []unit, pend
 				continue
 			}
 			u := &units[i]
-			wait, stop := c.next(&u.attempt, errs[i])
+			wait, stop := c.next(ctx, &u.attempt, cmds[u.first][0], errs[i])
 			if stop != nil {
 				if _, isReply := stop.(*resp.Error); !isReply && firstErr == nil {
 					firstErr = stop

@@ -46,6 +46,7 @@ type node struct {
 	life   context.Context
 	cancel context.CancelFunc
 	dials  *sync.WaitGroup // the nodeSet's: Client.Close waits for the dial goroutines
+	counts *closedCounts   // the nodeSet's: where the connection's counters go when it closes
 
 	mu      sync.Mutex
 	dialing *dialCall // the dial running now, or nil
@@ -71,7 +72,7 @@ func (s *nodeSet) newNode(addr string) *node {
 	if life == nil {
 		life = context.Background()
 	}
-	n := &node{addr: addr, opts: s.opts, dials: &s.dials}
+	n := &node{addr: addr, opts: s.opts, dials: &s.dials, counts: &s.closedStats}
 	n.life, n.cancel = context.WithCancel(life)
 	return n
 }
@@ -128,6 +129,15 @@ func (n *node) noteAnswer() {
 	if n.failure.Load() != nil {
 		n.failure.Store(nil)
 	}
+}
+
+// downCause is why n's connection is down, for a suspicion: its last
+// failure, or errConnDown when none was recorded.
+func (n *node) downCause() error {
+	if err := n.lastFailure(); err != nil {
+		return err
+	}
+	return errConnDown
 }
 
 // lastFailure returns the failure noteFailure recorded last, or nil.
@@ -242,6 +252,7 @@ func (n *node) close() error {
 		n.cancel()
 		if cl := n.client.Swap(nil); cl != nil {
 			err = cl.Close()
+			n.counts.add(cl.Stats())
 		}
 	})
 	return err
@@ -249,6 +260,10 @@ func (n *node) close() error {
 
 // errRetired is why a call that met a retired node wasn't sent there.
 var errRetired = errors.New("dropped from the routing")
+
+// errConnDown is why a node whose connection is down, for no recorded
+// failure, is suspect.
+var errConnDown = errors.New("cluster: connection down, redialling")
 
 // nodeError is a failure to reach a node at all: the command was not sent.
 type nodeError struct {
@@ -273,7 +288,9 @@ type nodeSet struct {
 	mu       sync.Mutex
 	all      map[string]*node
 	retiring []*node // retired, maybe not closed yet
-	done     bool    // Close was called: no more nodes
+
+	closedStats closedCounts // the counters of node connections that closed
+	done        bool         // Close was called: no more nodes
 }
 
 // get returns the node for addr, creating it (without dialling) if needed.

@@ -34,16 +34,17 @@ type flight struct {
 	done chan struct{}
 	topo *slots.Topology
 	err  error
-	// steady: the periodic check, which asks one node at a time rather
-	// than askAtOnce: nothing is known to be wrong.
-	steady bool
+	// reason is why it started. RefreshSteady, the periodic check, asks
+	// one node at a time rather than askAtOnce: nothing is known to be
+	// wrong.
+	reason RefreshReason
 }
 
 // Refresh reads the topology now and routes by it. The read starts after
 // the call: when a refresh is already running, Refresh waits for the next
 // one, which all calls made meanwhile share.
 func (c *Client) Refresh(ctx context.Context) (*slots.Topology, error) {
-	f, err := c.startRefresh(true, false)
+	f, err := c.startRefresh(true, RefreshRequested)
 	if err != nil {
 		return nil, err
 	}
@@ -56,9 +57,9 @@ func (c *Client) Refresh(ctx context.Context) (*slots.Topology, error) {
 }
 
 // startRefresh starts a refresh, owned by the Client, or joins one: the
-// running refresh, or with fresh the one queued to run after it. steady
-// marks a refresh it starts as the periodic check.
-func (c *Client) startRefresh(fresh, steady bool) (*flight, error) {
+// running refresh, or with fresh the one queued to run after it. reason is
+// why a refresh it starts (not one it joins) runs.
+func (c *Client) startRefresh(fresh bool, reason RefreshReason) (*flight, error) {
 	c.flightMu.Lock()
 	defer c.flightMu.Unlock()
 	if c.stopped {
@@ -66,31 +67,37 @@ func (c *Client) startRefresh(fresh, steady bool) (*flight, error) {
 	}
 	switch {
 	case c.flight == nil:
-		f := &flight{done: make(chan struct{}), steady: steady}
+		f := &flight{done: make(chan struct{}), reason: reason}
 		c.flight = f
 		c.goroutines.Go(func() { c.runRefresh(f) })
 		return f, nil
 	case !fresh:
 		return c.flight, nil
 	case c.queued == nil:
-		c.queued = &flight{done: make(chan struct{})}
+		c.queued = &flight{done: make(chan struct{}), reason: reason}
 	}
 	return c.queued, nil
 }
 
-// runRefresh reads the topology for f, routes by it, then starts the queued
-// refresh, if any.
+// runRefresh reads the topology for f, routes by it, reports it (see
+// Hooks.Refresh), then starts the queued refresh, if any. A refresh cut
+// short because the Client is closing is not reported.
 func (c *Client) runRefresh(f *flight) {
 	ctx, cancel := context.WithTimeout(c.lifetime, refreshTimeout)
 	defer cancel()
 	atOnce := askAtOnce
-	if f.steady {
+	if f.reason == RefreshSteady {
 		atOnce = 1
 	}
+	start := time.Now()
 	f.topo, _, f.err = c.fetchTopology(ctx, c.refreshAddrs(), atOnce)
+	var diff tableDiff
 	if f.err == nil {
-		c.install(f.topo)
+		diff = c.install(f.topo)
 		c.chooseReplicas(ctx)
+	}
+	if c.lifetime.Err() == nil {
+		c.refreshed(f.reason, time.Since(start), f.err, diff)
 	}
 	c.flightMu.Lock()
 	next := c.queued
@@ -110,9 +117,11 @@ func (c *Client) runRefresh(f *flight) {
 	close(f.done)
 }
 
-// triggerRefresh asks the refresh loop for a refresh, without waiting; many
-// triggers while one is pending make one refresh.
-func (c *Client) triggerRefresh() {
+// triggerRefresh asks the refresh loop for a refresh, for reason, without
+// waiting; many triggers while one is pending make one refresh, with the
+// first one's reason.
+func (c *Client) triggerRefresh(reason RefreshReason) {
+	c.kickReason.CompareAndSwap(0, int32(reason))
 	select {
 	case c.refreshKick <- struct{}{}:
 	default:
@@ -139,27 +148,29 @@ func (c *Client) refreshLoop() {
 	}
 	for {
 		var poll <-chan time.Time
-		steady := false
+		var reason RefreshReason
 		switch {
 		case c.hasSuspects():
 			timer.Reset(suspectInterval)
-			poll = timer.C
+			poll, reason = timer.C, RefreshSuspect
 		case c.opts.ReadReplicas && c.table.Load().loadingReplicas:
 			timer.Reset(loadingPollInterval)
-			poll = timer.C
+			poll, reason = timer.C, RefreshLoading
 		case c.refreshEvery > 0:
 			timer.Reset(jittered(c.refreshEvery))
-			poll = timer.C
-			steady = true
+			poll, reason = timer.C, RefreshSteady
 		}
 		select {
 		case <-c.refreshKick:
-			steady = false
+			reason = RefreshReason(c.kickReason.Swap(0))
+			if reason == 0 {
+				reason = RefreshRedirect
+			}
 		case <-poll:
 		case <-c.lifetime.Done():
 			return
 		}
-		f, err := c.startRefresh(false, steady)
+		f, err := c.startRefresh(false, reason)
 		if err != nil {
 			return
 		}

@@ -27,8 +27,10 @@ type suspects struct {
 	nodes map[*node]bool
 }
 
-// suspect adds n to the suspects and asks for a refresh now.
-func (c *Client) suspect(n *node) {
+// suspect adds n to the suspects, because of cause, and asks for a
+// refresh now. A node that becomes suspect is reported (Hooks.Node, the
+// log); one already suspect is not again.
+func (c *Client) suspect(n *node, cause error) {
 	if n == nil {
 		return
 	}
@@ -36,9 +38,13 @@ func (c *Client) suspect(n *node) {
 	if c.suspects.nodes == nil {
 		c.suspects.nodes = make(map[*node]bool)
 	}
+	added := !c.suspects.nodes[n]
 	c.suspects.nodes[n] = true
 	c.suspects.mu.Unlock()
-	c.triggerRefresh()
+	if added {
+		c.nodeSuspected(n, cause)
+	}
+	c.triggerRefresh(RefreshSuspect)
 }
 
 // clientOf returns n's connection, dialling it if needed, as node.get
@@ -47,8 +53,9 @@ func (c *Client) suspect(n *node) {
 // is up, clientOf fails at once with a failedNodeError.
 func (c *Client) clientOf(ctx context.Context, n *node) (*conn.Client, error) {
 	if n.reportedFailed.Load() && n.client.Load() == nil {
-		c.suspect(n)
-		return nil, &failedNodeError{addr: n.addr}
+		err := &failedNodeError{addr: n.addr}
+		c.suspect(n, err)
+		return nil, err
 	}
 	cl, err := n.get(ctx)
 	if err == nil {
@@ -69,7 +76,7 @@ func (c *Client) checkConnected(n *node, cl *conn.Client) error {
 	if cl.Connected() {
 		return nil
 	}
-	c.suspect(n)
+	c.suspect(n, n.downCause())
 	if n.reportedFailed.Load() {
 		return &failedNodeError{addr: n.addr}
 	}
@@ -112,6 +119,11 @@ func (c *Client) checkSuspects() {
 		}
 	}
 	c.suspects.mu.Unlock()
+	for i, n := range list {
+		if cleared[i] && c.lifetime.Err() == nil {
+			c.nodeRecovered(n, routed[n.addr])
+		}
+	}
 }
 
 // probe tells whether the suspect n answers a PING, and records why not.

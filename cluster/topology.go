@@ -139,12 +139,15 @@ func (c *Client) refreshAddrs() []string {
 // install makes topo the routing table and retires the nodes it dropped
 // (they close once their calls in flight are answered). The nodes are
 // dropped under tableMu, which moved holds too: a MOVED to a dropped
-// address, after this, gets a new node rather than the retired one.
-func (c *Client) install(topo *slots.Topology) {
+// address, after this, gets a new node rather than the retired one. It
+// returns what changed since the previous install.
+func (c *Client) install(topo *slots.Topology) tableDiff {
 	c.tableMu.Lock()
 	old := c.table.Load()
 	t := newRouteTable(topo, &c.nodes)
 	c.table.Store(t)
+	diff := diffTables(c.installed, t)
+	c.installed = t
 	gone := c.nodes.drop(t.addrs())
 	c.tableChanged(old, t) // client-side caching: moved slots' entries go
 	c.tableMu.Unlock()
@@ -155,6 +158,7 @@ func (c *Client) install(topo *slots.Topology) {
 		n.retire()
 	}
 	c.nodes.sweep()
+	return diff
 }
 
 // moved records that slot now belongs to the master at addr, at once; the
@@ -168,5 +172,5 @@ func (c *Client) moved(slot int, addr string) {
 		c.tableChanged(t, next) // client-side caching: the slot's entries go
 	}
 	c.tableMu.Unlock()
-	c.triggerRefresh()
+	c.triggerRefresh(RefreshRedirect)
 }

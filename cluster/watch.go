@@ -54,7 +54,7 @@ func (c *Client) Watch(ctx context.Context, fn func(tx conn.Doer) error, keys ..
 		if ran || err == nil {
 			return err
 		}
-		wait, stop := c.next(a, err)
+		wait, stop := c.next(ctx, a, "WATCH", err)
 		if stop != nil {
 			return stop
 		}

@@ -58,6 +58,7 @@ var errCacheTTL = errors.New("conn: DoCache: ttl must be positive")
 func (c *Client) DoCache(ctx context.Context, ttl time.Duration, args ...string) (resp.Value, error) {
 	if cc := c.cache; cc.cache != nil && ttl > 0 {
 		if v, ok := cc.cache.store.Lookup(cc.ns, args); ok {
+			c.cacheHit(args)
 			return v, nil
 		}
 	}
@@ -71,6 +72,7 @@ func (c *Client) doCacheMiss(ctx context.Context, ttl time.Duration, args []stri
 	if ttl <= 0 {
 		return resp.Value{}, errCacheTTL
 	}
+	c.cacheMiss(args)
 	// A copy, so that the caller's args don't escape: a hit then costs the
 	// caller no allocation for its variadic slice.
 	return c.readCached(ctx, ttl, slices.Clone(args))
@@ -104,7 +106,7 @@ func (c *Client) readCached(ctx context.Context, ttl time.Duration, args []strin
 		}
 		sent := store.Now()
 		cn.markTracked()
-		vals, err := cn.DoMulti(ctx, trackedRead(nil, args, keys)...)
+		vals, err := cn.doTracked(ctx, args, trackedRead(nil, args, keys))
 		if err != nil {
 			store.Finish(f, resp.Value{}, 0, false)
 			if !retryable(err) {

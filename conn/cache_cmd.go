@@ -14,6 +14,7 @@ import (
 // []byte arguments may be reused once the call returns.
 func (c *Client) DoCacheCmd(ctx context.Context, ttl time.Duration, cmd Command) (resp.Value, error) {
 	if v, ok := c.lookupCmd(&cmd, ttl); ok {
+		c.cacheHitName(cmd.Name())
 		return v, nil // a hit, numbers or not, without allocating
 	}
 	var buf [headArgs]string
@@ -26,6 +27,9 @@ func (c *Client) DoCacheCmd(ctx context.Context, ttl time.Duration, cmd Command)
 // Commands' text.
 func (c *Client) DoMultiCacheCmd(ctx context.Context, ttl time.Duration, cmds ...Command) ([]resp.Value, error) {
 	if vals, ok := c.lookupAll(cmds, ttl); ok {
+		for i := range cmds {
+			c.cacheHitName(cmds[i].Name())
+		}
 		return vals, nil
 	}
 	all := make([][]string, len(cmds))

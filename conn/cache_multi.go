@@ -29,10 +29,12 @@ func (c *Client) DoMultiCache(ctx context.Context, ttl time.Duration, cmds ...[]
 		if cc.cache != nil {
 			if v, ok := cc.cache.store.Lookup(cc.ns, args); ok {
 				vals[i] = v
+				c.cacheHit(args)
 				continue
 			}
 		}
 		missing = append(missing, i)
+		c.cacheMiss(args)
 	}
 	if len(missing) == 0 {
 		return vals, nil

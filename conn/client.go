@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,6 +67,10 @@ type Client struct {
 	dial    func(ctx context.Context) (*Conn, error)
 	pool    *connPool
 	cache   *clientCache // client-side caching; see cache_client.go
+	stats   *clientStats // the counters of every Conn it dialled; see Stats
+	addr    string       // the address NewClient dials; "" for NewClientFunc
+	hooks   *Hooks       // Options.Hooks: its Redial and Cache are the Client's
+	logger  *slog.Logger // Options.Logger
 	// credentials asks for the username and password (see Reauthenticate);
 	// nil for a Client made by newClient alone.
 	credentials func(ctx context.Context) (username, password string, err error)
@@ -89,13 +94,14 @@ func NewClient(ctx context.Context, addr string, opts *Options) (*Client, error)
 		o = *opts
 	}
 	cc := newClientCache(&o)
-	c, err := newClient(ctx, func(ctx context.Context) (*Conn, error) {
+	c, err := newObservedClient(ctx, func(ctx context.Context) (*Conn, error) {
 		return dialClientConn(ctx, addr, &o)
-	}, o.DialTimeout)
+	}, addr, &o)
 	if err != nil {
 		return nil, err
 	}
 	c.cache = cc
+	c.observeCache()
 	c.credentials = func(ctx context.Context) (string, string, error) { return credentials(ctx, addr, &o) }
 	c.pool.setMaxOpen(o.MaxDedicated)
 	return c, nil
@@ -118,13 +124,25 @@ func dialClientConn(ctx context.Context, addr string, opts *Options) (*Conn, err
 // newClient is NewClient with any way of making a Conn, such as over
 // net.Pipe in tests.
 func newClient(ctx context.Context, dial func(context.Context) (*Conn, error), dialTimeout time.Duration) (*Client, error) {
+	return newObservedClient(ctx, dial, "", &Options{DialTimeout: dialTimeout})
+}
+
+// newObservedClient is newClient reporting to opts.Hooks and opts.Logger,
+// its redials for addr ("" when unknown: the Conns' own then).
+func newObservedClient(ctx context.Context, dial func(context.Context) (*Conn, error), addr string, opts *Options) (*Client, error) {
+	dialTimeout := opts.DialTimeout
 	if dialTimeout <= 0 {
 		dialTimeout = defaultDialTimeout
 	}
+	stats := newClientStats()
 	boundedDial := func(ctx context.Context) (*Conn, error) {
 		ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 		defer cancel()
-		return dial(ctx)
+		cn, err := dial(ctx)
+		if err == nil {
+			stats.track(cn)
+		}
+		return cn, err
 	}
 	cn, err := boundedDial(ctx)
 	if err != nil {
@@ -133,8 +151,12 @@ func newClient(ctx context.Context, dial func(context.Context) (*Conn, error), d
 	life, stop := context.WithCancel(context.Background())
 	c := &Client{
 		dial:       boundedDial,
-		pool:       newConnPool(boundedDial, defaultMaxIdle),
+		pool:       newConnPool(loggedDial(boundedDial, opts.Logger), defaultMaxIdle),
 		cache:      &clientCache{}, // off; NewClient sets it up
+		stats:      stats,
+		addr:       addr,
+		hooks:      opts.Hooks,
+		logger:     opts.Logger,
 		replaced:   make(chan struct{}),
 		stopRedial: stop,
 		redialDone: make(chan struct{}),
@@ -243,6 +265,7 @@ func (c *Client) next(ctx context.Context, old *Conn) (*Conn, error) {
 		select {
 		case <-replaced:
 		case <-ctx.Done():
+			c.stats.timeouts.Add(1) // waited for the redial until ctx ended
 			return nil, ctx.Err()
 		}
 	}
@@ -263,6 +286,7 @@ func (c *Client) redialLoop(life context.Context) {
 		if !ok || !c.install(cn) {
 			return
 		}
+		c.stats.redials.Add(1)
 	}
 }
 
@@ -293,13 +317,16 @@ func (c *Client) redial(life context.Context) (*Conn, bool) {
 				return nil, false
 			}
 		}
+		start := time.Now()
 		cn, err := c.dial(life)
 		if err == nil {
+			c.redialed(cn, attempt+1, start)
 			return cn, true
 		}
 		if life.Err() != nil {
 			return nil, false
 		}
+		c.redialFailed(attempt+1, start, err)
 		lastErr = err
 		c.dialFailed(err)
 	}
@@ -376,6 +403,7 @@ func (c *Client) Close() error {
 	last := c.current.Load()
 	_ = last.Close()
 	c.connLost(last) // its cache entries, in a Cache other Clients may share
+	c.unobserveCache()
 	c.pool.close()
 	c.state.Store(int32(StateClosed))
 	close(c.done)

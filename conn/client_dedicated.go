@@ -73,6 +73,9 @@ func (c *Client) lend(ctx context.Context) (*Conn, error) {
 		return nil, unreachable(dialErr)
 	}
 	cn, err := c.pool.get(ctx)
+	if err != nil && ctx.Err() != nil {
+		c.stats.timeouts.Add(1) // waited for a Conn, or dialled one, until ctx ended
+	}
 	if err != nil && !SafeToRetry(err) {
 		return nil, unreachable(err)
 	}

@@ -32,7 +32,7 @@ func NewClientFunc(ctx context.Context, dial DialFunc, opts *Options) (*Client, 
 		o = *opts
 	}
 	cc := newClientCache(&o)
-	c, err := newClient(ctx, func(ctx context.Context) (*Conn, error) {
+	c, err := newObservedClient(ctx, func(ctx context.Context) (*Conn, error) {
 		cn, err := dial(ctx, &o)
 		if err == nil && cn == nil {
 			err = fmt.Errorf("conn: DialFunc returned no Conn and no error")
@@ -45,10 +45,11 @@ func NewClientFunc(ctx context.Context, dial DialFunc, opts *Options) (*Client, 
 			return nil, fmt.Errorf("conn: OnConnect for %s: %w", cn.Addr(), err)
 		}
 		return cn, nil
-	}, o.DialTimeout)
+	}, "", &o)
 	if err != nil {
 		return nil, err
 	}
 	c.cache = cc
+	c.observeCache()
 	return c, nil
 }

@@ -15,13 +15,21 @@ func (c *Conn) DoCmd(ctx context.Context, cmd Command) (resp.Value, error) {
 
 // doCmd is DoCmd without copying cmd again, for Client.
 func (c *Conn) doCmd(ctx context.Context, cmd *Command) (resp.Value, error) {
+	if h := c.hooks; h != nil && h.Command != nil {
+		return c.doCmdHooked(ctx, cmd)
+	}
+	return c.doCmdWritten(ctx, cmd, nil)
+}
+
+// doCmdWritten is doCmd, setting written as Conn.do does.
+func (c *Conn) doCmdWritten(ctx context.Context, cmd *Command, written *bool) (resp.Value, error) {
 	var buf [headArgs]string
 	args := cmd.head(&buf)
 	if err := checkCommand(args); err != nil {
 		return resp.Value{}, err
 	}
 	if ended(ctx) {
-		return resp.Value{}, ctx.Err()
+		return resp.Value{}, c.ctxEnded(ctx)
 	}
 	kind := commandState(args)
 	r := c.getRequest(shapeOne)
@@ -35,7 +43,7 @@ func (c *Conn) doCmd(ctx context.Context, cmd *Command) (resp.Value, error) {
 	}
 	c.wbuf = cmd.appendTo(c.wbuf)
 	c.unlock(r)
-	if err := c.wait(ctx, r); err != nil {
+	if err := c.wait(ctx, r, written); err != nil {
 		return resp.Value{}, err
 	}
 	v := r.val
@@ -46,6 +54,14 @@ func (c *Conn) doCmd(ctx context.Context, cmd *Command) (resp.Value, error) {
 // DoMultiCmd is DoMulti for Commands: they are written back to back, with no
 // other caller's command between them, and their replies returned in order.
 func (c *Conn) DoMultiCmd(ctx context.Context, cmds ...Command) ([]resp.Value, error) {
+	if h := c.hooks; h != nil && h.Pipeline != nil && len(cmds) > 0 {
+		return c.doMultiCmdHooked(ctx, cmds)
+	}
+	return c.doMultiCmd(ctx, cmds, nil)
+}
+
+// doMultiCmd is DoMultiCmd, setting written as Conn.do does.
+func (c *Conn) doMultiCmd(ctx context.Context, cmds []Command, written *bool) ([]resp.Value, error) {
 	if len(cmds) == 0 {
 		return nil, nil
 	}
@@ -59,7 +75,7 @@ func (c *Conn) DoMultiCmd(ctx context.Context, cmds ...Command) ([]resp.Value, e
 		blocking = blocking || isBlocking(args)
 	}
 	if ended(ctx) {
-		return nil, ctx.Err()
+		return nil, c.ctxEnded(ctx)
 	}
 	vals := make([]resp.Value, len(cmds))
 	r := c.getRequest(shapeMany)
@@ -76,7 +92,7 @@ func (c *Conn) DoMultiCmd(ctx context.Context, cmds ...Command) ([]resp.Value, e
 		c.wbuf = cmds[i].appendTo(c.wbuf)
 	}
 	c.unlock(r)
-	if err := c.wait(ctx, r); err != nil {
+	if err := c.wait(ctx, r, written); err != nil {
 		return nil, err
 	}
 	recycle(r)

@@ -24,6 +24,17 @@ func Dial(ctx context.Context, addr string, opts *Options) (*Conn, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
+	if h := opts.Hooks; h != nil && h.Dial != nil {
+		start := time.Now()
+		c, err := dial(ctx, addr, opts)
+		fireDial(ctx, opts, addr, start, err)
+		return c, err
+	}
+	return dial(ctx, addr, opts)
+}
+
+// dial is Dial, opts not nil.
+func dial(ctx context.Context, addr string, opts *Options) (*Conn, error) {
 	if opts.DialTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.DialTimeout)
@@ -50,7 +61,14 @@ func NewConn(ctx context.Context, nc net.Conn, opts *Options) (*Conn, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	return newConn(ctx, nc, nc.RemoteAddr().String(), opts)
+	addr := nc.RemoteAddr().String()
+	if h := opts.Hooks; h != nil && h.Dial != nil {
+		start := time.Now()
+		c, err := newConn(ctx, nc, addr, opts)
+		fireDial(ctx, opts, addr, start, err)
+		return c, err
+	}
+	return newConn(ctx, nc, addr, opts)
 }
 
 func newConn(ctx context.Context, nc net.Conn, addr string, opts *Options) (*Conn, error) {
@@ -75,6 +93,9 @@ func newConn(ctx context.Context, nc net.Conn, addr string, opts *Options) (*Con
 		nc:         nc,
 		addr:       addr,
 		onPush:     opts.OnPush,
+		db:         opts.DB,
+		hooks:      opts.Hooks,
+		logger:     opts.Logger,
 		kick:       make(chan struct{}, 1),
 		stop:       make(chan struct{}),
 		writerDone: make(chan struct{}),
@@ -230,7 +251,9 @@ func (c *Conn) roundTrip(cmds [][]string) ([]resp.Value, error) {
 	for _, args := range cmds {
 		buf = resp.AppendCommand(buf, args...)
 	}
-	if _, err := c.nc.Write(buf); err != nil {
+	n, err := c.nc.Write(buf)
+	c.counts.bytesWritten.Add(uint64(n))
+	if err != nil {
 		return nil, fmt.Errorf("conn: handshake with %s: %w", c.addr, err)
 	}
 	replies := make([]resp.Value, 0, len(cmds))

@@ -221,6 +221,43 @@
 //     nothing. It returns the cached Value itself, shared with every other
 //     caller: don't modify the slices its Elems and Attrs return.
 //
+// # Observability
+//
+// Three ways to see what a Client does, all off by default and free while
+// off:
+//
+//   - Options.Hooks, a struct of functions each of which may be nil. The same
+//     Hooks reach every Conn made with the Options (a Client's shared Conn
+//     and its redials, its dedicated Conns, a cluster's nodes, a
+//     Subscriber's links). Command reports each Do and DoCmd (a DoCache read
+//     on the network too) and Pipeline each DoMulti and DoMultiCmd, on the
+//     caller's goroutine with its context, with the command's name (never
+//     its arguments, unless Hooks.Statement asks for the text, secrets
+//     redacted), the address and DB, the duration, the error and whether
+//     the command was written. Dial reports each dial and handshake, State a
+//     Conn starting to close (with why: ErrClosed for Close, the read or
+//     write error for a lost connection, ErrSilent for a silent one) and
+//     having closed, Redial each attempt of a Client to replace its shared
+//     Conn, Cache the cache's hits, misses, evictions and invalidations. A
+//     call whose hook is nil takes the path it takes without hooks: no clock
+//     read, no allocation; a no-op hook set adds two clock reads per call
+//     and no allocation. A hook that panics is recovered: its event is
+//     dropped, nothing else changes, and the first panic of each field is
+//     logged at Error on Options.Logger.
+//   - Options.Logger, a *slog.Logger for the connection lifecycle: dial
+//     failures of dedicated Conns, redials and failed redials, a connection
+//     lost or silent (Warn), a Conn closed by its user (Debug), a panicking
+//     hook (Error). Nothing is logged per command; no record holds a
+//     password or a command's arguments.
+//   - Client.Stats, a snapshot of counters over the Client's life (commands,
+//     error replies, timeouts, dials, redials, Conns closed, bytes written
+//     and read) and gauges (commands in flight and bytes waiting on the
+//     shared Conn, dedicated Conns on loan and open, the cache's figures),
+//     cheap enough to read every second. The counters are kept by the
+//     goroutines that already serialize the work (the reader counts
+//     replies, the writer bytes), so counting adds no contended write to a
+//     caller's path. Conn.Stats is the same for one Conn.
+//
 // # Example
 //
 //	c, err := conn.Dial(ctx, "127.0.0.1:6379", &conn.Options{ClientName: "worker"})

@@ -17,19 +17,28 @@ import (
 //
 // Hooks run synchronously on the goroutine that did the work: Command and
 // Pipeline on the caller's, after its reply arrived and before its call
-// returns; the others on whichever goroutine dialled, redialled or closed.
+// returns; the others on whichever goroutine dialled, redialled or closed;
+// Cache's hits and misses on the caller's, its evictions on the caller
+// whose read filled the cache, its invalidations on the goroutine that read
+// the server's invalidation or dropped the connection's entries. None runs
+// under a lock of the Conn or the cache.
 // They must be quick, must not block, and must not call the Conn or Client
 // that reports to them. Events and the values they hold are the hook's for
 // the length of the call only: copy what you keep.
+//
+// Hooks must not be changed once given to Options: the Conns read its
+// fields as they work, without a lock.
 //
 // A hook that panics does not break anything: the panic is recovered, the
 // event is dropped, the Conn and its replies carry on, and the panic is
 // logged once per hook field at slog.LevelError on Options.Logger when one
 // is set (with the panic's value and stack), dropped otherwise.
 type Hooks struct {
-	// Command reports one command's call (Do, DoCmd, and the cache's
-	// reads on the network), on the caller's goroutine with the caller's
-	// context, so a tracer may parent a span on it.
+	// Command reports one command's call on one Conn (Do, DoCmd), on the
+	// caller's goroutine with the caller's context, so a tracer may parent
+	// a span on it. A Client's call reports through the Conn it ran on; one
+	// that met a closing Conn and went on to the next reports twice, the
+	// first time with Written false.
 	Command func(ctx context.Context, e CommandEvent)
 	// Pipeline reports one DoMulti or DoMultiCmd call.
 	Pipeline func(ctx context.Context, e PipelineEvent)
@@ -41,7 +50,7 @@ type Hooks struct {
 	// Redial reports a Client's attempt to replace its shared Conn.
 	Redial func(e RedialEvent)
 	// Cache reports the client-side cache's hits, misses, evictions and
-	// invalidations (see DoCache).
+	// invalidations (see DoCache) of the Client given these Options.
 	Cache func(e CacheEvent)
 
 	// Statement, when true, fills CommandEvent.Statement and
@@ -63,9 +72,14 @@ type CommandEvent struct {
 	Addr string
 	DB   int
 	// Statement is the command's text, its arguments separated by spaces,
-	// only when Hooks.Statement is set: the arguments of AUTH, HELLO's
-	// AUTH and CLIENT SETNAME... are replaced by "?", and the text is cut
-	// at StatementMax bytes.
+	// only when Hooks.Statement is set. Secrets are replaced by "?": the
+	// arguments of AUTH, the username and password after HELLO's AUTH,
+	// MIGRATE's AUTH and AUTH2 arguments, the value of CONFIG SET
+	// requirepass, masterauth and the TLS key passphrases, every rule of
+	// ACL SETUSER (after the username), and SENTINEL's auth-pass and
+	// sentinel-pass; the rest, CLIENT SETNAME's name included, is shown as
+	// it is. The text is cut at StatementMax bytes, never inside a
+	// character.
 	Statement string
 	// Start is when the call began; Duration how long it took to return.
 	Start    time.Time
@@ -117,15 +131,19 @@ type StateEvent struct {
 	// when the Conn starts closing, StateClosing to StateClosed when it
 	// has closed.
 	From, To State
-	// Cause is why the Conn closes: ErrClosed for Close, an error wrapping
-	// ErrSilent for a silent connection, the read or write error for a
-	// lost one.
+	// Cause is why the Conn closes, as Conn.Err returns it: ErrClosed
+	// itself for Close; for a lost connection an error wrapping ErrClosed
+	// and the read or write error; for a silent one, an error that wraps
+	// ErrSilent and ErrClosed too.
 	Cause error
 }
 
 // RedialEvent describes one attempt of a Client to replace its shared Conn
 // after it broke.
 type RedialEvent struct {
+	// Addr is the address dialled: the new Conn's when the attempt
+	// succeeded; NewClient's address when it failed, "" for a Client of
+	// NewClientFunc (whose error names the address it tried).
 	Addr string
 	// Attempt counts the attempts since the Conn broke, from 1.
 	Attempt  int
@@ -139,7 +157,7 @@ type CacheEventKind int
 
 const (
 	CacheHit          CacheEventKind = iota + 1 // a DoCache answered from the cache
-	CacheMiss                                   // a DoCache read from the server
+	CacheMiss                                   // a DoCache read from the server (with caching off too)
 	CacheEviction                               // entries dropped to stay under the bound
 	CacheInvalidation                           // entries dropped by the server's invalidation, a lost connection or a flush
 )

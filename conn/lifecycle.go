@@ -2,6 +2,8 @@ package conn
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net"
 	"strconv"
 	"sync"
@@ -44,6 +46,9 @@ type Conn struct {
 	proto  int
 	onPush func(resp.Value)
 	pubsub pubsubIntake  // Options.OnPubSubMessage (see pubsub_message.go)
+	db     int           // Options.DB, for hook events
+	hooks  *Hooks        // Options.Hooks; nil costs nothing (see Hooks)
+	logger *slog.Logger  // Options.Logger; nil logs nothing
 	subs   subscriptions // RESP2 only; the reader's
 
 	tracking connTracking // client-side caching; see cache_conn.go
@@ -68,8 +73,10 @@ type Conn struct {
 	noPing     bool  // a command was sent that a later PING would disturb (see noteState)
 	err        error // set once, by the teardown: why commands are refused
 
-	writes        atomic.Uint64 // write syscalls, for benchmarks
-	writeProgress atomic.Uint64 // pieces of big buffers written but the last (see flush)
+	counts        connCounts                  // for Stats; see stats.go
+	statsSink     atomic.Pointer[clientStats] // the Client whose Stats count this Conn, if any
+	writes        atomic.Uint64               // write syscalls, for benchmarks
+	writeProgress atomic.Uint64               // pieces of big buffers written but the last (see flush)
 
 	// carriesState is set when a command that leaves state on the
 	// connection beyond a transaction (SELECT, CLIENT TRACKING, a Send's
@@ -136,6 +143,11 @@ func (c *Conn) closeWith(cause error) bool {
 	c.mu.Lock()
 	c.err = cause
 	pending, written := c.pending.drain()
+	for _, r := range pending[:written] {
+		if r.state.Load() != requestAbandoned {
+			c.counts.errors++ // written, and failed without its reply
+		}
+	}
 	c.wbuf = nil
 	c.madeRoom()
 	c.mu.Unlock()
@@ -150,7 +162,23 @@ func (c *Conn) closeWith(cause error) bool {
 		}
 		r.answer()
 	}
+	c.closing(cause)
 	return true
+}
+
+// closing tells the hooks and the log that c started closing with cause.
+func (c *Conn) closing(cause error) {
+	if c.logger != nil {
+		switch {
+		case cause == ErrClosed:
+			c.logger.Debug("conn: connection closed", slog.String("addr", c.addr))
+		case errors.Is(cause, ErrSilent):
+			c.logger.Warn("conn: connection silent", slog.String("addr", c.addr), slog.String("err", cause.Error()))
+		default:
+			c.logger.Warn("conn: connection lost", slog.String("addr", c.addr), slog.String("err", cause.Error()))
+		}
+	}
+	c.fireState(StateOpen, StateClosing, cause)
 }
 
 // start runs the Conn's two goroutines; the handshake is done.
@@ -168,5 +196,11 @@ func (c *Conn) finish() {
 	<-c.writerDone
 	c.stopLiveness()
 	c.state.Store(int32(StateClosed))
+	if s := c.statsSink.Load(); s != nil {
+		s.retire(c)
+	}
+	if c.hooks != nil && c.hooks.State != nil {
+		c.fireState(StateClosing, StateClosed, c.Err())
+	}
 	close(c.done)
 }

@@ -82,11 +82,13 @@ type Options struct {
 	// Options works: commands, pipelines, dials, state changes, redials
 	// and the cache. See Hooks.
 	Hooks *Hooks
-	// Logger, when not nil, receives the connection lifecycle: dial
-	// failures and redials (Warn), a connection found silent or lost
-	// (Warn), a Conn closed by its user (Debug), a panicking hook (Error).
-	// Nothing is logged per command, and no record holds a password or a
-	// command's arguments. Nil logs nothing.
+	// Logger, when not nil, receives the connection lifecycle: a Client's
+	// redials, failed or not, and the failed dials of its dedicated Conns
+	// (Warn; the first dial's failure is NewClient's error, a Conn's
+	// Dial's is its own); a connection found silent or lost (Warn); a Conn
+	// closed by its user (Debug); a panicking hook (Error). Nothing is
+	// logged per command, and no record holds a password or a command's
+	// arguments. Nil logs nothing.
 	Logger *slog.Logger
 
 	// Client-side caching (Client.DoCache and DoMultiCache; see the

@@ -23,11 +23,20 @@ var errEmptyCommand = errors.New("conn: empty command")
 // that shares it. A Client refuses them on its shared Conn (see
 // ErrSharedState) and lends a Conn of its own through Dedicated.
 func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
+	if h := c.hooks; h != nil && h.Command != nil {
+		return c.doHooked(ctx, args)
+	}
+	return c.do(ctx, args, nil)
+}
+
+// do is Do. When written is not nil, it is set to whether the command was
+// written (see CommandEvent.Written) whenever do returns after queuing it.
+func (c *Conn) do(ctx context.Context, args []string, written *bool) (resp.Value, error) {
 	if err := checkCommand(args); err != nil {
 		return resp.Value{}, err
 	}
 	if ended(ctx) {
-		return resp.Value{}, ctx.Err()
+		return resp.Value{}, c.ctxEnded(ctx)
 	}
 	kind := commandState(args)
 	r := c.getRequest(shapeOne)
@@ -41,7 +50,7 @@ func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
 	}
 	c.wbuf = resp.AppendCommand(c.wbuf, args...)
 	c.unlock(r)
-	if err := c.wait(ctx, r); err != nil {
+	if err := c.wait(ctx, r, written); err != nil {
 		return resp.Value{}, err
 	}
 	v := r.val
@@ -55,6 +64,14 @@ func (c *Conn) Do(ctx context.Context, args ...string) (resp.Value, error) {
 // the error is for the whole call: an empty command, ctx ending, or the Conn
 // closing. ctx must not be nil, as for Do.
 func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, error) {
+	if h := c.hooks; h != nil && h.Pipeline != nil && len(cmds) > 0 {
+		return c.doMultiHooked(ctx, cmds)
+	}
+	return c.doMulti(ctx, cmds, nil)
+}
+
+// doMulti is DoMulti, setting written as do does.
+func (c *Conn) doMulti(ctx context.Context, cmds [][]string, written *bool) ([]resp.Value, error) {
 	if len(cmds) == 0 {
 		return nil, nil
 	}
@@ -64,7 +81,7 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 		}
 	}
 	if ended(ctx) {
-		return nil, ctx.Err()
+		return nil, c.ctxEnded(ctx)
 	}
 	vals := make([]resp.Value, len(cmds))
 	r := c.getRequest(shapeMany)
@@ -81,7 +98,7 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, err
 		c.wbuf = resp.AppendCommand(c.wbuf, args...)
 	}
 	c.unlock(r)
-	if err := c.wait(ctx, r); err != nil {
+	if err := c.wait(ctx, r, written); err != nil {
 		return nil, err
 	}
 	recycle(r)
@@ -96,6 +113,7 @@ func (c *Conn) lock(ctx context.Context, r *request) error {
 	c.mu.Lock()
 	if c.inWrite+len(c.wbuf) >= c.maxPending {
 		if err := c.waitRoom(ctx); err != nil {
+			c.countTimeout()
 			c.mu.Unlock()
 			return err
 		}
@@ -135,15 +153,19 @@ func (c *Conn) unlock(r *request) {
 
 // wait blocks until r is answered or ctx ends, and returns r.err. On a nil
 // error the caller owns r and recycles it; otherwise r is already disposed of.
+// When written is not nil, wait sets it to whether r's command was written.
 // A caller whose ctx cannot end reads its reply itself when the reader
 // goroutine has lent the socket (see readOwn).
-func (c *Conn) wait(ctx context.Context, r *request) error {
+func (c *Conn) wait(ctx context.Context, r *request, written *bool) error {
 	if ctxDone := ctx.Done(); ctxDone != nil {
 		c.needReader()
 		select {
 		case <-r.done:
 		case <-ctxDone:
-			if c.withdraw(r) {
+			if ok, wasWritten := c.withdraw(r); ok {
+				if written != nil {
+					*written = wasWritten
+				}
 				return ctx.Err()
 			}
 			<-r.done
@@ -153,6 +175,9 @@ func (c *Conn) wait(ctx context.Context, r *request) error {
 			c.needReader()
 		}
 		<-r.done
+	}
+	if written != nil {
+		*written = r.err == nil || !SafeToRetry(r.err)
 	}
 	if err := r.err; err != nil {
 		recycle(r)
@@ -166,8 +191,8 @@ func (c *Conn) wait(ctx context.Context, r *request) error {
 // where it stands, so it is never sent: the next takeBuffer drops its bytes
 // and its place in the queue (see pendingReplies.dropWithdrawn). A written one is marked
 // abandoned too, and the reader discards its reply. withdraw reports false
-// when the answer is already on its way.
-func (c *Conn) withdraw(r *request) bool {
+// when the answer is already on its way, and whether r was written.
+func (c *Conn) withdraw(r *request) (ok, written bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// Read before abandoning: after it, a teardown may recycle r. An
@@ -175,12 +200,13 @@ func (c *Conn) withdraw(r *request) bool {
 	// disposes of it, unless the teardown already took the queue.
 	unwritten := !r.written && c.err == nil
 	if !r.abandon() {
-		return false
+		return false, false
 	}
+	c.countTimeout()
 	if unwritten {
 		c.pending.withdraw(r)
 	}
-	return true
+	return true, !unwritten
 }
 
 // noteState remembers, with c.mu held, what args (of kind) leaves on the

@@ -13,12 +13,16 @@ import (
 type countedReads struct {
 	nc net.Conn
 	n  atomic.Uint64 // reads that returned at least one byte
+	// bytes counts the bytes read, for Stats.BytesRead; like n, it is
+	// written by whoever reads the socket, one goroutine at a time.
+	bytes atomic.Uint64
 }
 
 func (s *countedReads) Read(p []byte) (int, error) {
 	n, err := s.nc.Read(p)
 	if n > 0 {
 		s.n.Add(1)
+		s.bytes.Add(uint64(n))
 	}
 	return n, err
 }

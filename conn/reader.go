@@ -127,6 +127,7 @@ func (c *Conn) deliver(v resp.Value, failed error, origin uint64) error {
 	} else {
 		complete = r.take(v)
 	}
+	c.countReply(r, failed != nil || isError(v))
 	if complete {
 		c.pending.answered()
 	}

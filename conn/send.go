@@ -45,7 +45,7 @@ func (c *Conn) Send(ctx context.Context, args ...string) error {
 	}
 	c.carriesState.Store(true) // a subscription, or its end: pubsub state either way
 	if ended(ctx) {
-		return ctx.Err()
+		return c.ctxEnded(ctx)
 	}
 	r := c.getRequest(shapeBarrier)
 	r.command = args[0]
@@ -56,7 +56,7 @@ func (c *Conn) Send(ctx context.Context, args ...string) error {
 	c.wbuf = resp.AppendCommand(c.wbuf, args...)
 	c.wbuf = resp.AppendCommand(c.wbuf, "UNSUBSCRIBE", barrierChannel)
 	c.unlock(r)
-	if err := c.wait(ctx, r); err != nil {
+	if err := c.wait(ctx, r, nil); err != nil {
 		return err
 	}
 	err := r.val.Err()

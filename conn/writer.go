@@ -83,7 +83,9 @@ func (c *Conn) flush(buf []byte) (more, ok bool) {
 	for rest := buf; len(rest) > 0; {
 		n := min(len(rest), writeChunk)
 		c.writes.Add(1)
-		if _, err := c.nc.Write(rest[:n]); err != nil {
+		w, err := c.nc.Write(rest[:n])
+		c.counts.bytesWritten.Add(uint64(w))
+		if err != nil {
 			c.closeWith(connectionLost(err))
 			return false, false
 		}

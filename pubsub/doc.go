@@ -124,4 +124,26 @@
 // replaced and messages arrive again within PingInterval + PingTimeout and a
 // redial: 1.5-1.6 s after the silence on loopback, for a single server and
 // for a cluster node.
+//
+// # Observability
+//
+// The conn.Options' Hooks and Logger (for NewCluster and NewSentinel, the
+// client's connection options) reach every connection of the Subscriber.
+// Options.Hooks adds two events; each field may be nil, and a nil *Hooks
+// costs nothing:
+//   - Resubscribe: subscriptions restored after their connection was lost
+//     (or the server dropped them), one event per node and repair round,
+//     with how many channels, patterns and shard channels, how long the
+//     round took, and its error when it failed (it is retried).
+//   - Gap: each Gap, as it is queued for Messages(), as the hook's own copy.
+//
+// They run on the Subscriber's repair goroutine, off every lock, and must
+// be quick; a panic in one is recovered, its event dropped (Messages()
+// still gets the Gap) and the first panic of each hook logged at Error.
+//
+// On the conn.Options' Logger the Subscriber logs a lost connection at Warn
+// (how many subscriptions it held, why), their restoring at Info (or its
+// failure at Warn), and a gap at Warn with its counts and time range.
+// Channel and pattern names are logged at Debug only (a record of their
+// own after the gap's); no record holds a message's payload or a password.
 package pubsub

@@ -9,14 +9,21 @@ import "time"
 // event dropped, as for conn.Hooks.
 type Hooks struct {
 	// Resubscribe reports subscriptions restored on a new connection
-	// after theirs was lost.
+	// after theirs was lost (or the server dropped them), and attempts
+	// that failed.
 	Resubscribe func(e ResubscribeEvent)
-	// Gap reports a Gap, when it is queued for Messages().
+	// Gap reports a Gap, when it is queued for Messages() (those queued
+	// at once are merged into one, as Messages() gets them). The Gap is
+	// the hook's own copy.
 	Gap func(g Gap)
 }
 
-// ResubscribeEvent describes one restoring of subscriptions on a node.
+// ResubscribeEvent describes one restoring of subscriptions on a node: one
+// per node for each round of the Subscriber's repair that had
+// subscriptions to restore, on the repair goroutine.
 type ResubscribeEvent struct {
+	// Addr is the node's address; empty when the failure came before a
+	// node was chosen (a cluster's topology could not be read).
 	Addr                              string
 	Channels, Patterns, ShardChannels int // how many of each were restored
 	Duration                          time.Duration

@@ -142,8 +142,8 @@ func (s *Subscriber) watch(l *link) {
 	defer s.wg.Done()
 	<-l.conn.Done()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if l.closeTaken {
+		s.mu.Unlock()
 		return // closed on purpose
 	}
 	l.closeTaken = true
@@ -161,6 +161,8 @@ func (s *Subscriber) watch(l *link) {
 	keys := keysOf(l.members)
 	s.lostLocked(keys, l.live.since(), cause)
 	s.orphanLocked(l, keys, true)
+	s.mu.Unlock()
+	s.logLost(l.addr, len(keys), cause)
 }
 
 // onPush is Options.OnPush of every link's connection: it runs on the

@@ -2,6 +2,7 @@ package pubsub
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -38,7 +39,9 @@ func (s *Subscriber) repairLoop() {
 			retryAt = retry.C
 		}
 		if gap == nil {
-			gap = s.takeGaps()
+			if gap = s.takeGaps(); gap != nil && s.observed() {
+				s.reportGap(gap)
+			}
 		}
 		var out chan<- Message
 		if gap != nil {
@@ -81,16 +84,23 @@ func (s *Subscriber) repair(ctx context.Context) bool {
 	s.mu.Unlock()
 
 	ok := true
+	var tally *restoreTally
+	start := time.Now()
+	if (orphans[0] != nil || orphans[1] != nil || orphans[2] != nil) && s.observed() {
+		tally = &restoreTally{nodes: make(map[string]*ResubscribeEvent)}
+		defer func() { s.reportRestored(tally, time.Since(start)) }()
+	}
 	if orphans[spaceShard] != nil && s.cluster != nil {
 		// Whatever dropped them (a moved slot, a demoted or lost master)
 		// changed the topology.
 		if _, err := s.cluster.Refresh(ctx); err != nil {
+			tally.failed("", fmt.Errorf("pubsub: reading the topology to restore shard channels: %w", err))
 			s.requeueStrays(strays)
 			return false
 		}
 	}
 	for sp, names := range orphans {
-		if names != nil && s.subscribe(ctx, space(sp), names, attachRepair) != nil {
+		if names != nil && s.subscribe(ctx, space(sp), names, attachRepair, tally) != nil {
 			ok = false
 		}
 	}

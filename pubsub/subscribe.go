@@ -39,8 +39,9 @@ const (
 // goes away mid-call, the keys still wanted are routed again, against a fresh
 // topology in a cluster. If it fails, the keys this call claimed are wanted
 // no more unless another call claims them (see settle); keys wanted before
-// are left to the repair worker.
-func (s *Subscriber) subscribe(ctx context.Context, sp space, names []string, mode attachMode) error {
+// are left to the repair worker, which passes a tally of what it restored
+// (nil for a user's call).
+func (s *Subscriber) subscribe(ctx context.Context, sp space, names []string, mode attachMode, tally *restoreTally) error {
 	pending := make([]subKey, 0, len(names))
 	for _, name := range names {
 		pending = append(pending, subKey{space: sp, name: name})
@@ -65,7 +66,7 @@ func (s *Subscriber) subscribe(ctx context.Context, sp space, names []string, mo
 		results := make([]groupResult, len(groups))
 		inParallel(len(groups), func(i int) {
 			r := &results[i]
-			r.retry, r.claimed, r.why, r.err = s.subscribeGroup(ctx, sp, groups[i], mode)
+			r.retry, r.claimed, r.why, r.err = s.subscribeGroup(ctx, sp, groups[i], mode, tally)
 		})
 		var again []subKey
 		for _, r := range results {
@@ -79,6 +80,9 @@ func (s *Subscriber) subscribe(ctx context.Context, sp space, names []string, mo
 			}
 		}
 		if err != nil {
+			if len(groups) == 0 {
+				tally.failed("", err) // no node to name
+			}
 			s.settle(claimed, pending)
 			return err
 		}
@@ -95,8 +99,9 @@ func (s *Subscriber) subscribe(ctx context.Context, sp space, names []string, mo
 
 // subscribeGroup sends one subscribe command for g. It returns the keys to
 // route again (redirected, or their connection went away, or the call
-// failed) and why, and the keys it claimed (see attachLocked).
-func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode attachMode) (retry, claimed []subKey, why, err error) {
+// failed) and why, and the keys it claimed (see attachLocked). It counts
+// the keys it subscribed, or its error, in tally.
+func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode attachMode, tally *restoreTally) (retry, claimed []subKey, why, err error) {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -127,6 +132,7 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 			s.subscribedLocked(l, send, sent)
 			s.liveLocked(l, send, time.Now())
 			s.mu.Unlock()
+			tally.restored(l.addr, sp, len(send))
 			return nil, claimed, nil, nil
 		}
 	}
@@ -156,7 +162,9 @@ func (s *Subscriber) subscribeGroup(ctx context.Context, sp space, g group, mode
 		// retired under us, or a node failed: route these keys again.
 		return send, claimed, err, nil
 	default:
-		return send, claimed, nil, fmt.Errorf("pubsub: %s: %w", spaceCommands[sp].subscribe, err)
+		err = fmt.Errorf("pubsub: %s: %w", spaceCommands[sp].subscribe, err)
+		tally.failed(g.addr, err)
+		return send, claimed, nil, err
 	}
 }
 

@@ -35,6 +35,8 @@ type Subscriber struct {
 	wake   chan struct{}  // tells the repair worker there is work
 	wg     sync.WaitGroup // the repair worker and one watcher per connection
 
+	panicked hookPanics // which hooks' panics were logged
+
 	mu         sync.Mutex
 	closing    bool
 	want       map[subKey]*link     // what the user wants, and where it is subscribed
@@ -179,7 +181,7 @@ func (s *Subscriber) subscribeUser(ctx context.Context, sp space, names []string
 	if len(names) == 0 {
 		return fmt.Errorf("pubsub: %s needs at least one name", spaceCommands[sp].subscribe)
 	}
-	return s.subscribe(ctx, sp, names, attachUser)
+	return s.subscribe(ctx, sp, names, attachUser, nil)
 }
 
 // Messages returns the channel messages are delivered on, in the order each

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ type directory struct {
 	name    string       // the master's name at the sentinels
 	sopts   conn.Options // of every sentinel connection
 	timeout time.Duration
+	logger  *slog.Logger    // Options.Conn.Logger, else Options.Sentinel.Logger; nil: no log
 	life    context.Context // ends at Close
 	wg      sync.WaitGroup  // links, queries and refreshes
 
@@ -51,6 +53,9 @@ func newDirectory(life context.Context, opts *Options) *directory {
 		links:    make(map[string]*link),
 	}
 	d.timeout = d.sopts.DialTimeout
+	if d.logger = opts.Conn.Logger; d.logger == nil {
+		d.logger = opts.Sentinel.Logger
+	}
 	return d
 }
 
@@ -206,7 +211,8 @@ func (d *directory) distrust(addr string) {
 
 // switchTo makes addr the master. If that is a change, it closes every Conn
 // to another server, before it returns: calls not yet written on them move
-// to the new master, and nothing is written to the old one from then on.
+// to the new master, and nothing is written to the old one from then on. A
+// switch from a master known before is logged at Warn.
 func (d *directory) switchTo(addr string) {
 	d.mu.Lock()
 	old := d.master
@@ -228,6 +234,14 @@ func (d *directory) switchTo(addr string) {
 	d.mu.Unlock()
 	for _, cn := range stale {
 		_ = cn.Close()
+	}
+	if d.logger != nil {
+		if old != "" {
+			d.logger.Warn("sentinel: master switched", "master_name", d.name, "old_master", old,
+				"new_master", addr, "conns_closed", len(stale))
+		} else {
+			d.logger.Debug("sentinel: master found", "master_name", d.name, "master", addr)
+		}
 	}
 	if fn := d.onSwitch.Load(); fn != nil && old != "" {
 		(*fn)(old, addr)
@@ -287,6 +301,10 @@ func (d *directory) askAll(ctx context.Context, args ...string) (resp.Value, err
 		refused = refused && errors.As(a.err, &re)
 	}
 	err := fmt.Errorf("sentinel: no sentinel answered %s for %q: %w", args[1], d.name, errors.Join(errs...))
+	if d.logger != nil && d.life.Err() == nil {
+		d.logger.Warn("sentinel: no sentinel answered", "master_name", d.name, "question", args[1],
+			"sentinels", len(addrs), "err", err)
+	}
 	if refused {
 		return resp.Value{}, &refusedError{err}
 	}

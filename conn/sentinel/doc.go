@@ -50,6 +50,16 @@
 // events about replicas, and when a replica is lost. A replica that is
 // loading, or that could not write a call, hands it to the master.
 //
+// # Logging
+//
+// The Client logs on Options.Conn.Logger (or, when that is nil, on
+// Options.Sentinel.Logger): a master switch it follows, whether announced
+// or found by asking, at Warn with both addresses; a sentinel it can't
+// reach at Warn, once until it is reached again (Info); no sentinel
+// answering a question at Warn; the first master found at Debug. The
+// connections' own records (dials, redials, lost connections) come from
+// conn, on the same loggers. No record holds a password.
+//
 // # Pub/sub
 //
 // pubsub.NewSentinel builds a Subscriber on a Client: its connection is

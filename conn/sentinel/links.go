@@ -65,8 +65,11 @@ func (d *directory) linkConn(addr string) *conn.Conn {
 	return nil
 }
 
-// runLink keeps l connected until life ends.
+// runLink keeps l connected until life ends. A sentinel that can't be
+// reached is logged at Warn once, when its link's first attempt fails, and
+// at Info when it is reached again.
 func (d *directory) runLink(l *link) {
+	unreachable := false
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 && linkBackoff.Wait(d.life, attempt) != nil {
 			return
@@ -76,8 +79,16 @@ func (d *directory) runLink(l *link) {
 			if d.life.Err() != nil {
 				return
 			}
+			if !unreachable && d.logger != nil {
+				d.logger.Warn("sentinel: sentinel unreachable; retrying", "sentinel", l.addr, "err", err)
+			}
+			unreachable = true
 			continue
 		}
+		if unreachable && d.logger != nil {
+			d.logger.Info("sentinel: sentinel reached again", "sentinel", l.addr)
+		}
+		unreachable = false
 		attempt = 0
 		l.conn.Store(cn)
 		select {

@@ -24,7 +24,9 @@ type Options struct {
 	// one connection both asks questions and hears announcements.
 	Sentinel conn.Options
 	// Conn configures the connections to the master and the replicas, as
-	// for conn.NewClient.
+	// for conn.NewClient. Its Logger also gets the Client's own records:
+	// master switches, unreachable sentinels (see the package
+	// documentation, Logging).
 	Conn conn.Options
 	// ReadReplicas routes read-only commands (by the flags the server's
 	// COMMAND reports, as cluster.Options.ReadReplicas does) to a random

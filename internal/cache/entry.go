@@ -129,6 +129,7 @@ func (s *Store) evict() {
 		}
 		s.remove(e)
 		s.evictions.Add(1)
+		s.noteDrop(e, DropEvicted)
 	}
 }
 

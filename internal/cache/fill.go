@@ -119,6 +119,7 @@ var closedDone = func() chan struct{} {
 // error, the read was doomed, its connection is no longer open or it is
 // larger than the whole bound. Waiters get v either way when ok.
 func (s *Store) Finish(f *Fill, v resp.Value, expires int64, ok bool) {
+	defer s.tellDrops()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if head := unchainFill(s.flights[f.hash], f); head != nil {

@@ -57,6 +57,9 @@ type Store struct {
 	misses      atomic.Uint64
 	evictions   atomic.Uint64
 	invalidated atomic.Uint64
+
+	obs      observers    // under mu; see Observe
+	observed atomic.Int32 // how many Observers obs holds
 }
 
 // shard is one part of the entries, found by command hash. Chains hold the
@@ -143,6 +146,7 @@ func (s *Store) Stats() Stats {
 // Invalidate drops every entry that read one of keys and keeps every read
 // in flight that reads one of them from being cached.
 func (s *Store) Invalidate(keys ...string) {
+	defer s.tellDrops()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, k := range keys {
@@ -154,8 +158,10 @@ func (s *Store) Invalidate(keys ...string) {
 			f.doomed = true
 		}
 		for len(d.entries) > 0 {
-			s.remove(d.entries[len(d.entries)-1])
+			e := d.entries[len(d.entries)-1]
+			s.remove(e)
 			s.invalidated.Add(1)
+			s.noteDrop(e, DropInvalidated)
 		}
 	}
 }
@@ -184,6 +190,7 @@ func (s *Store) DropSlots(moved []uint16) {
 }
 
 func (s *Store) dropWhere(entryMatch func(*entry) bool, fillMatch func(*Fill) bool) {
+	defer s.tellDrops()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range s.flights {
@@ -198,6 +205,7 @@ func (s *Store) dropWhere(entryMatch func(*entry) bool, fillMatch func(*Fill) bo
 		if entryMatch(e) {
 			s.remove(e)
 			s.invalidated.Add(1)
+			s.noteDrop(e, DropInvalidated)
 		}
 		e = next
 	}
