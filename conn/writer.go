@@ -3,10 +3,10 @@ package conn
 import "runtime"
 
 const (
-	// maxKeptBuffer is the largest write buffer kept for reuse after a
-	// write; a bigger one (from a burst of large commands) is left to the
-	// collector so an idle Conn stays small. Batches of small commands fit
-	// (128 pipelined GETs take about 4 KiB).
+	// maxKeptBuffer is the largest write buffer an idle Conn keeps for
+	// reuse: batches of small commands fit (128 pipelined GETs take about
+	// 4 KiB). A busy Conn keeps bigger ones, as big as its recent batches
+	// (see bufferSizing), until it idles (see trimWriteBuffers).
 	maxKeptBuffer = 8 << 10
 	// maxDirectWrite is the most a caller writes from its own goroutine.
 	// It writes only when nothing is in flight, so the socket's send buffer
@@ -69,6 +69,7 @@ func (c *Conn) takeBuffer() []byte {
 	c.wbuf = c.pending.dropWithdrawn(c.wbuf)
 	c.pending.markWritten(c.sock.n.Load())
 	buf := c.wbuf
+	c.sizing.note(len(buf))
 	c.wbuf = c.spare[:0]
 	c.spare = nil
 	c.writing = true
@@ -94,10 +95,10 @@ func (c *Conn) flush(buf []byte) (more, ok bool) {
 			c.writeProgress.Add(1)
 		}
 	}
-	if cap(buf) > maxKeptBuffer {
+	c.mu.Lock()
+	if !c.sizing.keep(cap(buf), c.maxPending) {
 		buf = nil
 	}
-	c.mu.Lock()
 	c.spare = buf
 	c.writing = false
 	c.inWrite = 0
@@ -105,4 +106,55 @@ func (c *Conn) flush(buf []byte) (more, ok bool) {
 	more = len(c.wbuf) > 0
 	c.mu.Unlock()
 	return more, true
+}
+
+// bufferSizing decides which write buffers a Conn keeps for reuse, so that
+// a busy Conn writes its batches without growing a new buffer for each:
+// those no bigger than maxKeptBuffer always, bigger ones while the recent
+// batches are as big. It runs with Conn.mu held.
+type bufferSizing struct {
+	// high is a decaying high-water mark of the batches taken for
+	// writing: it jumps to a bigger batch and loses 1/256 at each
+	// smaller one, so it follows a load's peaks rather than its troughs.
+	high int
+}
+
+// note records a batch of n bytes taken for writing.
+func (s *bufferSizing) note(n int) {
+	if n >= s.high {
+		s.high = n
+		return
+	}
+	s.high -= s.high >> 8
+}
+
+// keep reports whether a buffer of capacity size is worth keeping: it is
+// small, or no more than twice the recent batches (a buffer grown by append
+// to hold a batch is up to twice its size) and within bound, the Conn's
+// MaxWriteBuffer.
+func (s *bufferSizing) keep(size, bound int) bool {
+	return size <= maxKeptBuffer || size <= min(2*s.high, bound)
+}
+
+// trimWriteBuffers lets go of write buffers bigger than maxKeptBuffer on a
+// Conn that has gone quiet (see checkLiveness), so that an idle Conn stays
+// small; the one a write in progress holds goes when the write ends, since
+// the high-water mark starts again from nothing.
+func (c *Conn) trimWriteBuffers() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sizing.high = 0
+	if cap(c.spare) > maxKeptBuffer {
+		c.spare = nil
+	}
+	if len(c.wbuf) == 0 && cap(c.wbuf) > maxKeptBuffer {
+		c.wbuf = nil
+	}
+}
+
+// writeBufferBytes is the capacity of the write buffers c holds, for tests.
+func (c *Conn) writeBufferBytes() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return cap(c.wbuf) + cap(c.spare)
 }
