@@ -50,13 +50,14 @@ func (c *Conn) DoMultiCmd(ctx context.Context, cmds ...Command) ([]resp.Value, e
 		return nil, nil
 	}
 	var buf [headArgs]string
-	blocking := false
+	blocking, stateful := false, false
 	for i := range cmds {
 		args := cmds[i].head(&buf)
 		if err := checkCommand(args); err != nil {
 			return nil, err
 		}
 		blocking = blocking || isBlocking(args)
+		stateful = stateful || commandState(args) != stateNone
 	}
 	if ended(ctx) {
 		return nil, ctx.Err()
@@ -69,10 +70,15 @@ func (c *Conn) DoMultiCmd(ctx context.Context, cmds ...Command) ([]resp.Value, e
 		recycle(r)
 		return nil, err
 	}
-	for i := range cmds {
-		if args := cmds[i].head(&buf); commandState(args) != stateNone {
-			c.noteState(commandState(args), args)
+	if stateful {
+		for i := range cmds {
+			args := cmds[i].head(&buf)
+			if kind := commandState(args); kind != stateNone {
+				c.noteState(kind, args)
+			}
 		}
+	}
+	for i := range cmds {
 		c.wbuf = cmds[i].appendTo(c.wbuf)
 	}
 	c.unlock(r)

@@ -8,11 +8,13 @@ const (
 	// 4 KiB). A busy Conn keeps bigger ones, as big as its recent batches
 	// (see bufferSizing), until it idles (see trimWriteBuffers).
 	maxKeptBuffer = 8 << 10
-	// maxDirectWrite is the most a caller writes from its own goroutine.
-	// It writes only when nothing is in flight, so the socket's send buffer
-	// is empty and a write this small does not block even when the server
-	// has stopped reading; bigger writes go through the writer, so the
-	// caller stays free to honour its context.
+	// maxDirectWrite is the most a caller whose context can end writes
+	// from its own goroutine. It writes only when nothing is in flight, so
+	// the socket's send buffer is empty and a write this small does not
+	// block even when the server has stopped reading; bigger writes go
+	// through the writer, so the caller stays free to honour its context.
+	// A caller whose context never ends cannot leave before its reply
+	// anyway: it writes any size itself, which saves waking the writer.
 	maxDirectWrite = 16 << 10
 	// writeChunk is the most one write call takes: a big buffer is
 	// written in pieces, so that a socket that still takes bytes, slowly,

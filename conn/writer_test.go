@@ -2,11 +2,13 @@ package conn
 
 import (
 	"context"
+	"net"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -109,4 +111,93 @@ func TestBufferSizing(t *testing.T) {
 		s.note(1 << 10)
 	}
 	assert.False(t, s.keep(2<<10+maxKeptBuffer, bound), "the mark decays with smaller batches: %d", s.high)
+}
+
+func TestInspectBatch(t *testing.T) {
+	tests := []struct {
+		name               string
+		cmds               [][]string
+		blocking, stateful bool
+		err                string
+	}{
+		{"plain", [][]string{{"GET", "k"}, {"SET", "k", "v"}}, false, false, ""},
+		{"blocking", [][]string{{"GET", "k"}, {"BLPOP", "l", "0"}}, true, false, ""},
+		{"stateful", [][]string{{"MULTI"}, {"GET", "k"}, {"EXEC"}}, false, true, ""},
+		{"empty", [][]string{{"GET", "k"}, {}, {"SELECT", "1"}}, false, true, "conn: empty command"},
+		{"first refusal", [][]string{{"SUBSCRIBE", "c"}, {}}, false, false, "conn: SUBSCRIBE is answered by push frames: use Send"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			info := inspectBatch(tt.cmds)
+			assert.Equal(t, tt.blocking, info.blocking, "blocking")
+			assert.Equal(t, tt.stateful, info.stateful, "stateful, every command looked at")
+			if tt.err == "" {
+				assert.NoError(t, info.err)
+			} else {
+				assert.EqualError(t, info.err, tt.err)
+			}
+		})
+	}
+}
+
+// TestSynctestPatientCallerWritesItself: over net.Pipe, where a write blocks
+// until the server reads it, a DoMulti bigger than maxDirectWrite from a
+// caller whose context never ends is written from the caller's own
+// goroutine (it would wait for the write anyway), and one whose context can
+// end hands it to the writer goroutine, staying free to leave.
+func TestSynctestPatientCallerWritesItself(t *testing.T) {
+	value := strings.Repeat("v", 1<<10)
+	cmds := make([][]string, 2*maxDirectWrite>>10)
+	for i := range cmds {
+		cmds[i] = []string{"SET", "k", value}
+	}
+	for _, tc := range []struct {
+		name   string
+		ctx    func(t *testing.T) context.Context
+		writer string // the function that calls flush
+	}{
+		{"background", func(*testing.T) context.Context { return context.Background() }, "conn.(*Conn).unlock"},
+		{"cancellable", func(t *testing.T) context.Context { return t.Context() }, "conn.(*Conn).writeLoop"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				client, server := net.Pipe() // the server never reads
+				cn, err := NewConn(t.Context(), client, &Options{Protocol: 2})
+				require.NoError(t, err)
+				done := make(chan error, 1)
+				go func() { _, err := cn.DoMulti(tc.ctx(t), cmds...); done <- err }()
+				synctest.Wait()
+				assert.Equal(t, tc.writer, flushCaller(t), "who writes the batch")
+				require.NoError(t, cn.Close())
+				assert.ErrorIs(t, <-done, ErrClosed)
+				server.Close()
+			})
+		})
+	}
+}
+
+// flushCaller returns the function that called Conn.flush in the stack of
+// the goroutine blocked in it, or "" when there is none.
+func flushCaller(t *testing.T) string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		lines := strings.Split(g, "\n")
+		for i, line := range lines {
+			if strings.Contains(line, "conn.(*Conn).flush(") {
+				// Each frame is a function line and a file line.
+				for _, next := range lines[i+2:] {
+					if strings.HasPrefix(next, "github.com/respwire/respwire/conn.") {
+						name := strings.TrimPrefix(next, "github.com/respwire/respwire/")
+						if i := strings.LastIndex(name, "("); i > 0 {
+							name = name[:i] // the arguments
+						}
+						return name
+					}
+				}
+			}
+		}
+	}
+	t.Log(string(buf))
+	return ""
 }
