@@ -131,3 +131,18 @@ func BenchmarkIdleConn(b *testing.B) {
 	}
 	b.ReportMetric(perConn, "B/conn")
 }
+
+// BenchmarkInspectBatch is what DoMulti spends looking at a batch of 1,000
+// GETs before sending it.
+func BenchmarkInspectBatch(b *testing.B) {
+	cmds := make([][]string, 1000)
+	for i := range cmds {
+		cmds[i] = []string{"GET", "bench:multi:" + strconv.Itoa(i)}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if info := inspectBatch(cmds); info.err != nil {
+			b.Fatal(info.err)
+		}
+	}
+}
