@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/respwire/respwire/internal/redistest"
@@ -86,23 +87,39 @@ func BenchmarkSet(b *testing.B) {
 	benchDo(b, "SET", "bench:set", benchValue)
 }
 
+// BenchmarkSetSized is BenchmarkSet with values of the sizes users store:
+// under load, batches of them outgrow the buffers an idle Conn keeps.
+func BenchmarkSetSized(b *testing.B) {
+	for _, size := range []struct {
+		name string
+		n    int
+	}{{"1KiB", 1 << 10}, {"16KiB", 16 << 10}} {
+		b.Run(size.name, func(b *testing.B) {
+			benchDo(b, "SET", "bench:set:"+size.name, strings.Repeat("v", size.n))
+		})
+	}
+}
+
+// BenchmarkDoMulti sends pipelines of 100 and 1,000 SETs.
 func BenchmarkDoMulti(b *testing.B) {
-	b.Run("100", func(b *testing.B) {
-		c := benchConn(b)
-		ctx := context.Background()
-		cmds := make([][]string, 100)
-		for i := range cmds {
-			cmds[i] = []string{"SET", "bench:multi:" + strconv.Itoa(i), benchValue}
-		}
-		b.ReportAllocs()
-		w0 := c.writes.Load()
-		for b.Loop() {
-			if _, err := c.DoMulti(ctx, cmds...); err != nil {
-				b.Fatal(err)
+	for _, n := range []int{100, 1000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			c := benchConn(b)
+			ctx := context.Background()
+			cmds := make([][]string, n)
+			for i := range cmds {
+				cmds[i] = []string{"SET", "bench:multi:" + strconv.Itoa(i), benchValue}
 			}
-		}
-		reportWrites(b, c, w0)
-	})
+			b.ReportAllocs()
+			w0 := c.writes.Load()
+			for b.Loop() {
+				if _, err := c.DoMulti(ctx, cmds...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportWrites(b, c, w0)
+		})
+	}
 }
 
 // BenchmarkIdleConn reports the memory an idle Conn holds (see
@@ -113,4 +130,19 @@ func BenchmarkIdleConn(b *testing.B) {
 		perConn = idleConnBytes(b, 200)
 	}
 	b.ReportMetric(perConn, "B/conn")
+}
+
+// BenchmarkInspectBatch is what DoMulti spends looking at a batch of 1,000
+// GETs before sending it.
+func BenchmarkInspectBatch(b *testing.B) {
+	cmds := make([][]string, 1000)
+	for i := range cmds {
+		cmds[i] = []string{"GET", "bench:multi:" + strconv.Itoa(i)}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if info := inspectBatch(cmds); info.err != nil {
+			b.Fatal(info.err)
+		}
+	}
 }

@@ -50,16 +50,6 @@ func hasBlockOption(opts []string) bool {
 	return false
 }
 
-// anyBlocking reports whether any of cmds is blocking.
-func anyBlocking(cmds [][]string) bool {
-	for _, cmd := range cmds {
-		if isBlocking(cmd) {
-			return true
-		}
-	}
-	return false
-}
-
 // defaultMaxIdle is how many dedicated Conns a Client keeps for reuse.
 const defaultMaxIdle = 4
 

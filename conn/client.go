@@ -208,15 +208,24 @@ func (c *Client) Connected() bool {
 // refused unsent with an error wrapping ErrSharedState; MULTI ... EXEC (or
 // DISCARD) whole within the batch, WATCH before it included, is allowed.
 func (c *Client) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, error) {
-	if err := checkSharedBatch(cmds); err != nil {
-		return nil, err
+	if len(cmds) == 0 {
+		return nil, nil
 	}
-	if anyBlocking(cmds) {
+	info := inspectBatch(cmds)
+	if info.stateful {
+		if err := checkSharedBatch(cmds); err != nil {
+			return nil, err
+		}
+	}
+	if info.err != nil {
+		return nil, info.err
+	}
+	if info.blocking {
 		return c.doMultiBlocking(ctx, cmds)
 	}
 	cn := c.current.Load()
 	for {
-		vs, err := cn.DoMulti(ctx, cmds...)
+		vs, err := cn.doMulti(ctx, cmds, info)
 		if !retryable(err) {
 			return vs, err
 		}

@@ -48,8 +48,8 @@ func TestIsBlocking(t *testing.T) {
 			assert.Equal(t, tt.want, isBlocking(strings.Fields(tt.cmd)))
 		})
 	}
-	assert.True(t, anyBlocking([][]string{{"GET", "k"}, {"BLPOP", "l", "0"}}))
-	assert.False(t, anyBlocking([][]string{{"GET", "k"}, {"SET", "k", "v"}}))
+	assert.True(t, inspectBatch([][]string{{"GET", "k"}, {"BLPOP", "l", "0"}}).blocking)
+	assert.False(t, inspectBatch([][]string{{"GET", "k"}, {"SET", "k", "v"}}).blocking)
 }
 
 func TestIsBlockingDoesNotAllocate(t *testing.T) {

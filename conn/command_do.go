@@ -66,13 +66,14 @@ func (c *Conn) doMultiCmd(ctx context.Context, cmds []Command, written *bool) ([
 		return nil, nil
 	}
 	var buf [headArgs]string
-	blocking := false
+	blocking, stateful := false, false
 	for i := range cmds {
 		args := cmds[i].head(&buf)
 		if err := checkCommand(args); err != nil {
 			return nil, err
 		}
 		blocking = blocking || isBlocking(args)
+		stateful = stateful || commandState(args) != stateNone
 	}
 	if ended(ctx) {
 		return nil, c.ctxEnded(ctx)
@@ -85,10 +86,15 @@ func (c *Conn) doMultiCmd(ctx context.Context, cmds []Command, written *bool) ([
 		recycle(r)
 		return nil, err
 	}
-	for i := range cmds {
-		if args := cmds[i].head(&buf); commandState(args) != stateNone {
-			c.noteState(commandState(args), args)
+	if stateful {
+		for i := range cmds {
+			args := cmds[i].head(&buf)
+			if kind := commandState(args); kind != stateNone {
+				c.noteState(kind, args)
+			}
 		}
+	}
+	for i := range cmds {
 		c.wbuf = cmds[i].appendTo(c.wbuf)
 	}
 	c.unlock(r)

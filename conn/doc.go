@@ -156,6 +156,13 @@
 // blocking commands and Dedicated; a call that needs one when all are on
 // loan waits for one, within its context.
 //
+// The write buffers themselves follow the load: a busy Conn keeps buffers
+// as big as its recent batches (within MaxWriteBuffer), so that a stream
+// of large commands writes without growing a buffer for each batch, and
+// once it has read nothing and owed nothing for a tick of its timer (0.2 s
+// with the defaults, 1 s with both checks off) it lets go of any bigger
+// than 8 KiB.
+//
 // # Lifecycle
 //
 // State moves only forward, by compare-and-swap: StateOpen, StateClosing,

@@ -62,6 +62,7 @@ type Conn struct {
 	mu      sync.Mutex
 	wbuf    []byte         // commands not yet taken for writing
 	spare   []byte         // the other buffer, nil while a write holds it
+	sizing  bufferSizing   // which buffers are kept for reuse
 	writing bool           // a taken buffer is being written (by the writer or a caller)
 	pending pendingReplies // requests in wire order; the unwritten ones have their bytes in wbuf
 	// inWrite is the size of the buffer a write holds; maxPending bounds

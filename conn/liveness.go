@@ -15,6 +15,9 @@ import (
 const (
 	defaultSilenceTimeout = 200 * time.Millisecond
 	defaultIdlePing       = time.Second
+	// trimTick is how often the timer ticks on a Conn with both off,
+	// only to trim its write buffers once it idles.
+	trimTick = time.Second
 )
 
 // ErrSilent is wrapped by the error of every call pending on a Conn that
@@ -40,8 +43,9 @@ func (e *silentError) Unwrap() []error {
 }
 
 // liveness watches a Conn from a timer that ticks every tick: it finds a
-// connection that owes replies and has gone silent, and sends a PING on one
-// that has been idle (see the package documentation, Liveness).
+// connection that owes replies and has gone silent, sends a PING on one
+// that has been idle (see the package documentation, Liveness), and trims
+// the write buffers of one that idles.
 type liveness struct {
 	silence time.Duration // 0: no silence detection
 	idle    time.Duration // 0: no idle PING
@@ -85,7 +89,9 @@ func (c *Conn) startLiveness(opts *Options, probe func(context.Context) probeRes
 	case l.idle > 0:
 		l.owedTick, l.idleTick = l.idle/2, l.idle/2
 	default:
-		return
+		// Neither: the timer still ticks, to trim an idle Conn's write
+		// buffers.
+		l.owedTick, l.idleTick = trimTick, trimTick
 	}
 	l.probe = probe
 	l.probeTimeout = 4 * l.silence
@@ -155,6 +161,10 @@ func (c *Conn) checkLiveness() {
 		l.activity, l.owed, l.since = activity, owed, now
 		l.probes, l.nextProbe = 0, time.Time{}
 		return
+	}
+	if !owed {
+		// Nothing read for a whole tick, nothing owed: the Conn idles.
+		c.trimWriteBuffers()
 	}
 	quiet := now.Sub(l.since)
 	switch {

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,8 +43,8 @@ func TestDoAllocations(t *testing.T) {
 }
 
 // idleConnBytes dials n Conns, puts each through a burst of large commands,
-// and returns the heap and stack memory they hold once idle, per Conn,
-// measured after a collection.
+// and returns the heap and stack memory they hold once idle (quiet for a
+// tick of their timers), per Conn, measured after a collection.
 func idleConnBytes(tb testing.TB, n int) float64 {
 	ctx := context.Background()
 	addr := redistest.Server().Addr
@@ -64,6 +65,12 @@ func idleConnBytes(tb testing.TB, n int) float64 {
 		_, err = c.Do(ctx, "PING")
 		require.NoError(tb, err)
 		conns[i] = c
+	}
+	// Idle means quiet for a tick of the Conn's timer, which trims the
+	// write buffers the burst left (see trimWriteBuffers).
+	for _, c := range conns {
+		require.Eventually(tb, func() bool { return c.writeBufferBytes() <= 2*maxKeptBuffer },
+			10*time.Second, 10*time.Millisecond, "an idle Conn trims its write buffers")
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)

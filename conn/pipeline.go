@@ -75,26 +75,34 @@ func (c *Conn) doMulti(ctx context.Context, cmds [][]string, written *bool) ([]r
 	if len(cmds) == 0 {
 		return nil, nil
 	}
-	for _, args := range cmds {
-		if err := checkCommand(args); err != nil {
-			return nil, err
-		}
+	info := inspectBatch(cmds)
+	if info.err != nil {
+		return nil, info.err
 	}
+	return c.doMulti(ctx, cmds, info)
+}
+
+// doMulti is DoMulti for a batch already inspected, for Client.
+func (c *Conn) doMulti(ctx context.Context, cmds [][]string, info batchInfo) ([]resp.Value, error) {
 	if ended(ctx) {
 		return nil, c.ctxEnded(ctx)
 	}
 	vals := make([]resp.Value, len(cmds))
 	r := c.getRequest(shapeMany)
 	r.vals = vals
-	r.blocking = anyBlocking(cmds)
+	r.blocking = info.blocking
 	if err := c.lock(ctx, r); err != nil {
 		recycle(r)
 		return nil, err
 	}
-	for _, args := range cmds {
-		if kind := commandState(args); kind != stateNone {
-			c.noteState(kind, args)
+	if info.stateful {
+		for _, args := range cmds {
+			if kind := commandState(args); kind != stateNone {
+				c.noteState(kind, args)
+			}
 		}
+	}
+	for _, args := range cmds {
 		c.wbuf = resp.AppendCommand(c.wbuf, args...)
 	}
 	c.unlock(r)
@@ -103,6 +111,29 @@ func (c *Conn) doMulti(ctx context.Context, cmds [][]string, written *bool) ([]r
 	}
 	recycle(r)
 	return vals, nil
+}
+
+// batchInfo is what DoMulti learns of a batch in one pass over it.
+type batchInfo struct {
+	blocking bool  // a command may hold its reply back (see isBlocking)
+	stateful bool  // a command changes the connection's state (see commandState)
+	err      error // checkCommand's refusal of the first command it refuses
+}
+
+// inspectBatch looks at every command of cmds once.
+func inspectBatch(cmds [][]string) batchInfo {
+	var info batchInfo
+	for _, args := range cmds {
+		if err := checkCommand(args); err != nil {
+			if info.err == nil {
+				info.err = err
+			}
+			continue
+		}
+		info.blocking = info.blocking || isBlocking(args)
+		info.stateful = info.stateful || commandState(args) != stateNone
+	}
+	return info
 }
 
 // lock takes c.mu for appending r's command bytes to c.wbuf, unless the Conn
@@ -124,14 +155,16 @@ func (c *Conn) lock(ctx context.Context, r *request) error {
 		return &unsentError{err}
 	}
 	r.start = len(c.wbuf)
+	r.patient = ctx.Done() == nil
 	return nil
 }
 
 // unlock queues r behind the bytes just appended and releases c.mu. When
 // the buffer was empty, it starts a write: from this goroutine when nothing
-// else is in flight (the serial case, which saves waking the writer), else
-// by waking the writer. When the buffer was not empty, a write is already
-// due.
+// else is in flight (the serial case, which saves waking the writer) and
+// the write is small or r's caller could not leave before its end anyway
+// (see maxDirectWrite), else by waking the writer. When the buffer was not
+// empty, a write is already due.
 func (c *Conn) unlock(r *request) {
 	r.end = len(c.wbuf)
 	c.pending.add(r)
@@ -139,7 +172,7 @@ func (c *Conn) unlock(r *request) {
 		c.mu.Unlock()
 		return
 	}
-	if !c.writing && c.pending.written() == 0 && r.end <= maxDirectWrite {
+	if !c.writing && c.pending.written() == 0 && (r.end <= maxDirectWrite || r.patient) {
 		buf := c.takeBuffer()
 		c.mu.Unlock()
 		if more, _ := c.flush(buf); more {

@@ -3,16 +3,18 @@ package conn
 import "runtime"
 
 const (
-	// maxKeptBuffer is the largest write buffer kept for reuse after a
-	// write; a bigger one (from a burst of large commands) is left to the
-	// collector so an idle Conn stays small. Batches of small commands fit
-	// (128 pipelined GETs take about 4 KiB).
+	// maxKeptBuffer is the largest write buffer an idle Conn keeps for
+	// reuse: batches of small commands fit (128 pipelined GETs take about
+	// 4 KiB). A busy Conn keeps bigger ones, as big as its recent batches
+	// (see bufferSizing), until it idles (see trimWriteBuffers).
 	maxKeptBuffer = 8 << 10
-	// maxDirectWrite is the most a caller writes from its own goroutine.
-	// It writes only when nothing is in flight, so the socket's send buffer
-	// is empty and a write this small does not block even when the server
-	// has stopped reading; bigger writes go through the writer, so the
-	// caller stays free to honour its context.
+	// maxDirectWrite is the most a caller whose context can end writes
+	// from its own goroutine. It writes only when nothing is in flight, so
+	// the socket's send buffer is empty and a write this small does not
+	// block even when the server has stopped reading; bigger writes go
+	// through the writer, so the caller stays free to honour its context.
+	// A caller whose context never ends cannot leave before its reply
+	// anyway: it writes any size itself, which saves waking the writer.
 	maxDirectWrite = 16 << 10
 	// writeChunk is the most one write call takes: a big buffer is
 	// written in pieces, so that a socket that still takes bytes, slowly,
@@ -22,8 +24,9 @@ const (
 
 // writeLoop is the writer goroutine. Woken through kick, it first yields, so
 // that goroutines just handed their replies (and about to send again) can
-// append to the buffer; then it takes the whole buffer and writes it with one
-// call, and again while more has gathered.
+// append to the buffer, and yields again while they still do (see gather);
+// then it takes the whole buffer and writes it with one call, and again
+// while more has gathered.
 func (c *Conn) writeLoop() {
 	defer close(c.writerDone)
 	for {
@@ -33,7 +36,7 @@ func (c *Conn) writeLoop() {
 			return
 		}
 		for {
-			runtime.Gosched()
+			c.gather()
 			c.mu.Lock()
 			if !c.writing {
 				c.wbuf = c.pending.dropWithdrawn(c.wbuf)
@@ -69,6 +72,7 @@ func (c *Conn) takeBuffer() []byte {
 	c.wbuf = c.pending.dropWithdrawn(c.wbuf)
 	c.pending.markWritten(c.sock.n.Load())
 	buf := c.wbuf
+	c.sizing.note(len(buf))
 	c.wbuf = c.spare[:0]
 	c.spare = nil
 	c.writing = true
@@ -96,10 +100,10 @@ func (c *Conn) flush(buf []byte) (more, ok bool) {
 			c.writeProgress.Add(1)
 		}
 	}
-	if cap(buf) > maxKeptBuffer {
+	c.mu.Lock()
+	if !c.sizing.keep(cap(buf), c.maxPending) {
 		buf = nil
 	}
-	c.mu.Lock()
 	c.spare = buf
 	c.writing = false
 	c.inWrite = 0
@@ -107,4 +111,77 @@ func (c *Conn) flush(buf []byte) (more, ok bool) {
 	more = len(c.wbuf) > 0
 	c.mu.Unlock()
 	return more, true
+}
+
+// bufferSizing decides which write buffers a Conn keeps for reuse, so that
+// a busy Conn writes its batches without growing a new buffer for each:
+// those no bigger than maxKeptBuffer always, bigger ones while the recent
+// batches are as big. It runs with Conn.mu held.
+type bufferSizing struct {
+	// high is a decaying high-water mark of the batches taken for
+	// writing: it jumps to a bigger batch and loses 1/256 at each
+	// smaller one, so it follows a load's peaks rather than its troughs.
+	high int
+}
+
+// note records a batch of n bytes taken for writing.
+func (s *bufferSizing) note(n int) {
+	if n >= s.high {
+		s.high = n
+		return
+	}
+	s.high -= s.high >> 8
+}
+
+// keep reports whether a buffer of capacity size is worth keeping: it is
+// small, or no more than twice the recent batches (a buffer grown by append
+// to hold a batch is up to twice its size) and within bound, the Conn's
+// MaxWriteBuffer.
+func (s *bufferSizing) keep(size, bound int) bool {
+	return size <= maxKeptBuffer || size <= min(2*s.high, bound)
+}
+
+// trimWriteBuffers lets go of write buffers bigger than maxKeptBuffer on a
+// Conn that has gone quiet (see checkLiveness), so that an idle Conn stays
+// small; the one a write in progress holds goes when the write ends, since
+// the high-water mark starts again from nothing.
+func (c *Conn) trimWriteBuffers() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sizing.high = 0
+	if cap(c.spare) > maxKeptBuffer {
+		c.spare = nil
+	}
+	if len(c.wbuf) == 0 && cap(c.wbuf) > maxKeptBuffer {
+		c.wbuf = nil
+	}
+}
+
+// writeBufferBytes is the capacity of the write buffers c holds, for tests.
+func (c *Conn) writeBufferBytes() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return cap(c.wbuf) + cap(c.spare)
+}
+
+// maxGatherYields bounds how many times gather yields.
+const maxGatherYields = 4
+
+// gather yields to the goroutines about to append, again while each yield
+// finds the buffer grown (up to maxGatherYields times), so that one write
+// takes what a burst of callers brings: under load, fewer and bigger writes,
+// each of which costs a system call here and a wakeup in the server. A
+// serial caller writes its own command (see unlock) and never waits here.
+func (c *Conn) gather() {
+	last := -1
+	for range maxGatherYields {
+		runtime.Gosched()
+		c.mu.Lock()
+		n := len(c.wbuf)
+		c.mu.Unlock()
+		if n == last {
+			return
+		}
+		last = n
+	}
 }
