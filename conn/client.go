@@ -225,7 +225,7 @@ func (c *Client) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, e
 	}
 	cn := c.current.Load()
 	for {
-		vs, err := cn.doMulti(ctx, cmds, info)
+		vs, err := cn.doMultiInspected(ctx, cmds, info)
 		if !retryable(err) {
 			return vs, err
 		}

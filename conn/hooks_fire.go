@@ -44,11 +44,11 @@ func (c *Conn) doCmdHooked(ctx context.Context, cmd *Command) (resp.Value, error
 	return v, err
 }
 
-// doMultiHooked is DoMulti with Hooks.Pipeline set and cmds not empty.
-func (c *Conn) doMultiHooked(ctx context.Context, cmds [][]string) ([]resp.Value, error) {
+// doMultiHooked is doMultiInspected with Hooks.Pipeline set.
+func (c *Conn) doMultiHooked(ctx context.Context, cmds [][]string, info batchInfo) ([]resp.Value, error) {
 	start := time.Now()
 	var written bool
-	vals, err := c.doMulti(ctx, cmds, &written)
+	vals, err := c.doMulti(ctx, cmds, info, &written)
 	e := PipelineEvent{Len: len(cmds), Addr: c.addr, DB: c.db, Start: start, Duration: time.Since(start), Err: err, Written: written}
 	if len(cmds[0]) > 0 {
 		e.Name = cmds[0][0]
@@ -168,12 +168,16 @@ func (c *Conn) fireState(from, to State, cause error) {
 // doTracked sends cmds, the tracked read of the command args for DoCache,
 // as one batch: reported as a Command event of args, not as a Pipeline.
 func (c *Conn) doTracked(ctx context.Context, args []string, cmds [][]string) ([]resp.Value, error) {
+	info := inspectBatch(cmds)
+	if info.err != nil {
+		return nil, info.err
+	}
 	if h := c.hooks; h == nil || h.Command == nil {
-		return c.doMulti(ctx, cmds, nil)
+		return c.doMulti(ctx, cmds, info, nil)
 	}
 	start := time.Now()
 	var written bool
-	vals, err := c.doMulti(ctx, cmds, &written)
+	vals, err := c.doMulti(ctx, cmds, info, &written)
 	e := CommandEvent{Name: args[0], Addr: c.addr, DB: c.db, Start: start, Duration: time.Since(start), Err: err, Written: written}
 	if err == nil && len(vals) > 1 {
 		e.Err = vals[1].Err()

@@ -395,3 +395,36 @@ func TestHooksOnlyState(t *testing.T) {
 	defer mu.Unlock()
 	assert.Len(t, states, 2)
 }
+
+// TestHooksClientCalls: a Client's Do, DoCmd, DoMulti and DoMultiCmd each
+// report once, through whatever inner path the Client takes to its Conn.
+func TestHooksClientCalls(t *testing.T) {
+	var rec hookRecorder
+	ctx := testContext(t)
+	c, err := NewClient(ctx, redistest.Server().Addr, &Options{Hooks: rec.hooks(), IdlePing: -1})
+	require.NoError(t, err)
+	defer c.Close()
+	k := clientKey(t, "k")
+
+	_, err = c.Do(ctx, "SET", k, "v")
+	require.NoError(t, err)
+	_, err = c.DoCmd(ctx, Cmd("GET", k))
+	require.NoError(t, err)
+	_, err = c.DoMulti(ctx, []string{"GET", k}, []string{"INCR", k})
+	require.NoError(t, err)
+	_, err = c.DoMultiCmd(ctx, Cmd("GET", k), Cmd("STRLEN", k), Cmd("TTL", k))
+	require.NoError(t, err)
+
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	require.Len(t, rec.commands, 2)
+	assert.Equal(t, "SET", rec.commands[0].Name)
+	assert.Equal(t, "GET", rec.commands[1].Name)
+	require.Len(t, rec.pipelines, 2)
+	assert.Equal(t, 2, rec.pipelines[0].Len)
+	assert.Equal(t, 1, rec.pipelines[0].Errors, "INCR of a non-number")
+	assert.Equal(t, 3, rec.pipelines[1].Len)
+	for _, p := range rec.pipelines {
+		assert.True(t, p.Written)
+	}
+}

@@ -64,14 +64,6 @@ func (c *Conn) do(ctx context.Context, args []string, written *bool) (resp.Value
 // the error is for the whole call: an empty command, ctx ending, or the Conn
 // closing. ctx must not be nil, as for Do.
 func (c *Conn) DoMulti(ctx context.Context, cmds ...[]string) ([]resp.Value, error) {
-	if h := c.hooks; h != nil && h.Pipeline != nil && len(cmds) > 0 {
-		return c.doMultiHooked(ctx, cmds)
-	}
-	return c.doMulti(ctx, cmds, nil)
-}
-
-// doMulti is DoMulti, setting written as do does.
-func (c *Conn) doMulti(ctx context.Context, cmds [][]string, written *bool) ([]resp.Value, error) {
 	if len(cmds) == 0 {
 		return nil, nil
 	}
@@ -79,11 +71,21 @@ func (c *Conn) doMulti(ctx context.Context, cmds [][]string, written *bool) ([]r
 	if info.err != nil {
 		return nil, info.err
 	}
-	return c.doMulti(ctx, cmds, info)
+	return c.doMultiInspected(ctx, cmds, info)
 }
 
-// doMulti is DoMulti for a batch already inspected, for Client.
-func (c *Conn) doMulti(ctx context.Context, cmds [][]string, info batchInfo) ([]resp.Value, error) {
+// doMultiInspected is DoMulti for a batch already inspected (not empty, no
+// command refused), for Client: reported to Hooks.Pipeline when it is set.
+func (c *Conn) doMultiInspected(ctx context.Context, cmds [][]string, info batchInfo) ([]resp.Value, error) {
+	if h := c.hooks; h != nil && h.Pipeline != nil {
+		return c.doMultiHooked(ctx, cmds, info)
+	}
+	return c.doMulti(ctx, cmds, info, nil)
+}
+
+// doMulti is doMultiInspected without the hook. When written is not nil,
+// it is set as do sets it.
+func (c *Conn) doMulti(ctx context.Context, cmds [][]string, info batchInfo, written *bool) ([]resp.Value, error) {
 	if ended(ctx) {
 		return nil, c.ctxEnded(ctx)
 	}
