@@ -11,11 +11,23 @@ import (
 
 	"github.com/respwire/respwire/internal/fakeserver"
 	"github.com/respwire/respwire/internal/redistest"
+	"github.com/respwire/respwire/resp"
 )
 
 // Caching and the lent socket: a Conn that sent tracked reads still lends
 // its socket to serial callers, and invalidations are still applied before
 // any later reply is handed out and within milliseconds when nobody reads.
+
+// lendLongNow makes c's reader goroutine lend the socket for an hour from
+// now on: lendLong, then a call that the reader goroutine reads for (its
+// context can end), after which it lends the socket again, for the long
+// window. (A lend already under way keeps the window it began with.)
+func lendLongNow(t *testing.T, c *Conn) {
+	t.Helper()
+	lendLong(c)
+	_, err := c.Do(testContext(t), "PING")
+	require.NoError(t, err)
+}
 
 // lentWait bounds how long a test waits for a reader goroutine to lend its
 // socket, which it does right after a reply: far more than a loaded machine
@@ -33,7 +45,7 @@ func TestDoCacheKeepsLending(t *testing.T) {
 	_, err := c.Do(tctx, "SET", k, "v")
 	require.NoError(t, err)
 	cn := c.current.Load()
-	lendLong(cn)
+	lendLongNow(t, cn)
 	assert.Equal(t, "v", cachedText(t, ctx, c, "GET", k))
 
 	for i := range 5 {
@@ -80,6 +92,7 @@ func TestDoCacheInvalidationWhileLent(t *testing.T) {
 func TestDoCacheOwnReadAppliesPushBehindReply(t *testing.T) {
 	s := fakeserver.Start(t).Script(steps(
 		one(fakeserver.AcceptHello()),
+		one(fakeserver.Expect("PING")), one(fakeserver.Reply(resp.NewSimpleString("PONG"))),
 		one(fakeserver.Expect("COMMAND", "INFO", "get")), one(getInfo()),
 		expectCachedGet("a"), answerCachedGet("va"),
 		expectCachedGet("k"),
@@ -91,7 +104,7 @@ func TestDoCacheOwnReadAppliesPushBehindReply(t *testing.T) {
 	defer c.Close()
 	ctx := context.Background() // never ends: the caller may read for itself
 	cn := c.current.Load()
-	lendLong(cn)
+	lendLongNow(t, cn)
 
 	assert.Equal(t, "va", cachedText(t, ctx, c, "GET", "a"))
 	require.Eventually(t, func() bool { return cn.reading.Load() == readLent }, lentWait, 50*time.Microsecond)
