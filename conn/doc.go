@@ -54,6 +54,13 @@
 // between, so MULTI ... EXEC in one DoMulti is a transaction. It returns one
 // value per command; error replies stay in the values (see resp.Value.Err).
 //
+// DoStream reads a bulk-string reply (a large GET, say) straight to an
+// io.Writer as it comes off the socket, and DoBuffer into the caller's
+// slice, so the value is never held in memory of the Conn's; the replies of
+// other callers around it are pipelined as usual. A Reader's buffer never
+// grows with the replies it reads: a big value read whole is memory of its
+// own, owned by its Value.
+//
 // # One interface, typed arguments, scripts
 //
 // Application code is written once against Universal, which Client and

@@ -1,0 +1,230 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/respwire/respwire/resp"
+)
+
+// DoStream sends one command whose reply is a bulk string (GET, GETRANGE,
+// HGET, DUMP, ...) and writes the string to w as it comes off the socket,
+// instead of holding it in memory: w is handed pieces of the read buffer
+// and of a pooled 64 KiB chunk read straight from the socket, each valid
+// only during its Write call. It returns how many bytes w took. Other
+// callers' commands are pipelined around it as for Do.
+//
+// A reply that is not a bulk string is not written: an error reply returns
+// the *resp.Error, a null one resp.ErrNull, any other kind an error wrapping
+// ErrNotBulk that names it, with 0 bytes.
+//
+// w is called on the goroutine that reads the connection (the caller's own,
+// when its context can never end and the socket is lent; else the Conn's
+// reader goroutine), so the replies behind this one wait for it: w must not
+// call into the same Conn. w is never called after DoStream returns.
+//
+// When ctx ends first, DoStream returns ctx.Err() at once (waiting only for
+// a Write in progress, never for the socket) and the rest of the reply is
+// read and dropped. When w fails, the rest is read and dropped too and
+// DoStream returns a *resp.WriteError wrapping w's error. Either way the
+// Conn stays in step and open. When the connection breaks mid-reply, the
+// Conn closes as for Do, and DoStream returns the bytes w took with an error
+// wrapping ErrClosed.
+func (c *Conn) DoStream(ctx context.Context, w io.Writer, args ...string) (int64, error) {
+	if err := checkCommand(args); err != nil {
+		return 0, err
+	}
+	if ended(ctx) {
+		return 0, ctx.Err()
+	}
+	st := &streamTarget{w: w, busy: &c.inStream}
+	r := c.getRequest(shapeOne)
+	r.blocking = isBlocking(args)
+	if err := c.lock(ctx, r); err != nil {
+		recycle(r)
+		return 0, err
+	}
+	if kind := commandState(args); kind != stateNone {
+		c.noteState(kind, args)
+	}
+	r.attachStream(st, &c.streams)
+	c.wbuf = resp.AppendCommand(c.wbuf, args...)
+	c.unlock(r)
+	err := c.wait(ctx, r)
+	n, werr := st.leave()
+	if err != nil {
+		return n, err
+	}
+	v := r.val
+	recycle(r)
+	return n, streamResult(st, v, werr)
+}
+
+// DoBuffer is DoStream into memory: it appends the bulk string the command
+// returns to dst and returns the extended slice, allocating only when dst
+// has no room for it (then, like append, a larger array). With an error,
+// what it returns is dst as given.
+func (c *Conn) DoBuffer(ctx context.Context, dst []byte, args ...string) ([]byte, error) {
+	b := appendWriter{buf: dst}
+	if _, err := c.DoStream(ctx, &b, args...); err != nil {
+		return dst, err
+	}
+	return b.buf, nil
+}
+
+// streamResult is DoStream's error for the reply v of a request that
+// streamed to st: w's error, or what v was when it was not a bulk string.
+func streamResult(st *streamTarget, v resp.Value, werr error) error {
+	if st.streamed {
+		if werr != nil {
+			return &resp.WriteError{Err: werr}
+		}
+		return nil
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if v.IsNull() {
+		return resp.ErrNull
+	}
+	return fmt.Errorf("%w: a %v reply", ErrNotBulk, v.Kind())
+}
+
+// ErrNotBulk is what DoStream and DoBuffer return, wrapped, for a reply
+// that is neither a bulk string, a null nor an error reply.
+var ErrNotBulk = errors.New("conn: DoStream: the reply is not a bulk string")
+
+// streamTarget is where the reply of a DoStream goes: its writer, guarded so
+// that the writer is never called once the caller has left.
+type streamTarget struct {
+	mu  sync.Mutex
+	w   io.Writer
+	n   int64 // bytes w took
+	err error // w's first error; nothing more is written after it
+	// gone: the caller left, or is leaving: nothing more is written. It
+	// is set before leave takes mu, so the reader stops writing at once.
+	gone atomic.Bool
+	// busy is the Conn's inStream, set while w runs: the reader reads
+	// nothing then, and liveness must not take that for silence.
+	busy *atomic.Bool
+
+	// streamed is set by the reader, before the reply is delivered, when
+	// the reply was a bulk string that went to w.
+	streamed bool
+}
+
+// Write passes p to the caller's writer unless it failed or the caller
+// left. It never fails itself, so the resp.Reader reads the whole body and
+// stays in step whatever happens to the writer.
+func (s *streamTarget) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	if !s.gone.Load() && s.err == nil {
+		s.busy.Store(true)
+		k, err := s.w.Write(p)
+		s.busy.Store(false)
+		s.n += int64(k)
+		if err == nil && k < len(p) {
+			err = io.ErrShortWrite
+		}
+		s.err = err
+	}
+	s.mu.Unlock()
+	return len(p), nil
+}
+
+// leave marks the caller gone, once no Write is in progress, and returns
+// what the writer took and its error.
+func (s *streamTarget) leave() (int64, error) {
+	s.gone.Store(true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n, s.err
+}
+
+// attachStream makes r a DoStream's request, counted in streams (the Conn's
+// count of them) until r is recycled.
+func (r *request) attachStream(st *streamTarget, streams *atomic.Int32) {
+	streams.Add(1)
+	r.stream, r.streams = st, streams
+}
+
+// headStream returns the streamTarget of the oldest written request, if it
+// is a DoStream's and a frame that began in socket read number origin can
+// be its reply; else nil.
+func (c *Conn) headStream(origin uint64) *streamTarget {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r := c.pending.oldest(); r != nil && r.stream != nil && origin > r.sent {
+		return r.stream
+	}
+	return nil
+}
+
+// readStream reads the next frame, which begins in socket read number
+// origin, for st: a bulk string goes to st's writer, anything else is
+// returned (see resp.Reader.ReadBulkTo).
+func (c *Conn) readStream(st *streamTarget, origin uint64) (resp.Value, uint64, error) {
+	n, v, err := c.rd.ReadBulkTo(st)
+	if err != nil {
+		var we *resp.WriteError
+		if errors.As(err, &we) { // st never fails; a guard all the same
+			err = nil
+		} else {
+			return resp.Value{}, origin, err
+		}
+	}
+	if n >= 0 {
+		st.streamed = true
+		return resp.Value{}, origin, nil
+	}
+	return v, origin, nil
+}
+
+// appendWriter is DoBuffer's writer: it appends to buf.
+type appendWriter struct{ buf []byte }
+
+func (a *appendWriter) Write(p []byte) (int, error) {
+	a.buf = append(a.buf, p...)
+	return len(p), nil
+}
+
+// DoStream is Conn.DoStream on the Client's shared Conn (a dedicated one for
+// a blocking command), sent again on the next Conn only when it was never
+// written, as for Do. A command that would change the shared Conn's state
+// is refused unsent (ErrSharedState).
+func (c *Client) DoStream(ctx context.Context, w io.Writer, args ...string) (int64, error) {
+	if err := checkShared(args); err != nil {
+		return 0, err
+	}
+	if isBlocking(args) {
+		var n int64
+		err := c.onDedicated(ctx, func(cn *Conn) (err error) {
+			n, err = cn.DoStream(ctx, w, args...)
+			return err
+		})
+		return n, err
+	}
+	cn := c.current.Load()
+	for {
+		n, err := cn.DoStream(ctx, w, args...)
+		if !retryable(err) {
+			return n, err
+		}
+		if cn, err = c.next(ctx, cn); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// DoBuffer is Conn.DoBuffer on the Client's shared Conn, as DoStream.
+func (c *Client) DoBuffer(ctx context.Context, dst []byte, args ...string) ([]byte, error) {
+	b := appendWriter{buf: dst}
+	if _, err := c.DoStream(ctx, &b, args...); err != nil {
+		return dst, err
+	}
+	return b.buf, nil
+}
