@@ -24,8 +24,10 @@ import (
 //
 // w is called on the goroutine that reads the connection (the caller's own,
 // when its context can never end and the socket is lent; else the Conn's
-// reader goroutine), so the replies behind this one wait for it: w must not
-// call into the same Conn. w is never called after DoStream returns.
+// reader goroutine), so the replies behind this one wait for it, and a w
+// that blocks holds up the Conn, its Close included: w must not call into
+// the same Conn, and should not wait on anything slow. w is never called
+// after DoStream returns.
 //
 // When ctx ends first, DoStream returns ctx.Err() at once (waiting only for
 // a Write in progress, never for the socket) and the rest of the reply is
