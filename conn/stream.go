@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -15,8 +16,11 @@ import (
 // HGET, DUMP, ...) and writes the string to w as it comes off the socket,
 // instead of holding it in memory: w is handed pieces of the read buffer
 // and of a pooled 64 KiB chunk read straight from the socket, each valid
-// only during its Write call. It returns how many bytes w took. Other
-// callers' commands are pipelined around it as for Do.
+// only during its Write call. When w is an io.ReaderFrom (a *bytes.Buffer,
+// say) and ctx can never end, w's ReadFrom reads the body from the socket
+// itself, into its own memory, with no chunk in between (see
+// resp.Reader.ReadBulkTo). It returns how many bytes w took. Other callers'
+// commands are pipelined around it as for Do.
 //
 // A reply that is not a bulk string is not written: an error reply returns
 // the *resp.Error, a null one resp.ErrNull, any other kind an error wrapping
@@ -44,6 +48,9 @@ func (c *Conn) DoStream(ctx context.Context, w io.Writer, args ...string) (int64
 		return 0, ctx.Err()
 	}
 	st := &streamTarget{w: w, busy: &c.inStream}
+	if _, ok := w.(io.ReaderFrom); ok && ctx.Done() == nil {
+		st.direct = true
+	}
 	r := c.getRequest(shapeOne)
 	r.blocking = isBlocking(args)
 	if err := c.lock(ctx, r); err != nil {
@@ -68,8 +75,9 @@ func (c *Conn) DoStream(ctx context.Context, w io.Writer, args ...string) (int64
 
 // DoBuffer is DoStream into memory: it appends the bulk string the command
 // returns to dst and returns the extended slice, allocating only when dst
-// has no room for it (then, like append, a larger array). With an error,
-// what it returns is dst as given.
+// has no room for it (then a larger array, grown as the bytes arrive). When
+// ctx can never end, the bytes are read from the socket straight into dst.
+// With an error, what it returns is dst as given.
 func (c *Conn) DoBuffer(ctx context.Context, dst []byte, args ...string) ([]byte, error) {
 	b := appendWriter{buf: dst}
 	if _, err := c.DoStream(ctx, &b, args...); err != nil {
@@ -117,7 +125,39 @@ type streamTarget struct {
 	// streamed is set by the reader, before the reply is delivered, when
 	// the reply was a bulk string that went to w.
 	streamed bool
+	// direct: w is an io.ReaderFrom that may read the body from the socket
+	// itself (see directTarget). Only for a caller whose context can never
+	// end, which leaves only once the reply is read or the Conn is closing:
+	// a socket read in progress is then all that leave may wait for.
+	direct bool
 }
+
+// directTarget is a streamTarget whose writer reads the body itself.
+type directTarget streamTarget
+
+func (d *directTarget) Write(p []byte) (int, error) { return (*streamTarget)(d).Write(p) }
+
+// ReadFrom hands src, the rest of the body, to the writer's ReadFrom, with
+// the lock held, so that the writer's memory is not written once the caller
+// has left. After a failure, or once the caller left, it takes nothing and
+// the Reader drops the rest.
+func (d *directTarget) ReadFrom(src io.Reader) (int64, error) {
+	s := (*streamTarget)(d)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gone.Load() || s.err != nil {
+		return 0, errStreamLeft
+	}
+	s.busy.Store(true)
+	n, err := s.w.(io.ReaderFrom).ReadFrom(src)
+	s.busy.Store(false)
+	s.n += n
+	s.err = err
+	return n, err
+}
+
+// errStreamLeft stops a body's copy to a writer that is no longer wanted.
+var errStreamLeft = errors.New("conn: DoStream: the caller left")
 
 // Write passes p to the caller's writer unless it failed or the caller
 // left. It never fails itself, so the resp.Reader reads the whole body and
@@ -170,14 +210,24 @@ func (c *Conn) headStream(origin uint64) *streamTarget {
 // origin, for st: a bulk string goes to st's writer, anything else is
 // returned (see resp.Reader.ReadBulkTo).
 func (c *Conn) readStream(st *streamTarget, origin uint64) (resp.Value, uint64, error) {
-	n, v, err := c.rd.ReadBulkTo(st)
+	var w io.Writer = st
+	if st.direct {
+		w = (*directTarget)(st)
+	}
+	n, v, err := c.rd.ReadBulkTo(w)
 	if err != nil {
 		var we *resp.WriteError
-		if errors.As(err, &we) { // st never fails; a guard all the same
-			err = nil
-		} else {
+		if !errors.As(err, &we) {
 			return resp.Value{}, origin, err
 		}
+		// The writer failed (its error is in st already), or its
+		// ReadFrom returned short of the body's end: either way the
+		// Reader read past the rest, in step.
+		st.mu.Lock()
+		if st.err == nil && !st.gone.Load() {
+			st.err = we.Err
+		}
+		st.mu.Unlock()
 	}
 	if n >= 0 {
 		st.streamed = true
@@ -192,6 +242,35 @@ type appendWriter struct{ buf []byte }
 func (a *appendWriter) Write(p []byte) (int, error) {
 	a.buf = append(a.buf, p...)
 	return len(p), nil
+}
+
+// ReadFrom reads src (a body, whose Len says what is left) into buf's spare
+// capacity, growing buf only when it is full, by at most what is left and
+// at most its size or 64 KiB: memory follows the bytes that arrive.
+func (a *appendWriter) ReadFrom(src io.Reader) (int64, error) {
+	var total int64
+	rest, sized := src.(interface{ Len() int })
+	for {
+		if sized && rest.Len() == 0 {
+			return total, nil
+		}
+		if len(a.buf) == cap(a.buf) {
+			more := max(cap(a.buf), 64<<10)
+			if sized {
+				more = min(more, rest.Len())
+			}
+			a.buf = slices.Grow(a.buf, more)
+		}
+		k, err := src.Read(a.buf[len(a.buf):cap(a.buf)])
+		a.buf = a.buf[:len(a.buf)+k]
+		total += int64(k)
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
 }
 
 // DoStream is Conn.DoStream on the Client's shared Conn (a dedicated one for

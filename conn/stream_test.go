@@ -233,6 +233,44 @@ func TestDoStreamWriterFails(t *testing.T) {
 	}
 }
 
+// failingBuffer is a bytes.Buffer (so an io.ReaderFrom) whose ReadFrom
+// fails once it holds ok bytes.
+type failingBuffer struct {
+	bytes.Buffer
+	ok int
+}
+
+func (b *failingBuffer) ReadFrom(src io.Reader) (int64, error) {
+	n, err := b.Buffer.ReadFrom(io.LimitReader(src, int64(b.ok-b.Len())))
+	if err == nil {
+		err = errors.New("buffer full")
+	}
+	return n, err
+}
+
+// TestDoStreamReaderFromFails: a writer that reads the body from the
+// socket itself (a caller whose context never ends) and fails mid-body: the
+// error comes back, the rest is dropped and the Conn answers the next call.
+func TestDoStreamReaderFromFails(t *testing.T) {
+	c := dialTest(t, nil)
+	value := randomValue(1<<20, 11)
+	k := setValue(t, c, "big", value)
+	ctx := context.Background()
+	w := &failingBuffer{ok: 300 << 10}
+	n, err := c.DoStream(ctx, w, "GET", k)
+	require.ErrorContains(t, err, "buffer full")
+	var we *resp.WriteError
+	assert.ErrorAs(t, err, &we)
+	assert.LessOrEqual(t, n, int64(300<<10))
+	assert.True(t, w.String() == value[:w.Len()], "what it took is the value's start")
+
+	var whole bytes.Buffer
+	_, err = c.DoStream(ctx, &whole, "GET", k)
+	require.NoError(t, err)
+	assert.True(t, whole.String() == value)
+	assert.Equal(t, StateOpen, c.State())
+}
+
 // TestDoStreamServerDiesMidBulk: the server closing the connection halfway
 // through a bulk string closes the Conn; DoStream returns an error wrapping
 // ErrClosed and io.ErrUnexpectedEOF, with the bytes that did arrive written.

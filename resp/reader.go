@@ -49,6 +49,9 @@ type Reader struct {
 	// frameKind, the type of the reply, names it in the SkippedError.
 	skip      error
 	frameKind Kind
+	// body is the source ReadBulkTo gives a writer's ReadFrom, kept here
+	// so that handing it over allocates nothing.
+	body bodySource
 }
 
 // NewReader returns a Reader with a 4 KiB buffer on r.

@@ -1,6 +1,9 @@
 package resp
 
-import "io"
+import (
+	"bufio"
+	"io"
+)
 
 // WriteError is how ReadBulkTo reports that its writer failed: Err is the
 // writer's error (io.ErrShortWrite for a short write without one). The rest
@@ -22,6 +25,13 @@ func (e *WriteError) Unwrap() error { return e.Err }
 // Any other frame (a null, an error reply, a push frame, an aggregate, a
 // streamed string ($?), a bulk string after attributes) is returned as Read
 // returns it, with n = -1.
+//
+// When w is an io.ReaderFrom, the body past the bytes already buffered goes
+// to its ReadFrom instead, from a reader that ends with the body (and whose
+// Len says how much is left), so that w reads it straight from the
+// underlying reader into memory of its own: no chunk in between. An error
+// of that reader breaks the stream as below; ReadFrom's own error, or its
+// return before the body's end, is w's failure.
 //
 // The body is not held in memory, so SetMaxBulkLen does not apply to it;
 // only a length past both it and DefaultMaxBulkLen breaks the stream, as for
@@ -53,6 +63,33 @@ func (r *Reader) ReadBulkTo(w io.Writer) (n int64, v Value, err error) {
 	return r.copyBody(w, size)
 }
 
+// bodySource is what a ReaderFrom reads a body from: the Reader's buffered
+// reader, up to the body's end. It keeps the error of the underlying
+// reader, if one struck, so that it can be told from the writer's.
+type bodySource struct {
+	br   *bufio.Reader
+	left int64
+	err  error
+}
+
+func (s *bodySource) Read(p []byte) (int, error) {
+	if s.left == 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > s.left {
+		p = p[:s.left]
+	}
+	n, err := s.br.Read(p)
+	s.left -= int64(n)
+	if err != nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// Len is how many bytes of the body are left to read.
+func (s *bodySource) Len() int { return int(s.left) }
+
 // copyBody writes the next size bytes to w, reads the CRLF after them, and
 // returns how many bytes w took (see ReadBulkTo).
 func (r *Reader) copyBody(w io.Writer, size int64) (int64, Value, error) {
@@ -76,7 +113,21 @@ func (r *Reader) copyBody(w io.Writer, size int64) (int64, Value, error) {
 		r.br.Discard(int(k))
 		left -= k
 	}
+	if rf, ok := w.(io.ReaderFrom); ok && werr == nil && left > 0 {
+		r.body = bodySource{br: r.br, left: left}
+		k, err := rf.ReadFrom(&r.body)
+		written += k
+		left = r.body.left
+		if r.body.err != nil {
+			return written, Value{}, r.bodyError(r.body.err, BulkString)
+		}
+		if err == nil && left > 0 {
+			err = io.ErrShortWrite
+		}
+		werr = err
+	}
 	if left > 0 {
+		// Read through a chunk: for w, or to drop what w did not take.
 		c := chunks.Get().(*[bodyStep]byte)
 		for left > 0 {
 			// A chunk larger than the buffer is read into straight

@@ -176,3 +176,63 @@ func TestReaderSmallAfterBigReply(t *testing.T) {
 	runtime.KeepAlive(r)
 	_, _ = v, s
 }
+
+// readerFromWriter is a writer whose ReadFrom takes up to ok bytes, then
+// fails (or, with short, returns without an error).
+type readerFromWriter struct {
+	failingWriter
+}
+
+func (w *readerFromWriter) ReadFrom(src io.Reader) (int64, error) {
+	var total int64
+	p := make([]byte, 1000)
+	for {
+		want := min(len(p), w.ok-w.took)
+		if want == 0 {
+			if w.short {
+				return total, nil
+			}
+			return total, errWriter
+		}
+		k, err := src.Read(p[:want])
+		w.took += k
+		total += int64(k)
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// TestReadBulkToReaderFrom: a writer that reads the body itself gets all of
+// it; one whose ReadFrom fails or stops short leaves the Reader in step,
+// with a *WriteError.
+func TestReadBulkToReaderFrom(t *testing.T) {
+	body := strings.Repeat("q", 200000)
+	for _, tc := range []struct {
+		name  string
+		w     *readerFromWriter
+		isErr error
+	}{
+		{"whole", &readerFromWriter{failingWriter{ok: 1 << 30}}, nil},
+		{"fails", &readerFromWriter{failingWriter{ok: 70000}}, errWriter},
+		{"short", &readerFromWriter{failingWriter{ok: 70000, short: true}}, io.ErrShortWrite},
+	} {
+		r := resp.NewReader(strings.NewReader("$200000\r\n" + body + "\r\n+next\r\n"))
+		n, _, err := r.ReadBulkTo(tc.w)
+		if tc.isErr == nil {
+			require.NoError(t, err, tc.name)
+			assert.Equal(t, int64(len(body)), n, tc.name)
+		} else {
+			var we *resp.WriteError
+			require.ErrorAs(t, err, &we, tc.name)
+			assert.ErrorIs(t, err, tc.isErr, tc.name)
+		}
+		v, err := r.Read()
+		require.NoError(t, err, tc.name)
+		s, _ := v.Text()
+		assert.Equal(t, "next", s, "%s: in step after it", tc.name)
+	}
+}
