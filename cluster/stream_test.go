@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -33,6 +34,11 @@ func TestDoStream(t *testing.T) {
 		got, err := c.DoBuffer(ctx, []byte("p:"), "GET", k)
 		require.NoError(t, err)
 		assert.True(t, string(got) == "p:"+value)
+		exact := make([]byte, 0, len(value))
+		got, err = c.DoBuffer(context.Background(), exact, "GET", k)
+		require.NoError(t, err)
+		assert.True(t, string(got) == value)
+		assert.Same(t, unsafe.SliceData(exact[:1]), unsafe.SliceData(got), "read into the caller's array, not a new one")
 	}
 	_, err := c.DoStream(ctx, &bytes.Buffer{}, "GET", uniqueKey(t, "missing"))
 	assert.ErrorIs(t, err, resp.ErrNull)

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -60,6 +61,12 @@ func TestDoStreamBytes(t *testing.T) {
 			got, err := c.DoBuffer(ctx, []byte("prefix:"), "GET", k)
 			require.NoError(t, err)
 			assert.True(t, string(got) == "prefix:"+value, "DoBuffer of %d", size)
+
+			exact := make([]byte, 0, size+1)
+			got, err = c.DoBuffer(ctx, exact, "GET", k)
+			require.NoError(t, err)
+			assert.True(t, string(got) == value, "DoBuffer of %d into its own size", size)
+			assert.Same(t, unsafe.SliceData(exact[:1]), unsafe.SliceData(got), "DoBuffer of %d took a new array", size)
 		}
 	}
 }
