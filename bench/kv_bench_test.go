@@ -94,13 +94,20 @@ func BenchmarkClusterGet(b *testing.B) {
 	})
 }
 
-// BenchmarkGet1MiB reads one 1 MiB value per op, from one goroutine.
+// BenchmarkGet1MiB reads one 1 MiB value per op, from one goroutine: with a
+// plain GET, and streamed into one buffer of the caller's (see
+// serialGetToBuffer).
 func BenchmarkGet1MiB(b *testing.B) {
 	addr := standaloneAddr(b)
 	b.Run("serial", func(b *testing.B) {
 		eachKind(b, serial(standaloneAt(addr)), func(b *testing.B, c kvClient) {
 			b.SetBytes(bigValueSize)
 			serialGet(b, c, []string{bigKey}, bigValueSize)
+		})
+	})
+	b.Run("serial-streamed", func(b *testing.B) {
+		eachKind(b, serial(standaloneAt(addr)), func(b *testing.B, c kvClient) {
+			serialGetToBuffer(b, c, []string{bigKey}, bigValueSize)
 		})
 	})
 }

@@ -93,12 +93,50 @@ func BenchmarkDoCache(b *testing.B) {
 		// Every call is a miss: an entry that lived 1 ns is gone by the
 		// next call.
 		c := benchCacheClient(b)
+		cn := c.current.Load()
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := c.DoCache(ctx, time.Nanosecond, "GET", "bench:cache:0"); err != nil {
 				b.Fatal(err)
 			}
 		}
+		b.ReportMetric(float64(cn.ownReads.Load())/float64(b.N), "own-reads/op")
+	})
+	b.Run("miss-vs-get-serial", func(b *testing.B) {
+		// Per op, one after the other so that a loaded machine slows all
+		// alike: a miss and a plain GET on a caching Client, and a plain
+		// GET on a Client with caching off. miss/get is the miss against
+		// that last GET, the ratio the design bounds (1.2); get/plain
+		// shows whether caching slows the Client's other calls.
+		c := benchCacheClient(b)
+		plain, err := NewClient(ctx, redistest.Server().Addr, &Options{DisableCache: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = plain.Close() })
+		var miss, get, plainGet time.Duration
+		b.ReportAllocs()
+		for b.Loop() {
+			t0 := time.Now()
+			if _, err := c.DoCache(ctx, time.Nanosecond, "GET", "bench:cache:0"); err != nil {
+				b.Fatal(err)
+			}
+			t1 := time.Now()
+			if _, err := c.Do(ctx, "GET", "bench:cache:0"); err != nil {
+				b.Fatal(err)
+			}
+			t2 := time.Now()
+			if _, err := plain.Do(ctx, "GET", "bench:cache:0"); err != nil {
+				b.Fatal(err)
+			}
+			miss, get, plainGet = miss+t1.Sub(t0), get+t2.Sub(t1), plainGet+time.Since(t2)
+		}
+		n := float64(b.N)
+		b.ReportMetric(float64(miss.Nanoseconds())/n, "miss-ns")
+		b.ReportMetric(float64(get.Nanoseconds())/n, "get-ns")
+		b.ReportMetric(float64(plainGet.Nanoseconds())/n, "plain-get-ns")
+		b.ReportMetric(float64(miss)/float64(plainGet), "miss/get")
+		b.ReportMetric(float64(get)/float64(plainGet), "get/plain")
 	})
 }
 

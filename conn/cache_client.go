@@ -105,7 +105,6 @@ func (c *Client) readCached(ctx context.Context, ttl time.Duration, args []strin
 			continue
 		}
 		sent := store.Now()
-		cn.markTracked()
 		vals, err := cn.doTracked(ctx, args, trackedRead(nil, args, keys))
 		if err != nil {
 			store.Finish(f, resp.Value{}, 0, false)

@@ -1,8 +1,6 @@
 package conn
 
 import (
-	"sync/atomic"
-
 	"github.com/respwire/respwire/internal/cache"
 	"github.com/respwire/respwire/resp"
 )
@@ -23,10 +21,6 @@ type connTracking struct {
 	store *cache.Store
 	// on: the handshake turned tracking on. Set before the Conn starts.
 	on bool
-	// used: a tracked read was sent, so invalidations may arrive at any
-	// time; the reader goroutine then never lends the socket (see lend),
-	// so that it reads them as soon as they come.
-	used atomic.Bool
 }
 
 // connOwner is a Conn as the owner of cache entries: they are good while it
@@ -37,15 +31,6 @@ func (o *connOwner) Open() bool { return (*Conn)(o).State() == StateOpen }
 
 // owner returns c as the owner of the entries read on it.
 func (c *Conn) owner() cache.Owner { return (*connOwner)(c) }
-
-// markTracked records that a tracked read is about to be sent and takes
-// the socket back from callers if it was lent (see connTracking.used).
-func (c *Conn) markTracked() {
-	if !c.tracking.used.Load() {
-		c.tracking.used.Store(true)
-		c.needReader()
-	}
-}
 
 // invalidated applies an invalidation push to the cache, on the goroutine
 // that read it, before any later frame is read: ["invalidate", [key ...]]

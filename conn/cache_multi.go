@@ -93,7 +93,6 @@ func (c *Client) multiMiss(ctx context.Context, cn *Conn, ttl time.Duration, val
 	}
 	if len(led) > 0 {
 		sent := store.Now()
-		cn.markTracked()
 		replies, err := cn.DoMulti(ctx, batch...)
 		if err != nil {
 			for _, r := range led {

@@ -54,6 +54,13 @@
 // between, so MULTI ... EXEC in one DoMulti is a transaction. It returns one
 // value per command; error replies stay in the values (see resp.Value.Err).
 //
+// DoStream reads a bulk-string reply (a large GET, say) straight to an
+// io.Writer as it comes off the socket, and DoBuffer into the caller's
+// slice, so the value is never held in memory of the Conn's; the replies of
+// other callers around it are pipelined as usual. A Reader's buffer never
+// grows with the replies it reads: a big value read whole is memory of its
+// own, owned by its Value.
+//
 // # One interface, typed arguments, scripts
 //
 // Application code is written once against Universal, which Client and
@@ -204,11 +211,15 @@
 //     reads are not tracked and cost the server no tracking memory.
 //   - Invalidations: the goroutine that reads an invalidation push applies
 //     it before it reads the next frame, so no later reply on the connection
-//     is handed out first; a connection that has sent a tracked read no
-//     longer lends its socket (see Pipelining), so pushes are read as they
-//     arrive. Invalidating key k drops every entry that read k; a read in
-//     flight when k is invalidated is answered but not cached; a null
-//     invalidation (FLUSHALL, FLUSHDB) drops every entry of the connection.
+//     is handed out first, whether that is the reader goroutine or a caller
+//     reading its own reply (see Pipelining; such a caller also applies the
+//     pushes that came with its reply before it returns). While the socket
+//     is lent and no caller reads, an invalidation waits at most about two
+//     milliseconds: the reader goroutine takes the socket back after a
+//     millisecond in which no call read for itself. Invalidating key k
+//     drops every entry that read k; a read in flight when k is
+//     invalidated is answered but not cached; a null invalidation
+//     (FLUSHALL, FLUSHDB) drops every entry of the connection.
 //     A write through the same Client is acknowledged before the server's
 //     invalidation for it arrives, a moment later.
 //   - Lost connections: an entry is good only while the Conn it was read on

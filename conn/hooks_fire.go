@@ -3,6 +3,7 @@ package conn
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"runtime/debug"
 	"sync"
@@ -29,6 +30,22 @@ func (c *Conn) doHooked(ctx context.Context, args []string) (resp.Value, error) 
 	}
 	c.fireCommand(ctx, &e)
 	return v, err
+}
+
+// doStreamHooked is DoStream with Hooks.Command set.
+func (c *Conn) doStreamHooked(ctx context.Context, w io.Writer, args []string) (int64, error) {
+	start := time.Now()
+	var written bool
+	n, err := c.doStream(ctx, w, args, &written)
+	e := CommandEvent{Addr: c.addr, DB: c.db, Start: start, Duration: time.Since(start), Err: err, Written: written}
+	if len(args) > 0 {
+		e.Name = args[0]
+	}
+	if c.hooks.Statement {
+		e.Statement = statement(stringArgs(args))
+	}
+	c.fireCommand(ctx, &e)
+	return n, err
 }
 
 // doCmdHooked is doCmd with Hooks.Command set.

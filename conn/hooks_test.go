@@ -428,3 +428,32 @@ func TestHooksClientCalls(t *testing.T) {
 		assert.True(t, p.Written)
 	}
 }
+
+// TestHooksStream: DoStream and DoBuffer report one Command each.
+func TestHooksStream(t *testing.T) {
+	var rec hookRecorder
+	ctx := testContext(t)
+	c, err := NewClient(ctx, redistest.Server().Addr, &Options{Hooks: rec.hooks(), IdlePing: -1})
+	require.NoError(t, err)
+	defer c.Close()
+	k := clientKey(t, "k")
+	_, err = c.Do(ctx, "SET", k, "streamed")
+	require.NoError(t, err)
+
+	var b bytes.Buffer
+	n, err := c.DoStream(ctx, &b, "GET", k)
+	require.NoError(t, err)
+	assert.Equal(t, int64(len("streamed")), n)
+	got, err := c.DoBuffer(ctx, nil, "GET", k)
+	require.NoError(t, err)
+	assert.Equal(t, "streamed", string(got))
+
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	require.Len(t, rec.commands, 3)
+	for _, e := range rec.commands[1:] {
+		assert.Equal(t, "GET", e.Name)
+		assert.True(t, e.Written)
+		assert.NoError(t, e.Err)
+	}
+}

@@ -88,9 +88,11 @@ type Conn struct {
 	reading    socketOwnership // who reads the socket: readByReader, readLent or readByCaller
 	reclaim    atomic.Bool     // the reader goroutine wants the socket back from a caller
 	inPush     atomic.Bool     // the reader goroutine is in OnPush (see push)
+	inStream   atomic.Bool     // the reading goroutine is in a DoStream's writer
 	lendFor    atomic.Int64    // how long the socket is lent, in nanoseconds: lendWindow (tests lengthen it)
 	ownReads   atomic.Uint64   // calls that read their own reply, for tests and benchmarks
 	wakeReader chan struct{}   // capacity 1: wakes the reader goroutine from lend
+	streams    atomic.Int32    // DoStream requests not yet recycled (see readFrame)
 
 	spares sync.Pool // requests for reuse; see getRequest
 

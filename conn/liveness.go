@@ -155,9 +155,10 @@ func (c *Conn) checkLiveness() {
 	now := time.Now()
 	activity := c.activity()
 	owed := c.owesReplies()
-	// A reader held by OnPush reads nothing because the application is
-	// slow, not the connection: quiet starts anew, as after activity.
-	if c.inPush.Load() || activity != l.activity || owed != l.owed {
+	// A reader held by OnPush or by a DoStream's writer reads nothing
+	// because the application is slow, not the connection: quiet starts
+	// anew, as after activity.
+	if c.inPush.Load() || c.inStream.Load() || activity != l.activity || owed != l.owed {
 		l.activity, l.owed, l.since = activity, owed, now
 		l.probes, l.nextProbe = 0, time.Time{}
 		return

@@ -42,6 +42,16 @@ func (c *Conn) readFrame() (v resp.Value, origin uint64, err error) {
 	origin = c.sock.n.Load()
 	if c.rd.Buffered() == 0 {
 		origin++
+		// Wait for the frame before asking whose it is: a DoStream
+		// queued meanwhile may be the one it answers.
+		if err = c.rd.WaitFrame(); err != nil {
+			return resp.Value{}, origin, err
+		}
+	}
+	if c.streams.Load() != 0 {
+		if st := c.headStream(origin); st != nil {
+			return c.readStream(st, origin)
+		}
 	}
 	v, err = c.rd.Read()
 	return v, origin, err

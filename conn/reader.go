@@ -40,8 +40,11 @@ func (s *socketOwnership) CompareAndSwap(old, new socketOwner) bool {
 
 // lendWindow is how long the reader goroutine leaves the socket unused by
 // callers before it takes it back. While lent and unused, a connection lost
-// is noticed about this late at most (two windows); push frames are not
-// delayed, since only a Conn without OnPush lends its socket.
+// is noticed about this late at most (two windows), and so is a push frame
+// that arrives while no caller reads: on a Conn without OnPush that is a
+// client-tracking invalidation, read within two windows of its arrival, or
+// sooner by the next caller that reads (see readOwn). A Conn with OnPush
+// never lends its socket, so its push frames are not delayed.
 const lendWindow = time.Millisecond
 
 // readLoop is the reader goroutine: it decodes every frame, hands push frames
@@ -66,7 +69,7 @@ func (c *Conn) readLoop() {
 		if c.rd.Buffered() != 0 {
 			continue
 		}
-		if c.onPush == nil && !c.tracking.used.Load() {
+		if c.onPush == nil {
 			if idle == nil {
 				idle = time.NewTimer(lendWindow)
 			}
@@ -206,6 +209,11 @@ func (c *Conn) needReader() {
 // nothing, when the socket is not free; true when r is answered, or will be
 // by the teardown the read's failure started. Only a caller whose context
 // never ends may read: a read cannot be cut short without losing the stream.
+//
+// Push frames that came in the same socket reads as r's reply (a
+// client-tracking invalidation the server sent right behind it) are applied
+// before readOwn returns, so that r's caller never finds the cache entry
+// they drop.
 func (c *Conn) readOwn(r *request) bool {
 	if r.state.Load() == requestAnswered {
 		return true // the reader goroutine answered it before lending
@@ -214,7 +222,7 @@ func (c *Conn) readOwn(r *request) bool {
 		return false
 	}
 	read := false
-	for r.state.Load() != requestAnswered {
+	for r.state.Load() != requestAnswered || c.rd.PeekKind() == resp.Push {
 		read = true
 		v, origin, err := c.readFrame()
 		if err = c.dispatch(v, origin, err); err != nil {

@@ -53,6 +53,11 @@ type request struct {
 	// reads.
 	sent uint64
 
+	// stream, for a DoStream, is where its reply goes; streams is its
+	// Conn's count of such requests, which recycle decrements.
+	stream  *streamTarget
+	streams *atomic.Int32
+
 	state atomic.Int32
 	done  chan struct{} // capacity 1: the answer never blocks
 	home  *sync.Pool    // its Conn's spares, where recycle puts it
@@ -74,6 +79,10 @@ func (c *Conn) getRequest(shape replyShape) *request {
 func recycle(r *request) {
 	r.val, r.vals, r.got, r.err, r.written = resp.Value{}, nil, 0, nil, false
 	r.command, r.confirmed, r.blocking, r.patient = "", false, false, false
+	if r.stream != nil {
+		r.streams.Add(-1)
+		r.stream, r.streams = nil, nil
+	}
 	r.state.Store(requestWaiting)
 	r.home.Put(r)
 }

@@ -49,6 +49,9 @@ type Reader struct {
 	// frameKind, the type of the reply, names it in the SkippedError.
 	skip      error
 	frameKind Kind
+	// body is the source ReadBulkTo gives a writer's ReadFrom, kept here
+	// so that handing it over allocates nothing.
+	body bodySource
 }
 
 // NewReader returns a Reader with a 4 KiB buffer on r.
@@ -69,6 +72,29 @@ func (r *Reader) Reset(rd io.Reader) { r.br.Reset(rd) }
 
 // Buffered returns how many bytes are buffered and not yet decoded.
 func (r *Reader) Buffered() int { return r.br.Buffered() }
+
+// WaitFrame blocks until the first byte of the next frame is buffered,
+// reading from the underlying reader if need be, and consumes nothing. It
+// returns that reader's error when none comes: io.EOF when the stream ended
+// at the frame boundary.
+func (r *Reader) WaitFrame() error {
+	if r.br.Buffered() > 0 {
+		return nil
+	}
+	_, err := r.br.Peek(1)
+	return err
+}
+
+// PeekKind returns the first byte of the next frame, its Kind (or Attribute
+// when attributes come first), if that byte is already buffered; else 0. It
+// does no I/O and consumes nothing.
+func (r *Reader) PeekKind() Kind {
+	if r.br.Buffered() == 0 {
+		return 0
+	}
+	b, _ := r.br.Peek(1)
+	return Kind(b[0])
+}
 
 // SetMaxBulkLen sets the longest bulk string, bulk error, verbatim string,
 // streamed string (all chunks together) or line the Reader accepts. Longer
@@ -108,8 +134,17 @@ func (r *Reader) Read() (Value, error) {
 	if v, ok := r.readBuffered(); ok {
 		return v, nil
 	}
-	r.budget, r.elems, r.skip = -1, 0, nil
-	v, err := r.readValue(0, false)
+	r.startFrame()
+	return r.endFrame(r.readValue(0, false))
+}
+
+// startFrame resets the per-frame state before a frame is decoded.
+func (r *Reader) startFrame() { r.budget, r.elems, r.skip = -1, 0, nil }
+
+// endFrame turns what decoding a frame gave into what Read returns: a reply
+// that was refused becomes a *SkippedError, an error that struck while
+// skipping says so.
+func (r *Reader) endFrame(v Value, err error) (Value, error) {
 	switch {
 	case r.skip == nil:
 		return v, err

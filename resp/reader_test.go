@@ -284,3 +284,21 @@ func TestReadLongSimpleString(t *testing.T) {
 	_, err = r.Read()
 	assert.ErrorIs(t, err, resp.ErrTooLarge)
 }
+
+// TestPeekKind: PeekKind names the next frame's first byte once it is
+// buffered, consumes nothing, and never reads.
+func TestPeekKind(t *testing.T) {
+	r := resp.NewReader(strings.NewReader(">2\r\n$1\r\na\r\n$1\r\nb\r\n:1\r\n"))
+	assert.Equal(t, resp.Kind(0), r.PeekKind(), "nothing buffered before the first read")
+	v, err := r.Read()
+	require.NoError(t, err)
+	assert.Equal(t, resp.Push, v.Kind())
+	assert.Equal(t, resp.Integer, r.PeekKind())
+	assert.Equal(t, resp.Integer, r.PeekKind(), "peeking consumes nothing")
+	v, err = r.Read()
+	require.NoError(t, err)
+	n, err := v.Int()
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n)
+	assert.Equal(t, resp.Kind(0), r.PeekKind())
+}
