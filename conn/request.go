@@ -45,6 +45,9 @@ type request struct {
 	// blocking: its command may hold its reply back by design (BLPOP,
 	// WAIT, ...), so silence while it waits is no sign of a lost link.
 	blocking bool
+	// uncounted: the Conn's own command (see Conn.doOwn), left out of
+	// its Stats and its hooks.
+	uncounted bool
 	// sent is how many socket reads had returned bytes when its command
 	// was taken for writing (see takeBuffer): its replies begin in later
 	// reads.
@@ -70,7 +73,7 @@ func (c *Conn) getRequest(shape replyShape) *request {
 // recycle returns r to the pool; the caller must be its last user.
 func recycle(r *request) {
 	r.val, r.vals, r.got, r.err, r.written = resp.Value{}, nil, 0, nil, false
-	r.command, r.confirmed, r.blocking = "", false, false
+	r.command, r.confirmed, r.blocking, r.uncounted = "", false, false, false
 	r.state.Store(requestWaiting)
 	r.home.Put(r)
 }
