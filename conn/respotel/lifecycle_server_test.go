@@ -142,4 +142,3 @@ func TestClusterConnectionCountBackToZero(t *testing.T) {
 	require.NoError(t, cc.Close())
 	assert.Zero(t, openConnections(t, r), "every node connection counted open was counted closed")
 }
-
