@@ -175,11 +175,17 @@ func TestHooksPropertyRandomMix(t *testing.T) {
 	var rec eventsByCall
 	rec.calls = make(map[int]*callEvents)
 	name := "hooksprop" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	c, err := NewClient(ctx, srv.Addr, &Options{Hooks: rec.hooks(), ClientName: name})
+	hooks := rec.hooks()
+	c, err := NewClient(ctx, srv.Addr, &Options{Hooks: hooks, ClientName: name})
 	require.NoError(t, err)
 	defer c.Close()
+	// A second Client given the same *Hooks, for the race detector.
+	c2, err := NewClient(ctx, srv.Addr, &Options{Hooks: hooks, ClientName: name})
+	require.NoError(t, err)
+	defer c2.Close()
 	prefix := clientKey(t, "")
 	before := c.Stats()
+	before2 := c2.Stats()
 
 	const workers, perWorker = 6, 150
 	calls := make([]*propCall, workers*perWorker)
@@ -189,11 +195,38 @@ func TestHooksPropertyRandomMix(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
 			for j := range perWorker {
 				i := w*perWorker + j
-				calls[i] = runPropCall(ctx, rng, c, prefix, i)
+				on := c
+				if i%2 == 1 {
+					on = c2
+				}
+				calls[i] = runPropCall(ctx, rng, on, prefix, i)
 			}
 		})
 	}
 	done := make(chan struct{})
+	// Stats read in a tight loop from several goroutines, across the
+	// kills and redials: no counter goes down between two snapshots.
+	var downs atomic.Int64
+	var readers sync.WaitGroup
+	for range 3 {
+		readers.Go(func() {
+			prev := c.Stats()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				cur := c.Stats()
+				if cur.Commands < prev.Commands || cur.Errors < prev.Errors || cur.Timeouts < prev.Timeouts ||
+					cur.Dials < prev.Dials || cur.Redials < prev.Redials || cur.Closed < prev.Closed ||
+					cur.BytesWritten < prev.BytesWritten || cur.BytesRead < prev.BytesRead {
+					downs.Add(1)
+				}
+				prev = cur
+			}
+		})
+	}
 	var kills atomic.Int64
 	killer := make(chan struct{})
 	go func() {
@@ -210,6 +243,7 @@ func TestHooksPropertyRandomMix(t *testing.T) {
 	wg.Wait()
 	close(done)
 	<-killer
+	readers.Wait()
 
 	keys := make([]string, len(calls))
 	for i, pc := range calls {
@@ -278,13 +312,16 @@ func TestHooksPropertyRandomMix(t *testing.T) {
 			t.Errorf("%s: %d events of commands it didn't send", what, ce.foreign)
 		}
 	}
-	after := c.Stats()
+	after, after2 := c.Stats(), c2.Stats()
 	t.Logf("kinds %v, %d kills; events without a call: %d; stats delta: commands %d errors %d timeouts %d redials %d; replies in events %d, calls that timed out %d",
-		kinds, kills.Load(), rec.noCall.Load(), after.Commands-before.Commands, after.Errors-before.Errors,
-		after.Timeouts-before.Timeouts, after.Redials-before.Redials, replies, timeouts)
+		kinds, kills.Load(), rec.noCall.Load(), after.Commands+after2.Commands-before.Commands-before2.Commands,
+		after.Errors+after2.Errors-before.Errors-before2.Errors, after.Timeouts+after2.Timeouts-before.Timeouts-before2.Timeouts,
+		after.Redials+after2.Redials-before.Redials-before2.Redials, replies, timeouts)
 	assert.Positive(t, kills.Load(), "connections were killed on the way")
 	assert.Zero(t, rec.noCall.Load(), "every event carries its caller's context")
-	assert.Equal(t, timeouts, after.Timeouts-before.Timeouts, "Timeouts counts the calls that returned their context's error")
+	assert.Equal(t, timeouts, after.Timeouts+after2.Timeouts-before.Timeouts-before2.Timeouts,
+		"Timeouts counts the calls that returned their context's error")
+	assert.Zero(t, downs.Load(), "no counter of Stats went down between two snapshots")
 }
 
 func errText(err error) string {

@@ -11,8 +11,10 @@ import (
 // across redials; the gauges (InFlight, WriteBufferBytes, DedicatedInUse,
 // DedicatedOpen) say how things stand at the moment of the snapshot.
 type Stats struct {
-	// Commands counts the replies that reached their callers, a batch's
-	// commands one by one, error replies included. Replies to calls whose
+	// Commands counts the replies read for callers, a batch's commands
+	// one by one as they arrive (so a batch whose connection broke after
+	// some of its replies counts those, though its call failed), error
+	// replies included. Replies to calls whose
 	// context had ended (counted in Timeouts), to the Conn's own idle
 	// PINGs and to the DISCARD and UNWATCH that reset a Conn after
 	// Dedicated are not counted (nor reported to Hooks).
