@@ -25,11 +25,12 @@ type clusterCallKey struct{}
 
 // TestHooksPropertyMigrations runs a random mix of calls (Do, DoCmd,
 // batches across nodes with MULTI/EXEC units, DoCache, contexts ending at
-// random points) while a slot moves from master to master and back, and
-// checks them against what the servers ran: each call INCRs a key of its
-// own, once, so a call answered ran exactly once, one whose conn events
-// were all unwritten never ran, every event's Addr is a master, Moved and
-// Ask count the Redirect events, and Stats never goes down.
+// random points) while a slot moves from master to master and back and
+// the node connections are killed now and then, and checks the calls
+// against what the servers ran: each call INCRs a key of its own, once,
+// so a call answered ran exactly once, one whose conn events were all
+// unwritten never ran; every call's event names a master, Moved and Ask
+// count the Redirect events, and Stats never goes down.
 func TestHooksPropertyMigrations(t *testing.T) {
 	ctx := testContext(t, 90*time.Second)
 	cl := redistest.Cluster()
@@ -57,6 +58,8 @@ func TestHooksPropertyMigrations(t *testing.T) {
 	opts := &Options{RefreshInterval: -1, Hooks: &Hooks{
 		Redirect: func(context.Context, RedirectEvent) { redirects.Add(1) },
 	}}
+	name := "clusterprop" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	opts.Conn.ClientName = name
 	opts.Conn.Hooks = &conn.Hooks{
 		Command:  func(ctx context.Context, e conn.CommandEvent) { note(ctx, e.Addr, e.Written) },
 		Pipeline: func(ctx context.Context, e conn.PipelineEvent) { note(ctx, e.Addr, e.Written) },
@@ -135,6 +138,19 @@ func TestHooksPropertyMigrations(t *testing.T) {
 			}
 		}
 	})
+	var kills atomic.Int64
+	bg.Go(func() { // the node connections killed from the servers' side now and then
+		for !stop.Load() {
+			for _, m := range cl.Masters() {
+				kills.Add(int64(killNamed(ctx, m, name)))
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
 	var downs atomic.Int64
 	bg.Go(func() {
 		prev := counters(c.Stats())
@@ -183,8 +199,8 @@ func TestHooksPropertyMigrations(t *testing.T) {
 		}
 	}
 	st := c.Stats()
-	t.Logf("%d moves, %d calls answered, %d with no written event; Moved %d Ask %d, redirect events %d; events of the Client's own %d",
-		moves, answered, unwritten, st.Moved, st.Ask, redirects.Load(), noCall.Load())
+	t.Logf("%d kills, %d moves, %d calls answered, %d with no written event; Moved %d Ask %d, redirect events %d; events of the Client's own %d",
+		kills.Load(), moves, answered, unwritten, st.Moved, st.Ask, redirects.Load(), noCall.Load())
 	assert.Positive(t, moves)
 	assert.Zero(t, badAddr.Load(), "every call's event names a master")
 	assert.Equal(t, uint64(redirects.Load()), st.Moved+st.Ask, "Moved and Ask count the Redirect events")
@@ -196,4 +212,24 @@ func errString(err error) string {
 		return "nil"
 	}
 	return strings.TrimSpace(err.Error())
+}
+
+// killNamed kills, from n's side, every connection named name, and returns
+// how many.
+func killNamed(ctx context.Context, n *redistest.Node, name string) int {
+	v, err := n.Do(ctx, "CLIENT", "LIST")
+	if err != nil {
+		return 0
+	}
+	list, _ := v.Text()
+	killed := 0
+	for line := range strings.SplitSeq(list, "\n") {
+		if strings.Contains(line, " name="+name+" ") {
+			id, _, _ := strings.Cut(strings.TrimPrefix(line, "id="), " ")
+			if _, err := n.Do(ctx, "CLIENT", "KILL", "ID", id); err == nil {
+				killed++
+			}
+		}
+	}
+	return killed
 }
