@@ -159,6 +159,20 @@ func (s *clientStats) retire(cn *Conn) {
 	s.retired.Closed++
 }
 
+// closing returns the Client's Conns that have begun closing and have not
+// closed yet, for Client.Close to wait for.
+func (s *clientStats) closing() []*Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var list []*Conn
+	for cn := range s.live {
+		if cn.State() != StateOpen {
+			list = append(list, cn)
+		}
+	}
+	return list
+}
+
 // addCounters adds the counters of from (not its gauges, nor its
 // Timeouts, which its Conn counted for the Client already) to to.
 func addCounters(to *Stats, from Stats) {
