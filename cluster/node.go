@@ -46,7 +46,7 @@ type node struct {
 	life   context.Context
 	cancel context.CancelFunc
 	dials  *sync.WaitGroup // the nodeSet's: Client.Close waits for the dial goroutines
-	counts *closedCounts   // the nodeSet's: where the connection's counters go when it closes
+	stats  *nodeStats      // the nodeSet's: the figures of its connections
 
 	mu      sync.Mutex
 	dialing *dialCall // the dial running now, or nil
@@ -72,7 +72,7 @@ func (s *nodeSet) newNode(addr string) *node {
 	if life == nil {
 		life = context.Background()
 	}
-	n := &node{addr: addr, opts: s.opts, dials: &s.dials, counts: &s.closedStats}
+	n := &node{addr: addr, opts: s.opts, dials: &s.dials, stats: &s.stats}
 	n.life, n.cancel = context.WithCancel(life)
 	return n
 }
@@ -216,6 +216,9 @@ func (n *node) startDial() (*dialCall, error) {
 // runDial dials n for d and makes the client n's, unless n closed meanwhile.
 func (n *node) runDial(d *dialCall) {
 	cl, err := conn.NewClient(n.life, n.addr, n.opts)
+	if cl != nil {
+		n.stats.track(n.addr, cl)
+	}
 	var orphan *conn.Client
 	n.mu.Lock()
 	n.dialing = nil
@@ -235,6 +238,7 @@ func (n *node) runDial(d *dialCall) {
 	n.mu.Unlock()
 	if orphan != nil {
 		_ = orphan.Close()
+		n.stats.untrack(orphan)
 	}
 	close(d.done)
 }
@@ -252,7 +256,7 @@ func (n *node) close() error {
 		n.cancel()
 		if cl := n.client.Swap(nil); cl != nil {
 			err = cl.Close()
-			n.counts.add(cl.Stats())
+			n.stats.untrack(cl)
 		}
 	})
 	return err
@@ -289,8 +293,8 @@ type nodeSet struct {
 	all      map[string]*node
 	retiring []*node // retired, maybe not closed yet
 
-	closedStats closedCounts // the counters of node connections that closed
-	done        bool         // Close was called: no more nodes
+	stats nodeStats // the figures of the nodes' connections, closed ones included
+	done  bool      // Close was called: no more nodes
 }
 
 // get returns the node for addr, creating it (without dialling) if needed.

@@ -414,12 +414,19 @@ func (c *Client) Close() error {
 	c.connLost(last) // its cache entries, in a Cache other Clients may share
 	c.unobserveCache()
 	c.pool.close()
+	// A Conn that broke by itself was closing already, so its Close
+	// returned at once: wait until each such Conn has closed (and told its
+	// hooks), as Done promises.
+	for _, cn := range c.stats.closing() {
+		<-cn.Done()
+	}
 	c.state.Store(int32(StateClosed))
 	close(c.done)
 	return nil
 }
 
 // Done is closed once the Client is closed: Close has closed every Conn of
-// the Client and its redial goroutine has exited. As for Conn.Done, only
+// the Client, those that broke and were still closing included (their
+// StateClosed events reported), and its redial goroutine has exited. As for Conn.Done, only
 // Close ends a Client: a lost connection is redialled.
 func (c *Client) Done() <-chan struct{} { return c.done }

@@ -3,6 +3,7 @@ package conn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/respwire/respwire/resp"
@@ -51,7 +52,7 @@ func resetDedicated(ctx context.Context, cn *Conn) bool {
 	defer cancel()
 	// DISCARD fails harmlessly outside MULTI; UNWATCH answers OK, unless
 	// fn left the connection in a state no other caller should inherit.
-	replies, err := cn.DoMulti(ctx, []string{"DISCARD"}, []string{"UNWATCH"})
+	replies, err := cn.doOwn(ctx, []string{"DISCARD"}, []string{"UNWATCH"})
 	if err != nil || len(replies) != 2 {
 		return false
 	}
@@ -61,7 +62,8 @@ func resetDedicated(ctx context.Context, cn *Conn) bool {
 
 // lend takes a Conn from the pool, or returns errClientClosed after Close.
 // While the shared Conn's redials fail, and when its own dial fails, it
-// returns an error wrapping the dial's (see unreachable).
+// returns an error wrapping the dial's (see unreachable); when ctx ended
+// the dial, one that wraps ctx.Err() and the dial's.
 func (c *Client) lend(ctx context.Context) (*Conn, error) {
 	if State(c.state.Load()) != StateOpen {
 		return nil, errClientClosed
@@ -73,13 +75,65 @@ func (c *Client) lend(ctx context.Context) (*Conn, error) {
 		return nil, unreachable(dialErr)
 	}
 	cn, err := c.pool.get(ctx)
-	if err != nil && ctx.Err() != nil {
+	if ended := endedBy(ctx); err != nil && ended != nil {
 		c.stats.timeouts.Add(1) // waited for a Conn, or dialled one, until ctx ended
+		if !errors.Is(err, ended) {
+			// The dial's error says "i/o timeout" or quotes ctx's: the
+			// server is not known to be unreachable, ctx ended.
+			err = fmt.Errorf("conn: %w while dialling a dedicated connection: %w", ended, err)
+		}
+		if !SafeToRetry(err) {
+			err = &unsentError{cause: err}
+		}
+		return nil, err
 	}
 	if err != nil && !SafeToRetry(err) {
 		return nil, unreachable(err)
 	}
 	return cn, err
+}
+
+// endedBy returns why ctx has ended, or nil: ctx.Err(), or
+// context.DeadlineExceeded once its deadline has passed, since a dial's
+// socket deadline, taken from ctx's, may expire before ctx's own timer has
+// fired.
+func endedBy(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// doOwn is DoMulti for the Client's own commands on a Conn (the reset
+// after Dedicated): they are not the caller's, so no hook reports them and
+// the Conn's Stats count neither their replies (DISCARD's error reply
+// outside a transaction) nor a withdrawal when ctx ends.
+func (c *Conn) doOwn(ctx context.Context, cmds ...[]string) ([]resp.Value, error) {
+	if ended(ctx) {
+		return nil, ctx.Err()
+	}
+	vals := make([]resp.Value, len(cmds))
+	r := c.getRequest(shapeMany)
+	r.vals, r.uncounted = vals, true
+	if err := c.lock(ctx, r); err != nil {
+		recycle(r)
+		return nil, err
+	}
+	for _, args := range cmds {
+		if kind := commandState(args); kind != stateNone {
+			c.noteState(kind, args)
+		}
+		c.wbuf = resp.AppendCommand(c.wbuf, args...)
+	}
+	c.unlock(r)
+	if err := c.wait(ctx, r, nil); err != nil {
+		return nil, err
+	}
+	recycle(r)
+	return vals, nil
 }
 
 // doBlocking runs a blocking command on a dedicated Conn.

@@ -88,7 +88,10 @@ type Options struct {
 	// Dial's is its own); a connection found silent or lost (Warn); a Conn
 	// closed by its user (Debug); a panicking hook (Error). Nothing is
 	// logged per command, and no record holds a password or a command's
-	// arguments. Nil logs nothing.
+	// arguments. Nil logs nothing. Its handler runs on the goroutine that
+	// logs (a caller's, a Conn's reader or writer, the redial loop), so a
+	// slow one delays that work; unlike a hook's, its panic is not
+	// recovered.
 	Logger *slog.Logger
 
 	// Client-side caching (Client.DoCache and DoMultiCache; see the

@@ -237,7 +237,9 @@ func (c *Conn) withdraw(r *request) (ok, written bool) {
 	if !r.abandon() {
 		return false, false
 	}
-	c.countTimeout()
+	if !r.uncounted {
+		c.countTimeout()
+	}
 	if unwritten {
 		c.pending.withdraw(r)
 	}

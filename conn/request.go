@@ -48,6 +48,9 @@ type request struct {
 	// patient: its caller's context never ends, so the caller waits for
 	// the whole write anyway and may make it itself (see Conn.unlock).
 	patient bool
+	// uncounted: the Conn's own command (see Conn.doOwn), left out of
+	// its Stats and its hooks.
+	uncounted bool
 	// sent is how many socket reads had returned bytes when its command
 	// was taken for writing (see takeBuffer): its replies begin in later
 	// reads.
@@ -78,7 +81,7 @@ func (c *Conn) getRequest(shape replyShape) *request {
 // recycle returns r to the pool; the caller must be its last user.
 func recycle(r *request) {
 	r.val, r.vals, r.got, r.err, r.written = resp.Value{}, nil, 0, nil, false
-	r.command, r.confirmed, r.blocking, r.patient = "", false, false, false
+	r.command, r.confirmed, r.blocking, r.patient, r.uncounted = "", false, false, false, false
 	if r.stream != nil {
 		r.streams.Add(-1)
 		r.stream, r.streams = nil, nil

@@ -11,10 +11,13 @@ import (
 // across redials; the gauges (InFlight, WriteBufferBytes, DedicatedInUse,
 // DedicatedOpen) say how things stand at the moment of the snapshot.
 type Stats struct {
-	// Commands counts the replies that reached their callers, a batch's
-	// commands one by one, error replies included. Replies to calls whose
-	// context had ended (counted in Timeouts) and to the Conn's own idle
-	// PINGs are not counted.
+	// Commands counts the replies read for callers, a batch's commands
+	// one by one as they arrive (so a batch whose connection broke after
+	// some of its replies counts those, though its call failed), error
+	// replies included. Replies to calls whose
+	// context had ended (counted in Timeouts), to the Conn's own idle
+	// PINGs and to the DISCARD and UNWATCH that reset a Conn after
+	// Dedicated are not counted (nor reported to Hooks).
 	Commands uint64
 	// Errors counts the error replies among Commands, and the commands
 	// written that failed without a reply (the connection broke under them,
@@ -64,9 +67,9 @@ type connCounts struct {
 // countReply counts one reply handed to r (an error reply when isErr), or
 // one read and dropped in its place (failed), with c.mu held. A request
 // nobody waits for is not counted: its caller left (a timeout) or it is the
-// Conn's own PING.
+// Conn's own PING; nor is the Client's own reset of a dedicated Conn.
 func (c *Conn) countReply(r *request, isErr bool) {
-	if r.state.Load() == requestAbandoned {
+	if r.uncounted || r.state.Load() == requestAbandoned {
 		return
 	}
 	c.counts.replies++
@@ -75,8 +78,15 @@ func (c *Conn) countReply(r *request, isErr bool) {
 	}
 }
 
-// countTimeout counts a call whose context ended before its reply came.
-func (c *Conn) countTimeout() { c.counts.timeouts.Add(1) }
+// countTimeout counts a call whose context ended before its reply came,
+// for the Conn and at once for its Client: a call may leave a Conn that is
+// closing, after its counters were added to the Client's (see retire).
+func (c *Conn) countTimeout() {
+	c.counts.timeouts.Add(1)
+	if s := c.statsSink.Load(); s != nil {
+		s.timeouts.Add(1)
+	}
+}
 
 // ctxEnded counts a call whose context had ended before it began, and
 // returns its error.
@@ -113,9 +123,11 @@ type clientStats struct {
 	live    map[*Conn]struct{}
 	retired Stats // the counters of the Conns closed
 
-	dials    atomic.Uint64
-	redials  atomic.Uint64
-	timeouts atomic.Uint64 // calls whose ctx ended waiting for a redial or a dedicated Conn
+	dials   atomic.Uint64
+	redials atomic.Uint64
+	// timeouts counts the calls whose ctx ended: on a Conn (see
+	// countTimeout), waiting for a redial or for a dedicated Conn.
+	timeouts atomic.Uint64
 }
 
 func newClientStats() *clientStats {
@@ -147,11 +159,25 @@ func (s *clientStats) retire(cn *Conn) {
 	s.retired.Closed++
 }
 
-// addCounters adds the counters of from (not its gauges) to to.
+// closing returns the Client's Conns that have begun closing and have not
+// closed yet, for Client.Close to wait for.
+func (s *clientStats) closing() []*Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var list []*Conn
+	for cn := range s.live {
+		if cn.State() != StateOpen {
+			list = append(list, cn)
+		}
+	}
+	return list
+}
+
+// addCounters adds the counters of from (not its gauges, nor its
+// Timeouts, which its Conn counted for the Client already) to to.
 func addCounters(to *Stats, from Stats) {
 	to.Commands += from.Commands
 	to.Errors += from.Errors
-	to.Timeouts += from.Timeouts
 	to.BytesWritten += from.BytesWritten
 	to.BytesRead += from.BytesRead
 }
@@ -166,7 +192,7 @@ func (s *clientStats) snapshot() Stats {
 	s.mu.Unlock()
 	st.Dials = s.dials.Load()
 	st.Redials = s.redials.Load()
-	st.Timeouts += s.timeouts.Load()
+	st.Timeouts = s.timeouts.Load()
 	return st
 }
 
