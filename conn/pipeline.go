@@ -234,10 +234,11 @@ func (c *Conn) withdraw(r *request) (ok, written bool) {
 	// unwritten r stays in the buffer, where only takeBuffer (under c.mu)
 	// disposes of it, unless the teardown already took the queue.
 	unwritten := !r.written && c.err == nil
+	counted := !r.uncounted
 	if !r.abandon() {
 		return false, false
 	}
-	if !r.uncounted {
+	if counted {
 		c.countTimeout()
 	}
 	if unwritten {
