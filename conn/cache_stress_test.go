@@ -18,7 +18,9 @@ import (
 // TestDoCacheStress: writers INCR counters through plain Do on their own
 // connection while readers read them through DoCache. No reader ever sees a
 // counter go back, and every reader sees each counter's final value within
-// 100 ms of the last write.
+// a second of the last write: the invalidation, not the minute's TTL, ended
+// the stale entry. (A second because on a loaded 2-core machine under -race
+// a reader goroutine was once seen to wait 174 ms for a core.)
 func TestDoCacheStress(t *testing.T) {
 	c, ctx := newCacheClient(t, nil)
 	const (
@@ -87,7 +89,7 @@ func TestDoCacheStress(t *testing.T) {
 			<-writing
 			last := time.Unix(0, lastWrite.Load())
 			for i, at := range finalAt {
-				assert.Less(t, at.Sub(last), 100*time.Millisecond, "reader %d saw %s's final value %v after the last write", r, key(i), at.Sub(last))
+				assert.Less(t, at.Sub(last), time.Second, "reader %d saw %s's final value %v after the last write", r, key(i), at.Sub(last))
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -219,4 +220,22 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestDirOnTmpfs: without TMPDIR a server's directory (its nodes.conf or
+// sentinel config, fsynced in its event loop) is on /dev/shm where it exists;
+// TMPDIR, when set, is obeyed.
+func TestDirOnTmpfs(t *testing.T) {
+	t.Setenv("TMPDIR", "")
+	n := NewNode(t, NodeOptions{})
+	want := os.TempDir()
+	if info, err := os.Stat(shmDir); err == nil && info.IsDir() {
+		want = shmDir
+	}
+	assert.Equal(t, want, filepath.Dir(n.Dir()))
+
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	m := NewNode(t, NodeOptions{})
+	assert.Equal(t, tmp, filepath.Dir(m.Dir()))
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -110,13 +111,16 @@ func (n *Node) launch(ctx context.Context, bin string) error {
 	return nil
 }
 
-// waitReady polls PING until the server answers, exits or ctx ends.
+// waitReady polls until the server answers PING, exits or ctx ends. The
+// answer must come from p: when another process took the port between the
+// pick and the bind, its server answers there while p fails to bind and
+// exits (errPortInUse).
 func (n *Node) waitReady(ctx context.Context, p *process) error {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		attempt, cancel := context.WithTimeout(ctx, time.Second)
-		_, err := n.Do(attempt, "PING")
+		err := n.answersAs(attempt, p.cmd.Process.Pid)
 		cancel()
 		if err == nil {
 			return nil
@@ -129,6 +133,26 @@ func (n *Node) waitReady(ctx context.Context, p *process) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// answersAs checks that the server on n.Addr answers PING and is the
+// process pid.
+func (n *Node) answersAs(ctx context.Context, pid int) error {
+	replies, err := n.DoMulti(ctx, []string{"PING"}, []string{"INFO", "server"})
+	if err != nil {
+		return err
+	}
+	if err := replies[0].Err(); err != nil {
+		return fmt.Errorf("redistest: %s PING: %w", n.Addr, err)
+	}
+	fields, err := parseFields(replies[1])
+	if err != nil {
+		return fmt.Errorf("redistest: %s INFO: %w", n.Addr, err)
+	}
+	if got := fields["process_id"]; got != strconv.Itoa(pid) {
+		return fmt.Errorf("redistest: %s is served by process %s, not by the server just started (%d)", n.Addr, got, pid)
+	}
+	return nil
 }
 
 // exitError explains, from its log, why a server exited while starting.

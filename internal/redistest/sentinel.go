@@ -245,18 +245,20 @@ func (s *TestSentinel) masterAddr(ctx context.Context, sn *Node) (string, error)
 // returns without waiting: the caller watches the switch happen (Failover
 // waits for it).
 func (s *TestSentinel) StartFailover(ctx context.Context) error {
-	for _, sn := range s.Sentinels {
-		if sn.Running() {
-			_, err := sn.Do(ctx, "SENTINEL", "FAILOVER", s.MasterName)
-			return err
-		}
+	if sn := s.firstRunningSentinel(); sn != nil {
+		_, err := sn.Do(ctx, "SENTINEL", "FAILOVER", s.MasterName)
+		return err
 	}
 	return errors.New("redistest: no sentinel is running")
 }
 
 // Failover forces a failover with SENTINEL FAILOVER and returns the new
 // master once every running sentinel names it and the deployment is healthy
-// again.
+// again. A sentinel gives a failover up when the replica it promotes has not
+// reported its new role within failover-timeout (-failover-abort-slave-timeout),
+// which a loaded machine can make happen; the old master then stays. Failover
+// sends SENTINEL FAILOVER again when that sentinel has no failover in
+// progress any more and still names old.
 func (s *TestSentinel) Failover(ctx context.Context) (*Node, error) {
 	old, err := s.Master(ctx)
 	if err != nil {
@@ -265,10 +267,46 @@ func (s *TestSentinel) Failover(ctx context.Context) (*Node, error) {
 	if err := s.StartFailover(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.WaitSwitched(ctx, old); err != nil {
+	err = poll(ctx, func(ctx context.Context) error {
+		err := s.switchedFrom(ctx, old)
+		if err != nil && s.failoverGivenUp(ctx, old) {
+			if again := s.StartFailover(ctx); again != nil {
+				return fmt.Errorf("%w; SENTINEL FAILOVER again: %w", err, again)
+			}
+		}
+		return err
+	})
+	if err == nil && old.Running() {
+		err = s.WaitHealthy(ctx)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return s.Master(ctx)
+}
+
+// failoverGivenUp reports whether the sentinel StartFailover asks still
+// names old with no failover in progress.
+func (s *TestSentinel) failoverGivenUp(ctx context.Context, old *Node) bool {
+	sn := s.firstRunningSentinel()
+	if sn == nil {
+		return false
+	}
+	v, err := sn.Do(ctx, "SENTINEL", "MASTER", s.MasterName)
+	if err != nil {
+		return false
+	}
+	m := sentinelFields(v)
+	return net.JoinHostPort(m["ip"], m["port"]) == old.Addr && !strings.Contains(m["flags"], "failover_in_progress")
+}
+
+func (s *TestSentinel) firstRunningSentinel() *Node {
+	for _, sn := range s.Sentinels {
+		if sn.Running() {
+			return sn
+		}
+	}
+	return nil
 }
 
 // KillMaster kills the current master with SIGKILL and returns it. The
@@ -286,22 +324,26 @@ func (s *TestSentinel) KillMaster(ctx context.Context) (*Node, error) {
 // old, then until the deployment is healthy (WaitHealthy, which needs old
 // running again if it was killed: use Reset then).
 func (s *TestSentinel) WaitSwitched(ctx context.Context, old *Node) error {
-	err := poll(ctx, func(ctx context.Context) error {
-		return eachNode(s.runningSentinels(), func(_ int, sn *Node) error {
-			addr, err := s.masterAddr(ctx, sn)
-			if err != nil {
-				return err
-			}
-			if addr == old.Addr {
-				return fmt.Errorf("sentinel %s still names %s", sn, addr)
-			}
-			return nil
-		})
-	})
+	err := poll(ctx, func(ctx context.Context) error { return s.switchedFrom(ctx, old) })
 	if err != nil || !old.Running() {
 		return err
 	}
 	return s.WaitHealthy(ctx)
+}
+
+// switchedFrom checks that every running sentinel names a master other
+// than old.
+func (s *TestSentinel) switchedFrom(ctx context.Context, old *Node) error {
+	return eachNode(s.runningSentinels(), func(_ int, sn *Node) error {
+		addr, err := s.masterAddr(ctx, sn)
+		if err != nil {
+			return err
+		}
+		if addr == old.Addr {
+			return fmt.Errorf("sentinel %s still names %s", sn, addr)
+		}
+		return nil
+	})
 }
 
 func (s *TestSentinel) runningSentinels() []*Node {

@@ -2,6 +2,8 @@ package redistest
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,4 +49,38 @@ func TestSentinelDeployment(t *testing.T) {
 	info, err := killed.Info(ctx, "replication")
 	require.NoError(t, err)
 	require.Equal(t, "slave", info["role"])
+}
+
+// TestFailoverAfterAbort: the replicas are stopped when SENTINEL FAILOVER
+// comes, so the sentinel's SLAVEOF NO ONE goes unanswered and it gives the
+// failover up after failover-timeout (-failover-abort-slave-timeout), as a
+// loaded machine can make it do. Once they run again, Failover starts
+// another and returns the new master.
+func TestFailoverAfterAbort(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	s := NewSentinel(t, SentinelOptions{})
+	first, err := s.Master(ctx)
+	require.NoError(t, err)
+	for _, n := range s.Nodes[1:] {
+		require.NoError(t, n.Pause())
+	}
+	resumed := make(chan error, 1)
+	go func() {
+		// Resume once the sentinel has given the first attempt up.
+		err := poll(ctx, func(context.Context) error {
+			if !strings.Contains(s.Sentinels[0].LogTail(4096), "-failover-abort-slave-timeout") {
+				return errors.New("no failover given up yet")
+			}
+			return nil
+		})
+		for _, n := range s.Nodes[1:] {
+			err = errors.Join(err, n.Resume())
+		}
+		resumed <- err
+	}()
+	second, err := s.Failover(ctx)
+	require.NoError(t, <-resumed)
+	require.NoError(t, err)
+	require.NotEqual(t, first, second)
 }
