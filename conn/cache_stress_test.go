@@ -18,9 +18,10 @@ import (
 // TestDoCacheStress: writers INCR counters through plain Do on their own
 // connection while readers read them through DoCache. No reader ever sees a
 // counter go back, and every reader sees each counter's final value within
-// a second of the last write: the invalidation, not the minute's TTL, ended
-// the stale entry. (A second because on a loaded 2-core machine under -race
-// a reader goroutine was once seen to wait 174 ms for a core.)
+// 100 ms of the last write (the invalidation, not the minute's TTL, ended
+// the stale entry). Under the race detector the bound is a second: on a
+// loaded 2-core machine a reader goroutine there was once seen to wait
+// 174 ms for a core. make test runs it both ways.
 func TestDoCacheStress(t *testing.T) {
 	c, ctx := newCacheClient(t, nil)
 	const (
@@ -88,8 +89,12 @@ func TestDoCacheStress(t *testing.T) {
 			}
 			<-writing
 			last := time.Unix(0, lastWrite.Load())
+			bound := 100 * time.Millisecond
+			if raceEnabled {
+				bound = time.Second
+			}
 			for i, at := range finalAt {
-				assert.Less(t, at.Sub(last), time.Second, "reader %d saw %s's final value %v after the last write", r, key(i), at.Sub(last))
+				assert.Less(t, at.Sub(last), bound, "reader %d saw %s's final value %v after the last write", r, key(i), at.Sub(last))
 			}
 		})
 	}
