@@ -39,17 +39,21 @@ func (s State) String() string {
 // goroutines: their commands are pipelined on the socket and each gets its
 // own reply. See the package documentation.
 type Conn struct {
-	nc     net.Conn
-	sock   countedReads // nc as rd reads it, numbering the reads
-	rd     *resp.Reader
-	addr   string
-	proto  int
-	onPush func(resp.Value)
-	pubsub pubsubIntake  // Options.OnPubSubMessage (see pubsub_message.go)
-	db     int           // Options.DB, for hook events
-	hooks  *Hooks        // Options.Hooks; nil costs nothing (see Hooks)
-	logger *slog.Logger  // Options.Logger; nil logs nothing
-	subs   subscriptions // RESP2 only; the reader's
+	nc   net.Conn
+	sock countedReads // nc as rd reads it, numbering the reads
+	rd   *resp.Reader
+	// readSizing decides the size of rd's buffer, for whoever reads the
+	// socket; readSize is that size, for tests (see sizeReadBuffer).
+	readSizing readSizing
+	readSize   atomic.Int64
+	addr       string
+	proto      int
+	onPush     func(resp.Value)
+	pubsub     pubsubIntake  // Options.OnPubSubMessage (see pubsub_message.go)
+	db         int           // Options.DB, for hook events
+	hooks      *Hooks        // Options.Hooks; nil costs nothing (see Hooks)
+	logger     *slog.Logger  // Options.Logger; nil logs nothing
+	subs       subscriptions // RESP2 only; the reader's
 
 	tracking connTracking // client-side caching; see cache_conn.go
 

@@ -16,6 +16,10 @@ type countedReads struct {
 	// bytes counts the bytes read, for Stats.BytesRead; like n, it is
 	// written by whoever reads the socket, one goroutine at a time.
 	bytes atomic.Uint64
+	// filled reports whether the latest read took as many bytes as it had
+	// room for, up to maxReadBuffer: more were likely waiting (see
+	// sizeReadBuffer). Like the reads, one goroutine at a time uses it.
+	filled bool
 }
 
 func (s *countedReads) Read(p []byte) (int, error) {
@@ -24,6 +28,7 @@ func (s *countedReads) Read(p []byte) (int, error) {
 		s.n.Add(1)
 		s.bytes.Add(uint64(n))
 	}
+	s.filled = n == len(p) && n <= maxReadBuffer
 	return n, err
 }
 

@@ -66,6 +66,7 @@ func (c *Conn) readLoop() {
 			c.closeWith(connectionLost(err))
 			break
 		}
+		c.sizeReadBuffer()
 		if c.rd.Buffered() != 0 {
 			continue
 		}
@@ -161,6 +162,7 @@ func (c *Conn) lend(idle *time.Timer) bool {
 	idle.Reset(window)
 	reads := c.ownReads.Load()
 	for {
+		idled := false
 		select {
 		case <-c.stop:
 			return false
@@ -173,11 +175,17 @@ func (c *Conn) lend(idle *time.Timer) bool {
 				idle.Reset(window)
 				continue
 			}
+			idled = true
 		}
 		c.reclaim.Store(true)
 		if c.reading.CompareAndSwap(readLent, readByReader) {
 			c.reclaim.Store(false)
 			idle.Stop()
+			if idled {
+				// A whole window without a read: the Conn idles,
+				// with a small buffer (see sizeReadBuffer).
+				c.shrinkReadBuffer()
+			}
 			return true
 		}
 		// A caller is reading; it wakes this goroutine when it is done.
@@ -229,6 +237,7 @@ func (c *Conn) readOwn(r *request) bool {
 			c.closeWith(connectionLost(err)) // answers r
 			break
 		}
+		c.sizeReadBuffer()
 	}
 	if read {
 		c.ownReads.Add(1)

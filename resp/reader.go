@@ -33,7 +33,12 @@ var errStreamEnd = errors.New("resp: end of streamed aggregate")
 // step and the next Read returns the next reply; after any other error but
 // io.EOF the stream is out of step: discard the Reader.
 type Reader struct {
-	br       *bufio.Reader
+	br *bufio.Reader
+	// src is what the Reader reads, kept so that Resize can give a new
+	// buffer the same source; carry holds what an old buffer still had
+	// (see Resize).
+	src      io.Reader
+	carry    carryReader
 	maxBulk  int64
 	maxDepth int
 	// budget is how many elements the aggregates of the current frame may
@@ -63,22 +68,68 @@ func NewReader(r io.Reader) *Reader { return NewReaderSize(r, 4096) }
 // allocation: up to 64 KiB as soon as the header is read, beyond that once a
 // quarter of the body has arrived (held meanwhile in pooled chunks).
 func NewReaderSize(r io.Reader, size int) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, size), maxBulk: DefaultMaxBulkLen, maxDepth: DefaultMaxDepth}
+	return &Reader{br: bufio.NewReaderSize(r, size), src: r, maxBulk: DefaultMaxBulkLen, maxDepth: DefaultMaxDepth}
 }
 
 // Reset discards buffered data and makes the Reader read from rd, keeping
 // its buffer and limits.
-func (r *Reader) Reset(rd io.Reader) { r.br.Reset(rd) }
+func (r *Reader) Reset(rd io.Reader) {
+	r.br.Reset(rd)
+	r.src, r.carry = rd, carryReader{}
+}
+
+// Size returns the size of the Reader's buffer.
+func (r *Reader) Size() int { return r.br.Size() }
+
+// Resize gives the Reader a buffer of at least size bytes in place of its
+// own, keeping its source, its limits and the bytes buffered: a busy
+// connection takes more replies per read into a bigger buffer, and an idle
+// one goes back to a small one. It does no I/O and allocates only the new
+// buffer; the bytes buffered are read from the old one, which the collector
+// takes once they are decoded. Call it between frames only.
+func (r *Reader) Resize(size int) {
+	if size == r.br.Size() {
+		return
+	}
+	left, _ := r.br.Peek(r.br.Buffered()) // no I/O: only what is buffered
+	if len(r.carry.rest) > 0 {
+		// Still carrying bytes from an earlier Resize: they come after
+		// the buffered ones.
+		left = append(left[:len(left):len(left)], r.carry.rest...)
+	}
+	r.carry = carryReader{rest: left, src: r.src}
+	if len(left) == 0 {
+		r.br = bufio.NewReaderSize(r.src, size)
+		return
+	}
+	r.br = bufio.NewReaderSize(&r.carry, size)
+}
+
+// carryReader is the source of a buffer that Resize replaced while it held
+// bytes: those first, then the Reader's own source.
+type carryReader struct {
+	rest []byte
+	src  io.Reader
+}
+
+func (c *carryReader) Read(p []byte) (int, error) {
+	if len(c.rest) == 0 {
+		return c.src.Read(p)
+	}
+	n := copy(p, c.rest)
+	c.rest = c.rest[n:]
+	return n, nil
+}
 
 // Buffered returns how many bytes are buffered and not yet decoded.
-func (r *Reader) Buffered() int { return r.br.Buffered() }
+func (r *Reader) Buffered() int { return r.br.Buffered() + len(r.carry.rest) }
 
 // WaitFrame blocks until the first byte of the next frame is buffered,
 // reading from the underlying reader if need be, and consumes nothing. It
 // returns that reader's error when none comes: io.EOF when the stream ended
 // at the frame boundary.
 func (r *Reader) WaitFrame() error {
-	if r.br.Buffered() > 0 {
+	if r.Buffered() > 0 {
 		return nil
 	}
 	_, err := r.br.Peek(1)
@@ -90,6 +141,9 @@ func (r *Reader) WaitFrame() error {
 // does no I/O and consumes nothing.
 func (r *Reader) PeekKind() Kind {
 	if r.br.Buffered() == 0 {
+		if len(r.carry.rest) > 0 {
+			return Kind(r.carry.rest[0])
+		}
 		return 0
 	}
 	b, _ := r.br.Peek(1)

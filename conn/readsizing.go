@@ -1,0 +1,68 @@
+package conn
+
+const (
+	// maxReadBuffer is the reader's buffer while the Conn is busy: replies
+	// that come faster than one buffer of readBufferSize holds (16 KiB
+	// values for many callers, long pipelines) come several to a read, and
+	// a value that fits is copied out of the buffer instead of being read
+	// into memory of its own, zeroed first.
+	maxReadBuffer = 64 << 10
+	// calmReads is how many socket reads in a row must stop short of
+	// filling the buffer before a busy Conn's reader goes back to
+	// readBufferSize. An idle Conn goes back at once (see lend).
+	calmReads = 64
+)
+
+// readSizing is the state sizeReadBuffer keeps, for whoever reads the
+// socket.
+type readSizing struct {
+	seen uint64 // the socket read the latest decision looked at
+	calm int    // reads in a row that did not fill the buffer
+}
+
+// sizeReadBuffer is called by whoever reads the socket (the reader goroutine
+// or a caller in readOwn) between frames. Once per socket read, it grows the
+// read buffer to maxReadBuffer when that read filled all the room it had
+// (more bytes were likely waiting), and shrinks it back to readBufferSize
+// after calmReads reads in a row that did not. A Conn with OnPush keeps
+// readBufferSize: its reader never idles in lend, where an idle Conn's
+// buffer shrinks.
+func (c *Conn) sizeReadBuffer() {
+	n := c.sock.n.Load()
+	if n == c.readSizing.seen || c.onPush != nil {
+		return
+	}
+	c.readSizing.seen = n
+	if c.sock.filled {
+		c.readSizing.calm = 0
+		if c.rd.Size() < maxReadBuffer {
+			c.rd.Resize(maxReadBuffer)
+			c.readSize.Store(maxReadBuffer)
+		}
+		return
+	}
+	if c.rd.Size() <= readBufferSize {
+		return
+	}
+	if c.readSizing.calm++; c.readSizing.calm >= calmReads {
+		c.shrinkReadBuffer()
+	}
+}
+
+// shrinkReadBuffer puts the reader back on a buffer of readBufferSize, for
+// whoever reads the socket, between frames.
+func (c *Conn) shrinkReadBuffer() {
+	c.readSizing.calm = 0
+	if c.rd.Size() > readBufferSize {
+		c.rd.Resize(readBufferSize)
+		c.readSize.Store(readBufferSize)
+	}
+}
+
+// readBufferBytes is the size of the reader's buffer, for tests.
+func (c *Conn) readBufferBytes() int {
+	if n := c.readSize.Load(); n != 0 {
+		return int(n)
+	}
+	return readBufferSize
+}

@@ -1,0 +1,64 @@
+package resp_test
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/respwire/respwire/resp"
+)
+
+// TestResizeKeepsBufferedBytes resizes a Reader between frames while bytes of
+// the next frames are buffered, growing and shrinking in turn, and checks
+// that every frame still decodes in order and that Buffered and PeekKind
+// count the bytes carried over from the old buffer.
+func TestResizeKeepsBufferedBytes(t *testing.T) {
+	var wire bytes.Buffer
+	var want []string
+	for i := range 200 {
+		v := strings.Repeat(strconv.Itoa(i%10), 1+i*97%20000)
+		want = append(want, v)
+		wire.WriteString("$" + strconv.Itoa(len(v)) + "\r\n" + v + "\r\n")
+	}
+	total := wire.Len()
+	r := resp.NewReaderSize(&wire, 16<<10)
+	sizes := []int{64 << 10, 16 << 10, 32 << 10, 16}
+	for i, w := range want {
+		if i%3 == 0 {
+			before := r.Buffered()
+			r.Resize(sizes[i/3%len(sizes)])
+			assert.GreaterOrEqual(t, r.Size(), sizes[i/3%len(sizes)])
+			assert.Equal(t, before, r.Buffered(), "bytes buffered before and after Resize, at frame %d", i)
+			if before > 0 {
+				assert.Equal(t, resp.BulkString, r.PeekKind(), "the next frame's type, carried over, at frame %d", i)
+			}
+		}
+		v, err := r.Read()
+		require.NoError(t, err, "frame %d", i)
+		require.True(t, resp.NewBulkString(w).Equal(v), "frame %d", i)
+	}
+	assert.Zero(t, r.Buffered())
+	assert.Zero(t, wire.Len(), "all %d bytes read", total)
+}
+
+// TestResizeTwiceWhileCarrying resizes again before the bytes carried over by
+// the first Resize are decoded: they must come after the ones buffered.
+func TestResizeTwiceWhileCarrying(t *testing.T) {
+	frames := "+one\r\n+two\r\n+three\r\n+four\r\n"
+	r := resp.NewReaderSize(strings.NewReader(frames), 16)
+	require.NoError(t, r.WaitFrame()) // buffers the first 16 bytes
+	r.Resize(64)                      // carries them
+	v, err := r.Read()                // reads part of the carried bytes into the new buffer
+	require.NoError(t, err)
+	assert.True(t, resp.NewSimpleString("one").Equal(v))
+	r.Resize(16) // buffered and still carried bytes, in that order
+	for _, want := range []string{"two", "three", "four"} {
+		v, err := r.Read()
+		require.NoError(t, err)
+		assert.True(t, resp.NewSimpleString(want).Equal(v), want)
+	}
+}
