@@ -46,6 +46,7 @@ type Conn struct {
 	// socket; readSize is that size, for tests (see sizeReadBuffer).
 	readSizing readSizing
 	readSize   atomic.Int64
+	readGrows  atomic.Int64 // times the buffer grew to maxReadBuffer, for tests
 	addr       string
 	proto      int
 	onPush     func(resp.Value)

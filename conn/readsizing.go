@@ -38,6 +38,7 @@ func (c *Conn) sizeReadBuffer() {
 		if c.rd.Size() < maxReadBuffer {
 			c.rd.Resize(maxReadBuffer)
 			c.readSize.Store(maxReadBuffer)
+			c.readGrows.Add(1)
 		}
 		return
 	}

@@ -41,7 +41,9 @@ func TestReadBufferFollowsLoad(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, strings.Repeat(strconv.Itoa(i%10), 16<<10+i), s, "reply %d", i)
 	}
-	assert.Equal(t, maxReadBuffer, c.readBufferBytes(), "a busy Conn's read buffer")
+	// The reader goroutine may already have taken the socket back, idle,
+	// and shrunk the buffer: count the growth, not the size now.
+	assert.Equal(t, int64(1), c.readGrows.Load(), "a busy Conn's read buffer grows once")
 
 	// Idle for a window of the reader goroutine: it takes the socket
 	// back with a small buffer.
