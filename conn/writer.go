@@ -24,9 +24,8 @@ const (
 
 // writeLoop is the writer goroutine. Woken through kick, it first yields, so
 // that goroutines just handed their replies (and about to send again) can
-// append to the buffer, and yields again while they still do (see gather);
-// then it takes the whole buffer and writes it with one call, and again
-// while more has gathered.
+// append to the buffer; then it takes the whole buffer and writes it with one
+// call, and again while more has gathered.
 func (c *Conn) writeLoop() {
 	defer close(c.writerDone)
 	for {
@@ -36,7 +35,7 @@ func (c *Conn) writeLoop() {
 			return
 		}
 		for {
-			c.gather()
+			runtime.Gosched()
 			c.mu.Lock()
 			if !c.writing {
 				c.wbuf = c.pending.dropWithdrawn(c.wbuf)
@@ -162,26 +161,4 @@ func (c *Conn) writeBufferBytes() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return cap(c.wbuf) + cap(c.spare)
-}
-
-// maxGatherYields bounds how many times gather yields.
-const maxGatherYields = 4
-
-// gather yields to the goroutines about to append, again while each yield
-// finds the buffer grown (up to maxGatherYields times), so that one write
-// takes what a burst of callers brings: under load, fewer and bigger writes,
-// each of which costs a system call here and a wakeup in the server. A
-// serial caller writes its own command (see unlock) and never waits here.
-func (c *Conn) gather() {
-	last := -1
-	for range maxGatherYields {
-		runtime.Gosched()
-		c.mu.Lock()
-		n := len(c.wbuf)
-		c.mu.Unlock()
-		if n == last {
-			return
-		}
-		last = n
-	}
 }
