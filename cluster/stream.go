@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/respwire/respwire/conn"
+	"github.com/respwire/respwire/internal/appendbuf"
 	"github.com/respwire/respwire/resp"
 )
 
@@ -52,11 +52,11 @@ func (c *Client) DoStream(ctx context.Context, w io.Writer, args ...string) (int
 // bulk string to dst and returns the extended slice; with an error, dst as
 // given.
 func (c *Client) DoBuffer(ctx context.Context, dst []byte, args ...string) ([]byte, error) {
-	b := appendWriter{buf: dst}
+	b := appendbuf.Writer{Buf: dst}
 	if _, err := c.DoStream(ctx, &b, args...); err != nil {
 		return dst, err
 	}
-	return b.buf, nil
+	return b.Buf, nil
 }
 
 // finalStreamError reports whether err, from a try of DoStream, is the
@@ -99,43 +99,4 @@ func (c *Client) sendStream(ctx context.Context, a *attempt, w io.Writer, args [
 		return int64(k), &resp.WriteError{Err: err}
 	}
 	return int64(k), nil
-}
-
-// appendWriter is DoBuffer's writer: it appends to buf. As an
-// io.ReaderFrom it lets conn.Client.DoStream read the body straight into
-// buf (see conn.Conn.DoStream).
-type appendWriter struct{ buf []byte }
-
-func (a *appendWriter) Write(p []byte) (int, error) {
-	a.buf = append(a.buf, p...)
-	return len(p), nil
-}
-
-// ReadFrom reads src (a body, whose Len says what is left) into buf's spare
-// capacity, growing buf only when it is full, by at most what is left and
-// at most its size or 64 KiB: memory follows the bytes that arrive.
-func (a *appendWriter) ReadFrom(src io.Reader) (int64, error) {
-	var total int64
-	rest, sized := src.(interface{ Len() int })
-	for {
-		if sized && rest.Len() == 0 {
-			return total, nil
-		}
-		if len(a.buf) == cap(a.buf) {
-			more := max(cap(a.buf), 64<<10)
-			if sized {
-				more = min(more, rest.Len())
-			}
-			a.buf = slices.Grow(a.buf, more)
-		}
-		k, err := src.Read(a.buf[len(a.buf):cap(a.buf)])
-		a.buf = a.buf[:len(a.buf)+k]
-		total += int64(k)
-		if err == io.EOF {
-			return total, nil
-		}
-		if err != nil {
-			return total, err
-		}
-	}
 }

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sync"
 	"sync/atomic"
 
+	"github.com/respwire/respwire/internal/appendbuf"
 	"github.com/respwire/respwire/resp"
 )
 
@@ -87,11 +87,11 @@ func (c *Conn) doStream(ctx context.Context, w io.Writer, args []string, written
 // ctx can never end, the bytes are read from the socket straight into dst.
 // With an error, what it returns is dst as given.
 func (c *Conn) DoBuffer(ctx context.Context, dst []byte, args ...string) ([]byte, error) {
-	b := appendWriter{buf: dst}
+	b := appendbuf.Writer{Buf: dst}
 	if _, err := c.DoStream(ctx, &b, args...); err != nil {
 		return dst, err
 	}
-	return b.buf, nil
+	return b.Buf, nil
 }
 
 // streamResult is DoStream's error for the reply v of a request that
@@ -244,43 +244,6 @@ func (c *Conn) readStream(st *streamTarget, origin uint64) (resp.Value, uint64, 
 	return v, origin, nil
 }
 
-// appendWriter is DoBuffer's writer: it appends to buf.
-type appendWriter struct{ buf []byte }
-
-func (a *appendWriter) Write(p []byte) (int, error) {
-	a.buf = append(a.buf, p...)
-	return len(p), nil
-}
-
-// ReadFrom reads src (a body, whose Len says what is left) into buf's spare
-// capacity, growing buf only when it is full, by at most what is left and
-// at most its size or 64 KiB: memory follows the bytes that arrive.
-func (a *appendWriter) ReadFrom(src io.Reader) (int64, error) {
-	var total int64
-	rest, sized := src.(interface{ Len() int })
-	for {
-		if sized && rest.Len() == 0 {
-			return total, nil
-		}
-		if len(a.buf) == cap(a.buf) {
-			more := max(cap(a.buf), 64<<10)
-			if sized {
-				more = min(more, rest.Len())
-			}
-			a.buf = slices.Grow(a.buf, more)
-		}
-		k, err := src.Read(a.buf[len(a.buf):cap(a.buf)])
-		a.buf = a.buf[:len(a.buf)+k]
-		total += int64(k)
-		if err == io.EOF {
-			return total, nil
-		}
-		if err != nil {
-			return total, err
-		}
-	}
-}
-
 // DoStream is Conn.DoStream on the Client's shared Conn (a dedicated one for
 // a blocking command), sent again on the next Conn only when it was never
 // written, as for Do. A command that would change the shared Conn's state
@@ -311,9 +274,9 @@ func (c *Client) DoStream(ctx context.Context, w io.Writer, args ...string) (int
 
 // DoBuffer is Conn.DoBuffer on the Client's shared Conn, as DoStream.
 func (c *Client) DoBuffer(ctx context.Context, dst []byte, args ...string) ([]byte, error) {
-	b := appendWriter{buf: dst}
+	b := appendbuf.Writer{Buf: dst}
 	if _, err := c.DoStream(ctx, &b, args...); err != nil {
 		return dst, err
 	}
-	return b.buf, nil
+	return b.Buf, nil
 }
