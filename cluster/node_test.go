@@ -256,10 +256,12 @@ func TestSilentNodeClosedThenReplaced(t *testing.T) {
 		fakeShard{master: b, ranges: [][2]int{{8192, 16383}}},
 	)
 	var silent atomic.Bool
+	var held atomic.Int64 // commands the silent node took and never answered
 	fc.onCommand(b, func(c *fakeserver.Conn, cmd []string) bool {
 		if !silent.Load() {
 			return false
 		}
+		held.Add(1)
 		<-c.Done()
 		return true
 	})
@@ -275,7 +277,9 @@ func TestSilentNodeClosedThenReplaced(t *testing.T) {
 		_, err := c.Do(ctx, "GET", bKey)
 		inFlight <- err
 	}()
-	require.Eventually(t, func() bool { return fc.nodes[b].gets.Load() == 1 && len(inFlight) == 0 }, 5*time.Second, time.Millisecond)
+	// The GET has reached the silent node (written, so it can't be
+	// retried elsewhere) and is still waiting for its reply.
+	require.Eventually(t, func() bool { return held.Load() == 1 && len(inFlight) == 0 }, 5*time.Second, time.Millisecond)
 	v, err := c.Do(ctx, "GET", aKey)
 	require.NoError(t, err, "another node's calls are unaffected")
 	s, _ := v.Text()
