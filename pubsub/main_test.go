@@ -91,6 +91,7 @@ func publishUntilFunc(t testing.TB, s *Subscriber, payload string, publish func(
 	retry := time.NewTicker(50 * time.Millisecond)
 	defer retry.Stop()
 	var lastErr error
+	noteRepeated(s, payload)
 	for {
 		lastErr = publish()
 		for waiting := true; waiting; {
@@ -108,6 +109,26 @@ func publishUntilFunc(t testing.TB, s *Subscriber, payload string, publish func(
 			}
 		}
 	}
+}
+
+// repeated keeps, per Subscriber, the payloads publishUntilFunc may have
+// published more than once: a copy can arrive after the one it returned.
+var repeated sync.Map // *Subscriber → *sync.Map of payloads
+
+func noteRepeated(s *Subscriber, payload string) {
+	v, _ := repeated.LoadOrStore(s, &sync.Map{})
+	v.(*sync.Map).Store(payload, true)
+}
+
+// lateCopy reports whether m carries a payload publishUntilFunc published,
+// maybe more than once, on s.
+func lateCopy(s *Subscriber, m Message) bool {
+	v, ok := repeated.Load(s)
+	if !ok {
+		return false
+	}
+	_, ok = v.(*sync.Map).Load(m.Payload)
+	return ok
 }
 
 // gapsSeen keeps, per Subscriber, the gaps the helpers below skipped.
