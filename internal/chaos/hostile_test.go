@@ -29,7 +29,11 @@ func startBystander(t *testing.T) *bystander {
 	defer cancel()
 	c, err := conn.NewClient(ctx, redistest.Server().Addr, nil)
 	require.NoError(t, err)
-	b := &bystander{load: NewLoad(c, LoadOptions{Workers: 2, Pace: 5 * time.Millisecond, Prefix: "chaos:bystander:" + t.Name()})}
+	// The calls get 5 s, not the default 1 s: the hostile replies make
+	// the race-enabled test binary allocate and collect hundreds of MiB,
+	// and a machine already loaded once stalled a call past 1 s. A call
+	// stuck behind a hostile connection would still fail.
+	b := &bystander{load: NewLoad(c, LoadOptions{Workers: 2, Pace: 5 * time.Millisecond, Deadline: 5 * time.Second, Prefix: "chaos:bystander:" + t.Name()})}
 	b.load.Start()
 	t.Cleanup(func() {
 		require.Eventually(t, func() bool { return b.load.Calls() > 0 }, 5*time.Second, 5*time.Millisecond)
