@@ -214,6 +214,7 @@ func runParallelSampled(b *testing.B, op func(ctx context.Context, i int) error,
 	b.SetParallelism(parallelism)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPU(b)
 	b.RunParallel(func(pb *testing.PB) {
 		i := int(goroutines.Add(1)) * 7919
 		slot, timed := latencies.take()
@@ -234,10 +235,12 @@ func runParallelSampled(b *testing.B, op func(ctx context.Context, i int) error,
 			i++
 		}
 	})
-	if latencies != nil {
-		b.StopTimer()
-		latencies.report(b)
-	}
+	b.StopTimer()
+	// The client's CPU time per op (user and system, every goroutine of
+	// the process): what it costs beside the wall-clock rate, which other
+	// processes on the machine move far more.
+	b.ReportMetric(float64((processCPU(b)-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	latencies.report(b)
 }
 
 func warm(b *testing.B, op func(ctx context.Context, i int) error) {

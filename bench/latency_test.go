@@ -59,6 +59,9 @@ func (s *latencySampler) give(slot int, buffer []time.Duration) {
 // of every goroutine. Call it after b.RunParallel returns, with the timer
 // stopped: it allocates.
 func (s *latencySampler) report(b *testing.B) {
+	if s == nil {
+		return
+	}
 	var all []time.Duration
 	for _, buffer := range s.buffers {
 		all = append(all, buffer...)

@@ -188,6 +188,25 @@ func TestSummarize(t *testing.T) {
 	assert.NotContains(t, table.String(), "| Get/parallel | rueidis | 0.0", "rows without percentiles are not in the latency table")
 }
 
+func TestCPUTable(t *testing.T) {
+	sum := summary{rows: []row{
+		{workload: "Get/parallel", client: "respwire", runs: 1, nsPerOp: 100, metrics: map[string]float64{"cpu-ns/op": 1234}},
+		{workload: "Get/parallel", client: "rueidis", runs: 1, nsPerOp: 200},
+		{workload: "PubSub", client: "respwire", runs: 1, nsPerOp: 50, metrics: map[string]float64{"cpu-ns/msg": 321}},
+	}}
+	var table strings.Builder
+	require.NoError(t, writeTable(&table, sum))
+	assert.Contains(t, table.String(), "| benchmark | client | CPU ns/op |")
+	assert.Contains(t, table.String(), "| Get/parallel | **respwire** | 1,234 |")
+	assert.Contains(t, table.String(), "| PubSub | **respwire** | 321 |")
+	_, cpuTable, _ := strings.Cut(table.String(), "CPU ns/op |")
+	assert.NotContains(t, cpuTable, "| rueidis |", "a row without the metric is left out")
+
+	var none strings.Builder
+	require.NoError(t, writeTable(&none, summary{rows: []row{{workload: "Get/serial", client: "respwire", runs: 1, nsPerOp: 100}}}))
+	assert.NotContains(t, none.String(), "CPU ns/op |")
+}
+
 func TestNoLatencyTableWithoutPercentiles(t *testing.T) {
 	sum := summary{rows: []row{{workload: "Get/serial", client: "respwire", runs: 1, nsPerOp: 100, metrics: map[string]float64{"MB/s": 5}}}}
 	var table strings.Builder

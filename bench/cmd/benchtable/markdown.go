@@ -40,6 +40,7 @@ func writeTable(w io.Writer, sum summary) error {
 			ratio(r.vsBestPeer, r.client == ourClient), percent(r.ofCeiling), 50*r.spread)
 	}
 	writeLatencies(&b, sum)
+	writeCPU(&b, sum)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -72,6 +73,36 @@ func writeLatencies(b *strings.Builder, sum summary) {
 			client = "**" + client + "**"
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", r.workload, client, micros(p50), micros(p99))
+	}
+}
+
+// Units of the client's CPU time per op, or per message received, that a
+// benchmark reports (bench/kv_bench_test.go, pubsub_bench_test.go).
+var cpuUnits = []string{"cpu-ns/op", "cpu-ns/msg"}
+
+// writeCPU adds a table of the bench process's CPU time per op of the rows
+// that report it (medians over the rounds); it writes nothing when no row
+// does.
+func writeCPU(b *strings.Builder, sum summary) {
+	header := false
+	for _, r := range sum.rows {
+		for _, unit := range cpuUnits {
+			ns, ok := r.metrics[unit]
+			if !ok {
+				continue
+			}
+			if !header {
+				b.WriteString("\nCPU time of the client process (user and system) per op, in the same runs:\n\n")
+				b.WriteString("| benchmark | client | CPU ns/op |\n")
+				b.WriteString("| --- | --- | ---: |\n")
+				header = true
+			}
+			client := r.client
+			if client == ourClient {
+				client = "**" + client + "**"
+			}
+			fmt.Fprintf(b, "| %s | %s | %s |\n", r.workload, client, formatNs(ns))
+		}
 	}
 }
 
@@ -121,7 +152,9 @@ goredis-autopipeline, goredis-autopipeline-tuned; above 1: faster than every one
 redis-benchmark rate for the same command. **spread** is ± half the distance between the
 fastest and the slowest round, relative to the median. **p50**, **p99**: the median and
 99th percentile of one call's latency, from one call in 16 of each goroutine, timed in
-the same run. The chart is ` + "`ratios.svg`" + `; the raw
+the same run. **CPU ns/op**: the CPU time the whole bench process (every goroutine, user and
+system) spent per op, which other processes on the machine move far less than ops/s; the
+server's CPU is not in it. The chart is ` + "`ratios.svg`" + `; the raw
 ` + "`go test`" + ` output of every run, for benchstat, is in ` + "`bench/results/raw.txt`" + `.
 `
 
