@@ -21,15 +21,16 @@ type readSizing struct {
 	seen uint64 // the socket read the latest decision looked at
 	calm int    // reads in a row that did not fill the buffer
 	// kept is what the reader keeps of chunks from long bodies (see
-	// resp.Reader.Trim), for tests.
-	kept atomic.Int64
+	// resp.Reader.Trim), and trims how often it let them go, for tests.
+	kept, trims atomic.Int64
 }
 
 // sizeReadBuffer is called by whoever reads the socket (the reader goroutine
 // or a caller in readOwn) between frames. Once per socket read, it grows the
 // read buffer to maxReadBuffer when that read filled all the room it had
-// (more bytes were likely waiting), and shrinks it back to readBufferSize
-// after calmReads reads in a row that did not, letting go then of the
+// (more bytes were likely waiting) or a read since went straight into a
+// long body's memory, and shrinks it back to readBufferSize after
+// calmReads reads in a row that did neither, letting go then of the
 // chunks the reader keeps from long bodies (see resp.Reader.Trim), as an
 // idle Conn does at once. A Conn
 // with OnPush keeps readBufferSize and no chunks: its reader never idles in
@@ -45,7 +46,8 @@ func (c *Conn) sizeReadBuffer() {
 		c.trimReader()
 		return
 	}
-	if c.sock.filled {
+	if c.sock.filled || c.sock.direct {
+		c.sock.direct = false
 		c.readSizing.calm = 0
 		if c.rd.Size() < maxReadBuffer {
 			c.rd.Resize(maxReadBuffer)
@@ -78,6 +80,7 @@ func (c *Conn) trimReader() {
 	if c.rd.Retained() != 0 {
 		c.rd.Trim()
 		c.readSizing.kept.Store(0)
+		c.readSizing.trims.Add(1)
 	}
 }
 

@@ -88,3 +88,24 @@ func TestReadChunksLetGo(t *testing.T) {
 		})
 	}
 }
+
+// TestLongValuesKeepChunks: a Conn reading 1 MiB values one after another
+// keeps the chunks its reader reads each value's first quarter into, from
+// one value to the next, instead of letting them go and allocating them
+// again: reads that bring a whole buffer's worth of a long body are busy,
+// not calm. (When they counted as calm, the chunks were let go every few
+// dozen GETs, and those of 16 MiB values, 4 MiB, every GET or two.)
+func TestLongValuesKeepChunks(t *testing.T) {
+	ctx := context.Background()
+	c := dialTest(t, nil)
+	const size, gets = 1 << 20, 300
+	key := "conn:readsizing:1m"
+	_, err := c.Do(ctx, "SET", key, strings.Repeat("M", size))
+	require.NoError(t, err)
+	for range gets {
+		_, err := c.Do(ctx, "GET", key)
+		require.NoError(t, err)
+	}
+	assert.Zero(t, c.readSizing.trims.Load(), "times the chunks were let go during %d GETs", gets)
+	assert.Equal(t, int64(size/4), c.readSizing.kept.Load(), "bytes of chunks kept")
+}
