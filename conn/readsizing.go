@@ -21,8 +21,9 @@ type readSizing struct {
 	seen uint64 // the socket read the latest decision looked at
 	calm int    // reads in a row that did not fill the buffer
 	// kept is what the reader keeps of chunks from long bodies (see
-	// resp.Reader.Trim), and trims how often it let them go, for tests.
-	kept, trims atomic.Int64
+	// resp.Reader.Trim), and calmTrims how often calm reads (not an idle
+	// Conn) let them go, for tests.
+	kept, calmTrims atomic.Int64
 }
 
 // sizeReadBuffer is called by whoever reads the socket (the reader goroutine
@@ -60,6 +61,9 @@ func (c *Conn) sizeReadBuffer() {
 		return
 	}
 	if c.readSizing.calm++; c.readSizing.calm >= calmReads {
+		if c.rd.Retained() != 0 {
+			c.readSizing.calmTrims.Add(1)
+		}
 		c.shrinkReadBuffer()
 	}
 }
@@ -80,7 +84,6 @@ func (c *Conn) trimReader() {
 	if c.rd.Retained() != 0 {
 		c.rd.Trim()
 		c.readSizing.kept.Store(0)
-		c.readSizing.trims.Add(1)
 	}
 }
 
