@@ -39,9 +39,10 @@ func (r *Reader) chunk(i int) (c *[bodyStep]byte, fromPool bool) {
 
 // Trim lets go of the chunks the Reader kept from reading long bodies (a
 // quarter of the longest body read, up to 4 MiB), so that it holds only its
-// buffer. A connection calls it when it calms down or idles; a Reader that
-// is dropped needs no call.
-func (r *Reader) Trim() { r.kept = nil }
+// buffer, and forgets how long a body the peer has sent whole: the next
+// long body needs a proof again. A connection calls it when it calms down
+// or idles; a Reader that is dropped needs no call.
+func (r *Reader) Trim() { r.kept, r.proven = nil, 0 }
 
 // Retained returns how many bytes of chunks the Reader keeps (see Trim).
 func (r *Reader) Retained() int { return len(r.kept) * bodyStep }

@@ -16,7 +16,11 @@ const (
 	// chunks (see bodychunks.go), so a peer that declares a length and
 	// stops short makes the Reader allocate at most about proofShare+1
 	// times what it sent (plus one chunk); an honest body costs one
-	// allocation of its own length and one copy of its first quarter.
+	// allocation of its own length and one copy of its first quarter. A
+	// body no longer than one the peer sent whole since the last Trim
+	// (Reader.proven) needs no proof: it costs its allocation alone, and a
+	// peer that stops short of it has made the Reader allocate at most
+	// twice what it sent.
 	proofShare = 4
 )
 
@@ -98,7 +102,9 @@ func (r *Reader) readBody(n int, kind Kind) (string, error) {
 	}
 	var buf []byte
 	got := 0
-	if n <= bodyStep {
+	if n <= max(bodyStep, r.proven) {
+		// Short, or no longer than a body the peer sent whole: what
+		// this one could cost before it arrives, the peer has paid.
 		buf = bodyMemory(n)
 	} else {
 		var err error
@@ -112,6 +118,7 @@ func (r *Reader) readBody(n int, kind Kind) (string, error) {
 	if err := r.readCRLF(n, kind); err != nil {
 		return "", err
 	}
+	r.proven = max(r.proven, n)
 	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil // buf is ours alone and never written again
 }
 
