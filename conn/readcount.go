@@ -20,6 +20,10 @@ type countedReads struct {
 	// room for, up to maxReadBuffer: more were likely waiting (see
 	// sizeReadBuffer). Like the reads, one goroutine at a time uses it.
 	filled bool
+	// direct reports whether a read since sizeReadBuffer last looked went
+	// straight into a long body's memory (it had more room than any read
+	// buffer): the Conn is busy, though that body's last read may be short.
+	direct bool
 }
 
 func (s *countedReads) Read(p []byte) (int, error) {
@@ -29,6 +33,7 @@ func (s *countedReads) Read(p []byte) (int, error) {
 		s.bytes.Add(uint64(n))
 	}
 	s.filled = n == len(p) && n <= maxReadBuffer
+	s.direct = s.direct || len(p) > maxReadBuffer
 	return n, err
 }
 

@@ -1,5 +1,7 @@
 package conn
 
+import "sync/atomic"
+
 const (
 	// maxReadBuffer is the reader's buffer while the Conn is busy: replies
 	// that come faster than one buffer of readBufferSize holds (16 KiB
@@ -18,22 +20,35 @@ const (
 type readSizing struct {
 	seen uint64 // the socket read the latest decision looked at
 	calm int    // reads in a row that did not fill the buffer
+	// kept is what the reader keeps of chunks from long bodies (see
+	// resp.Reader.Trim), and calmTrims how often calm reads (not an idle
+	// Conn) let them go, for tests.
+	kept, calmTrims atomic.Int64
 }
 
 // sizeReadBuffer is called by whoever reads the socket (the reader goroutine
 // or a caller in readOwn) between frames. Once per socket read, it grows the
 // read buffer to maxReadBuffer when that read filled all the room it had
-// (more bytes were likely waiting), and shrinks it back to readBufferSize
-// after calmReads reads in a row that did not. A Conn with OnPush keeps
-// readBufferSize: its reader never idles in lend, where an idle Conn's
-// buffer shrinks.
+// (more bytes were likely waiting) or a read since went straight into a
+// long body's memory, and shrinks it back to readBufferSize after
+// calmReads reads in a row that did neither, letting go then of the
+// chunks the reader keeps from long bodies (see resp.Reader.Trim), as an
+// idle Conn does at once. A Conn
+// with OnPush keeps readBufferSize and no chunks: its reader never idles in
+// lend, where an idle Conn's buffer shrinks.
 func (c *Conn) sizeReadBuffer() {
 	n := c.sock.n.Load()
-	if n == c.readSizing.seen || c.onPush != nil {
+	if n == c.readSizing.seen {
 		return
 	}
 	c.readSizing.seen = n
-	if c.sock.filled {
+	c.noteKept()
+	if c.onPush != nil {
+		c.trimReader()
+		return
+	}
+	if c.sock.filled || c.sock.direct {
+		c.sock.direct = false
 		c.readSizing.calm = 0
 		if c.rd.Size() < maxReadBuffer {
 			c.rd.Resize(maxReadBuffer)
@@ -42,21 +57,40 @@ func (c *Conn) sizeReadBuffer() {
 		}
 		return
 	}
-	if c.rd.Size() <= readBufferSize {
+	if c.rd.Size() <= readBufferSize && c.rd.Retained() == 0 {
 		return
 	}
 	if c.readSizing.calm++; c.readSizing.calm >= calmReads {
+		if c.rd.Retained() != 0 {
+			c.readSizing.calmTrims.Add(1)
+		}
 		c.shrinkReadBuffer()
 	}
 }
 
-// shrinkReadBuffer puts the reader back on a buffer of readBufferSize, for
-// whoever reads the socket, between frames.
+// shrinkReadBuffer puts the reader back on a buffer of readBufferSize, with
+// no chunks, for whoever reads the socket, between frames.
 func (c *Conn) shrinkReadBuffer() {
 	c.readSizing.calm = 0
+	c.trimReader()
 	if c.rd.Size() > readBufferSize {
 		c.rd.Resize(readBufferSize)
 		c.readSize.Store(readBufferSize)
+	}
+}
+
+// trimReader lets go of the chunks the reader keeps from long bodies.
+func (c *Conn) trimReader() {
+	if c.rd.Retained() != 0 {
+		c.rd.Trim()
+		c.readSizing.kept.Store(0)
+	}
+}
+
+// noteKept records what the reader keeps from long bodies, for tests.
+func (c *Conn) noteKept() {
+	if k := int64(c.rd.Retained()); k != c.readSizing.kept.Load() {
+		c.readSizing.kept.Store(k)
 	}
 }
 

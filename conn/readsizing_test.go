@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/respwire/respwire/internal/redistest"
+	"github.com/respwire/respwire/resp"
 )
 
 // TestReadBufferFollowsLoad checks that a Conn reading replies faster than
@@ -51,4 +52,61 @@ func TestReadBufferFollowsLoad(t *testing.T) {
 		10*time.Second, time.Millisecond, "an idle Conn's read buffer shrinks back")
 	_, err = c.Do(ctx, "PING")
 	require.NoError(t, err)
+}
+
+// TestReadChunksLetGo checks that the chunks a Conn's reader keeps from a
+// long value, for the next one, are let go once the Conn idles, and at once
+// on a Conn with OnPush (which never idles that way), so that neither holds
+// more than its buffer afterwards.
+func TestReadChunksLetGo(t *testing.T) {
+	ctx := context.Background()
+	const size = 1 << 20
+	key := "conn:readsizing:long"
+	value := strings.Repeat("L", size)
+	for _, tc := range []struct {
+		name string
+		opts *Options
+	}{
+		{"idle", nil},
+		{"OnPush", &Options{OnPush: func(resp.Value) {}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Dial(ctx, redistest.Server().Addr, tc.opts)
+			require.NoError(t, err)
+			defer c.Close()
+			_, err = c.Do(ctx, "SET", key, value)
+			require.NoError(t, err)
+			v, err := c.Do(ctx, "GET", key)
+			require.NoError(t, err)
+			got, err := v.Text()
+			require.NoError(t, err)
+			require.True(t, got == value, "the long value differs")
+			require.Eventually(t, func() bool { return c.readSizing.kept.Load() == 0 },
+				10*time.Second, time.Millisecond, "the reader still keeps %d bytes of chunks", c.readSizing.kept.Load())
+			_, err = c.Do(ctx, "PING")
+			require.NoError(t, err)
+		})
+	}
+}
+
+// TestLongValuesKeepChunks: a Conn reading 1 MiB values one after another
+// keeps the chunks its reader reads each value's first quarter into, from
+// one value to the next, instead of letting them go and allocating them
+// again: reads that bring a whole buffer's worth of a long body are busy,
+// not calm. (When they counted as calm, the chunks were let go every few
+// dozen GETs, and those of 16 MiB values, 4 MiB, every GET or two.)
+func TestLongValuesKeepChunks(t *testing.T) {
+	ctx := context.Background()
+	c := dialTest(t, nil)
+	const size, gets = 1 << 20, 300
+	key := "conn:readsizing:1m"
+	_, err := c.Do(ctx, "SET", key, strings.Repeat("M", size))
+	require.NoError(t, err)
+	for range gets {
+		_, err := c.Do(ctx, "GET", key)
+		require.NoError(t, err)
+	}
+	// An idle Conn lets them go, and a loaded machine may pause this
+	// goroutine long enough between two GETs: only calm reads count.
+	assert.Zero(t, c.readSizing.calmTrims.Load(), "times calm reads let the chunks go during %d GETs", gets)
 }

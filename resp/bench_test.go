@@ -32,6 +32,7 @@ func BenchmarkReader(b *testing.B) {
 		{"bulk16", resp.AppendBulkString(nil, "0123456789abcdef")},
 		{"bulk64KiB", resp.AppendBulkString(nil, strings.Repeat("x", 64<<10))},
 		{"bulk1MiB", resp.AppendBulkString(nil, strings.Repeat("x", 1<<20))},
+		{"bulk16MiB", resp.AppendBulkString(nil, strings.Repeat("x", 16<<20))},
 		{"ok", []byte("+OK\r\n")},
 		{"integer", []byte(":123456\r\n")},
 		{"null", []byte("_\r\n")},

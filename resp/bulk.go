@@ -4,7 +4,6 @@ import (
 	"io"
 	"math"
 	"strconv"
-	"sync"
 	"unsafe"
 )
 
@@ -14,16 +13,16 @@ const (
 	bodyStep = 64 << 10
 	// proofShare sets how much of a longer body must arrive before the
 	// whole of it is allocated: 1/proofShare. Until then its bytes go into
-	// pooled chunks, so a peer that declares a length and stops short makes
-	// the Reader allocate at most about proofShare+1 times what it sent
-	// (plus one chunk); an honest body costs one allocation of its own
-	// length and one copy of its first quarter.
+	// chunks (see bodychunks.go), so a peer that declares a length and
+	// stops short makes the Reader allocate at most about proofShare+1
+	// times what it sent (plus one chunk); an honest body costs one
+	// allocation of its own length and one copy of its first quarter. A
+	// body no longer than one the peer sent whole since the last Trim
+	// (Reader.proven) needs no proof: it costs its allocation alone, and a
+	// peer that stops short of it has made the Reader allocate at most
+	// twice what it sent.
 	proofShare = 4
 )
-
-// chunks holds bodyStep-sized buffers for the proof of long bodies; shared
-// by every Reader, and emptied by the collector when unused.
-var chunks = sync.Pool{New: func() any { return new([bodyStep]byte) }}
 
 // readBulk reads the body of a bulk string, bulk error or verbatim string
 // whose header (after the type byte) is header.
@@ -103,8 +102,10 @@ func (r *Reader) readBody(n int, kind Kind) (string, error) {
 	}
 	var buf []byte
 	got := 0
-	if n <= bodyStep {
-		buf = make([]byte, n)
+	if n <= max(bodyStep, r.proven) {
+		// Short, or no longer than a body the peer sent whole: what
+		// this one could cost before it arrives, the peer has paid.
+		buf = bodyMemory(n)
 	} else {
 		var err error
 		if buf, got, err = r.readProof(n, kind); err != nil {
@@ -117,32 +118,42 @@ func (r *Reader) readBody(n int, kind Kind) (string, error) {
 	if err := r.readCRLF(n, kind); err != nil {
 		return "", err
 	}
+	r.proven = max(r.proven, n)
 	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil // buf is ours alone and never written again
 }
 
 // readProof reads the first 1/proofShare of a body of n bytes (n > bodyStep)
-// into pooled chunks and then, the peer having shown it is sending, returns
-// memory for all n bytes with the first got of them copied in.
+// into chunks (see Reader.chunk) and then, the peer having shown it is
+// sending, returns memory for all n bytes with the first got of them copied
+// in.
 func (r *Reader) readProof(n int, kind Kind) (buf []byte, got int, err error) {
-	var held [16]*[bodyStep]byte // proof of up to 1 MiB without a slice on the heap
-	proof := held[:0]
+	var pooled []*[bodyStep]byte // chunks past those the Reader keeps
 	defer func() {
-		for _, c := range proof {
+		for _, c := range pooled {
 			chunks.Put(c)
 		}
 	}()
-	for got*proofShare < n {
-		c := chunks.Get().(*[bodyStep]byte)
-		proof = append(proof, c)
+	for i := 0; got*proofShare < n; i++ {
+		c, fromPool := r.chunk(i)
+		if fromPool {
+			pooled = append(pooled, c)
+		}
 		k, err := io.ReadFull(r.br, c[:min(bodyStep, n-got)])
 		got += k
 		if err != nil {
 			return nil, 0, r.bodyError(err, kind)
 		}
 	}
-	buf = make([]byte, n)
-	for i, c := range proof {
-		copy(buf[i*bodyStep:got], c[:])
+	buf = bodyMemory(n)
+	off := 0
+	for _, c := range r.kept {
+		if off >= got {
+			break
+		}
+		off += copy(buf[off:got], c[:])
+	}
+	for _, c := range pooled {
+		off += copy(buf[off:got], c[:])
 	}
 	return buf, got, nil
 }

@@ -39,14 +39,15 @@
 // A peer cannot make a Reader allocate much more than the bytes it has sent.
 // A declared length is checked against SetMaxBulkLen (512 MiB by default)
 // before anything is allocated for it. A body of up to 64 KiB is allocated
-// when its header arrives; a longer one only once a quarter of it has
-// arrived, so a peer that stops short has made the Reader allocate at most
-// about five times what it sent, plus 64 KiB. Nesting is bounded by
-// SetMaxDepth (128 by default), and the elements of one reply, at every
-// depth together, by SetMaxElements (DefaultMaxElements, about 16.8 million,
-// by default); a declared count beyond it fails before anything is allocated
-// for it. Malformed input (an unknown type byte, a negative length other
-// than -1, a bad integer, double or boolean, a missing CRLF) fails with an
+// when its header arrives, and so is one no longer than a body the peer
+// sent whole since the Reader's last Trim; a longer one only once a quarter
+// of it has arrived, so a peer that stops short has made the Reader
+// allocate at most about five times what it sent, plus 64 KiB. Nesting is
+// bounded by SetMaxDepth (128 by default), and the elements of one reply, at
+// every depth together, by SetMaxElements (DefaultMaxElements, about 16.8
+// million, by default); a declared count beyond it fails before anything is
+// allocated for it. Malformed input (an unknown type byte, a negative length
+// other than -1, a bad integer, double or boolean, a missing CRLF) fails with an
 // error wrapping ErrProtocol whose text starts "resp:"; a limit exceeded
 // wraps ErrTooLarge as well. Read returns io.EOF only between frames; a
 // frame cut short fails with an error wrapping io.ErrUnexpectedEOF and

@@ -57,6 +57,11 @@ type Reader struct {
 	// body is the source ReadBulkTo gives a writer's ReadFrom, kept here
 	// so that handing it over allocates nothing.
 	body bodySource
+	// kept holds the chunks long bodies were read into (see chunk);
+	// proven is the longest body read whole since the last Trim, which a
+	// body may be as long as without a proof (see proofShare).
+	kept   []*[bodyStep]byte
+	proven int
 }
 
 // NewReader returns a Reader with a 4 KiB buffer on r.
@@ -65,8 +70,10 @@ func NewReader(r io.Reader) *Reader { return NewReaderSize(r, 4096) }
 // NewReaderSize returns a Reader whose buffer holds at least size bytes. Bulk
 // strings that fit in the buffer are copied out of it with one allocation;
 // larger ones are read straight into memory of their own, also one
-// allocation: up to 64 KiB as soon as the header is read, beyond that once a
-// quarter of the body has arrived (held meanwhile in pooled chunks).
+// allocation: up to 64 KiB, or up to the longest body read whole since the
+// last Trim, as soon as the header is read; beyond that once a quarter of
+// the body has arrived (held meanwhile in 64 KiB chunks, which the Reader
+// keeps for the next long body until Trim).
 func NewReaderSize(r io.Reader, size int) *Reader {
 	return &Reader{br: bufio.NewReaderSize(r, size), src: r, maxBulk: DefaultMaxBulkLen, maxDepth: DefaultMaxDepth}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -271,6 +272,37 @@ func TestReadLargeBulk(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, payload, text)
 	}
+}
+
+// TestReadLongBodiesExactly reads bodies around each size where the Reader
+// changes how it reads them (its buffer, a chunk, the 16 MiB whose proof
+// the Reader's own chunks hold, and past it), one after the other on one
+// Reader, each a different pattern, after freeing memory full of other
+// bytes: their memory is not zeroed before the read, so any byte the read
+// did not write would show.
+func TestReadLongBodiesExactly(t *testing.T) {
+	sizes := []int{4095, 4096, 4097, 64<<10 - 1, 64 << 10, 64<<10 + 1, 1<<20 + 3, 16 << 20, 17<<20 + 5, 1<<20 + 1}
+	var frames []byte
+	bodies := make([][]byte, len(sizes))
+	for i, n := range sizes {
+		bodies[i] = make([]byte, n)
+		for j := range bodies[i] {
+			bodies[i][j] = byte('a' + (i+j)%26)
+		}
+		frames = resp.AppendBulkString(frames, string(bodies[i]))
+	}
+	r := resp.NewReader(bytes.NewReader(frames))
+	for i, n := range sizes {
+		runtime.KeepAlive(bytes.Repeat([]byte{0xee}, n))
+		runtime.GC()
+		v, err := r.Read()
+		require.NoError(t, err, "body %d of %d bytes", i, n)
+		text, err := v.Text()
+		require.NoError(t, err)
+		require.True(t, text == string(bodies[i]), "body %d of %d bytes differs", i, n)
+	}
+	_, err := r.Read()
+	require.ErrorIs(t, err, io.EOF)
 }
 
 func TestReadLongSimpleString(t *testing.T) {

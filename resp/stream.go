@@ -18,9 +18,9 @@ func (e *WriteError) Unwrap() error { return e.Err }
 // declared length, whose body it does not keep: it writes the body to w as
 // the bytes arrive, and returns how many bytes w took, with the zero Value.
 // Nothing is allocated for the body and nothing of it is copied but by the
-// socket read: w is given slices of the Reader's buffer, or of a pooled
-// 64 KiB chunk read straight from the underlying reader, each valid only
-// during the Write call (as io.Writer requires).
+// socket read: w is given slices of the Reader's buffer, or of a 64 KiB
+// chunk (the Reader's, see Trim) read straight from the underlying reader,
+// each valid only during the Write call (as io.Writer requires).
 //
 // Any other frame (a null, an error reply, a push frame, an aggregate, a
 // streamed string ($?), a bulk string after attributes) is returned as Read
@@ -128,7 +128,7 @@ func (r *Reader) copyBody(w io.Writer, size int64) (int64, Value, error) {
 	}
 	if left > 0 {
 		// Read through a chunk: for w, or to drop what w did not take.
-		c := chunks.Get().(*[bodyStep]byte)
+		c, _ := r.chunk(0) // never from the pool
 		for left > 0 {
 			// A chunk larger than the buffer is read into straight
 			// from the underlying reader; the last, shorter one
@@ -137,11 +137,9 @@ func (r *Reader) copyBody(w io.Writer, size int64) (int64, Value, error) {
 			put(c[:k])
 			left -= int64(k)
 			if err != nil {
-				chunks.Put(c)
 				return written, Value{}, r.bodyError(err, BulkString)
 			}
 		}
-		chunks.Put(c)
 	}
 	if err := r.readCRLF(int(size), BulkString); err != nil {
 		return written, Value{}, err

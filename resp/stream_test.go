@@ -142,10 +142,9 @@ func TestReadBulkToIgnoresSoftLimit(t *testing.T) {
 
 // TestReaderSmallAfterBigReply: the Reader keeps no memory of a big reply:
 // after a 16 MiB bulk string, read whole or streamed, and dropped, what the
-// Reader holds is its buffer, not the reply. (The pooled chunks a big body
-// passes through are shared by all Readers and, unused, freed by the
-// collector: the pool's victim cache survives one collection, so the test
-// runs two.)
+// Reader holds is its buffer and the chunks the first quarter of the body
+// went through (kept for the next long body: Retained says how much), and
+// after Trim its buffer alone.
 func TestReaderSmallAfterBigReply(t *testing.T) {
 	const size = 16 << 20
 	frame := "$16777216\r\n" + strings.Repeat("z", size) + "\r\n"
@@ -163,12 +162,21 @@ func TestReaderSmallAfterBigReply(t *testing.T) {
 	require.Equal(t, int64(size), n)
 	v = resp.Value{}
 	s = ""
-	runtime.GC()
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	held := int64(after.HeapInuse) - int64(before.HeapInuse)
-	t.Logf("a Reader holds %d bytes after two 16 MiB replies", held)
-	assert.Less(t, held, int64(1<<20), "the Reader kept the big reply's memory")
+	heldNow := func() int64 {
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		return int64(after.HeapInuse) - int64(before.HeapInuse)
+	}
+	held := heldNow()
+	t.Logf("a Reader holds %d bytes after two 16 MiB replies, %d of them in chunks", held, r.Retained())
+	assert.Equal(t, size/4, r.Retained(), "the chunks of the body's first quarter")
+	assert.Less(t, held, int64(size/4+1<<20), "the Reader kept the big reply's memory")
+
+	r.Trim()
+	assert.Zero(t, r.Retained())
+	held = heldNow()
+	t.Logf("a Reader holds %d bytes after Trim", held)
+	assert.Less(t, held, int64(1<<20), "Trim left the Reader's chunks in memory")
 	end, err := r.Read()
 	require.NoError(t, err)
 	got, _ := end.Text()
