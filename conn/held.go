@@ -28,6 +28,10 @@ type heldArgs struct {
 	bytes int
 }
 
+// heldListBytes is the memory a list of held arguments takes, its strings
+// left out (they are the callers').
+func heldListBytes(l []heldArg) int { return cap(l) * int(unsafe.Sizeof(heldArg{})) }
+
 // writesVectors reports whether nc writes a vector of buffers in one system
 // call (writev): then big arguments are held out of the write buffer. A
 // TLS connection, or a net.Conn of the caller's making, would write each
@@ -123,6 +127,9 @@ func (w *vectorWriter) add(c *Conn, p []byte) error {
 	}
 	return nil
 }
+
+// bytes is the memory w's list of pieces takes, the pieces left out.
+func (w *vectorWriter) bytes() int { return cap(w.pieces) * int(unsafe.Sizeof([]byte(nil))) }
 
 // send writes the pieces gathered, in one writev unless the kernel takes
 // them in parts, and forgets them.

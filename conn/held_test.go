@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -80,6 +81,27 @@ func TestHeldArgumentsReachTheServer(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestIdleConnTrimsHeldLists: a batch of 3,000 SETs of 1 KiB values holds
+// every value out of the buffer, which grows the lists of held arguments to
+// 70 KiB or more; once the Conn idles they go, back within the idle bound.
+func TestIdleConnTrimsHeldLists(t *testing.T) {
+	c := dialTest(t, nil)
+	ctx := testContext(t)
+	value := heldValue(heldMin)
+	cmds := make([][]string, 3000)
+	for i := range cmds {
+		cmds[i] = []string{"SET", "conn:held:trim:" + strconv.Itoa(i), value}
+	}
+	_, err := c.DoMulti(ctx, cmds...)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return c.writeBufferBytes() >= len(cmds)*int(unsafe.Sizeof(heldArg{})) },
+		10*time.Second, time.Millisecond, "the batch's list of held arguments is kept")
+	require.Eventually(t, func() bool { return c.writeBufferBytes() <= 2*maxKeptBuffer },
+		10*time.Second, 10*time.Millisecond, "an idle Conn trims its lists")
+	_, err = c.DoMulti(ctx, cmds...)
+	require.NoError(t, err, "and it still works")
 }
 
 // TestHeldArgumentsWithdrawn: with the writer stuck on a paused server,

@@ -162,7 +162,10 @@ func (s *bufferSizing) keep(size, bound int) bool {
 // trimWriteBuffers lets go of write buffers bigger than maxKeptBuffer on a
 // Conn that has gone quiet (see checkLiveness), so that an idle Conn stays
 // small; the one a write in progress holds goes when the write ends, since
-// the high-water mark starts again from nothing.
+// the high-water mark starts again from nothing. The lists of held
+// arguments, and the vector writer's pieces when no write is using them,
+// go too once bigger than maxKeptBuffer: a batch of thousands of big
+// values grows them to tens of KiB.
 func (c *Conn) trimWriteBuffers() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -173,11 +176,25 @@ func (c *Conn) trimWriteBuffers() {
 	if len(c.wbuf) == 0 && cap(c.wbuf) > maxKeptBuffer {
 		c.wbuf = nil
 	}
+	if heldListBytes(c.spareHeld) > maxKeptBuffer {
+		c.spareHeld = nil
+	}
+	if len(c.held.args) == 0 && heldListBytes(c.held.args) > maxKeptBuffer {
+		c.held.args = nil
+	}
+	if !c.writing && c.vector.bytes() > maxKeptBuffer {
+		c.vector = vectorWriter{}
+	}
 }
 
-// writeBufferBytes is the capacity of the write buffers c holds, for tests.
+// writeBufferBytes is the capacity of the write buffers c holds, the lists
+// of held arguments and the vector writer's pieces included, for tests.
 func (c *Conn) writeBufferBytes() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return cap(c.wbuf) + cap(c.spare)
+	n := cap(c.wbuf) + cap(c.spare) + heldListBytes(c.held.args) + heldListBytes(c.spareHeld)
+	if !c.writing {
+		n += c.vector.bytes()
+	}
+	return n
 }
