@@ -14,9 +14,9 @@ const defaultMaxWriteBuffer = 16 << 20
 // returns nil when there is room or the Conn is closing (the caller then
 // sees c.err), ctx.Err() when ctx ends first.
 func (c *Conn) waitRoom(ctx context.Context) error {
-	for c.err == nil && c.inWrite+len(c.wbuf) >= c.maxPending {
-		if c.pending.worthDropping(c.wbuf) {
-			c.wbuf = c.pending.dropWithdrawn(c.wbuf)
+	for c.err == nil && c.buffered() >= c.maxPending {
+		if c.pending.worthDropping(len(c.wbuf) + c.held.bytes) {
+			c.wbuf = c.pending.dropWithdrawn(c.wbuf, &c.held)
 			continue
 		}
 		if c.room == nil {
@@ -34,6 +34,11 @@ func (c *Conn) waitRoom(ctx context.Context) error {
 	}
 	return nil
 }
+
+// buffered is the size of the commands held for writing, with c.mu held:
+// those of a write in progress and those in c.wbuf, their held arguments
+// included (see Conn.appendCommand).
+func (c *Conn) buffered() int { return c.inWrite + len(c.wbuf) + c.held.bytes }
 
 // madeRoom wakes the callers waiting in waitRoom, with c.mu held: a write
 // finished, or the Conn is closing.

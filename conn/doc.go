@@ -39,7 +39,12 @@
 // ride along in the same write. The Conn's reader goroutine decodes replies
 // and hands each to the request at the head of the FIFO. So under load many
 // commands share each write and each read, and a call costs no allocation of
-// its own: a GET allocates only the value's string, a SET nothing.
+// its own: a GET allocates only the value's string, a SET nothing. On a TCP
+// or Unix socket, an argument of 1 KiB or more is not copied into the
+// buffer: the write takes it from the caller's string, in one writev with
+// the buffer's bytes around it, so a big value is copied once, by the
+// kernel. Over TLS, or a net.Conn given to NewConn that is neither, every
+// byte goes through the buffer.
 //
 // A serial caller would pay for handing its reply from the reader goroutine
 // to its own. So on a Conn without OnPush, once nothing is in flight the
@@ -155,7 +160,8 @@
 //
 // Nothing a Conn or a Client holds grows without a bound. The bytes of
 // commands held for writing, in the write buffer and in the write in
-// progress, stay below Options.MaxWriteBuffer (16 MiB): when the socket
+// progress, the arguments written from the callers' strings included, stay
+// below Options.MaxWriteBuffer (16 MiB): when the socket
 // stops taking bytes, callers wait to append, each within its context, and
 // the commands of callers that left count until they are dropped (which
 // happens once they are half the buffer, or at the next write). A Client

@@ -64,14 +64,21 @@ type Conn struct {
 	writerDone chan struct{} // closed when the writer exited
 	done       chan struct{} // closed when both goroutines exited and the state is StateClosed
 
-	mu      sync.Mutex
-	wbuf    []byte         // commands not yet taken for writing
-	spare   []byte         // the other buffer, nil while a write holds it
-	sizing  bufferSizing   // which buffers are kept for reuse
-	writing bool           // a taken buffer is being written (by the writer or a caller)
-	pending pendingReplies // requests in wire order; the unwritten ones have their bytes in wbuf
-	// inWrite is the size of the buffer a write holds; maxPending bounds
-	// inWrite+len(wbuf) (see waitRoom), whose waiters room wakes.
+	mu    sync.Mutex
+	wbuf  []byte   // commands not yet taken for writing
+	spare []byte   // the other buffer, nil while a write holds it
+	held  heldArgs // wbuf's arguments held out of it (see appendCommand)
+	// spareHeld is the other list of held arguments, nil while a write
+	// holds it; vectored: the socket writes vectors (see writesVectors).
+	spareHeld []heldArg
+	vectored  bool
+	vector    vectorWriter   // for whoever is writing; see flush
+	sizing    bufferSizing   // which buffers are kept for reuse
+	writing   bool           // a taken buffer is being written (by the writer or a caller)
+	pending   pendingReplies // requests in wire order; the unwritten ones have their bytes in wbuf
+	// inWrite is the size of the buffer a write holds, its held arguments
+	// included; maxPending bounds inWrite+len(wbuf)+held.bytes (see
+	// waitRoom), whose waiters room wakes.
 	inWrite    int
 	maxPending int
 	room       chan struct{}
@@ -156,7 +163,7 @@ func (c *Conn) closeWith(cause error) bool {
 			c.counts.errors++ // written, and failed without its reply
 		}
 	}
-	c.wbuf = nil
+	c.wbuf, c.held = nil, heldArgs{}
 	c.madeRoom()
 	c.mu.Unlock()
 

@@ -10,7 +10,7 @@ type pendingReplies struct {
 	q         requestQueue
 	unwritten int // the newest unwritten requests in q
 	withdrawn int // of those, how many their callers withdrew
-	cutBytes  int // their bytes in the write buffer
+	cutBytes  int // their bytes in the write buffer, held arguments included
 }
 
 // add queues r, whose command bytes were just appended to the buffer.
@@ -57,38 +57,53 @@ func (p *pendingReplies) markWritten(sent uint64) {
 // buffer, left: r stays in place until dropWithdrawn, in constant time.
 func (p *pendingReplies) withdraw(r *request) {
 	p.withdrawn++
-	p.cutBytes += r.end - r.start
+	p.cutBytes += r.end - r.start + r.heldBytes
 }
 
-// dropWithdrawn cuts the withdrawn requests out of the queue and their bytes
-// out of buf, the write buffer, and returns what is left of buf: one pass
-// that moves each remaining command's bytes once, so withdrawing n commands
-// costs O(n) in all. The dropped requests are recycled.
-func (p *pendingReplies) dropWithdrawn(buf []byte) []byte {
+// dropWithdrawn cuts the withdrawn requests out of the queue, their bytes
+// out of buf, the write buffer, and their arguments out of held, buf's held
+// arguments, and returns what is left of buf: one pass that moves each
+// remaining command's bytes once, so withdrawing n commands costs O(n) in
+// all. The dropped requests are recycled.
+func (p *pendingReplies) dropWithdrawn(buf []byte, held *heldArgs) []byte {
 	if p.withdrawn == 0 {
 		return buf
 	}
 	first := p.written()
-	kept := 0 // bytes kept at the front of buf
+	kept := 0     // bytes kept at the front of buf
+	next := 0     // the next request's first argument in held.args
+	keptArgs := 0 // held arguments kept at the front of held.args
+	held.bytes = 0
 	p.q.retainFrom(first, func(r *request) bool {
+		own := held.args[next : next+r.held]
+		next += r.held
 		if r.state.Load() == requestAbandoned {
 			recycle(r) // its caller has left, and the reader never saw it
 			return false
+		}
+		for _, h := range own {
+			h.at += kept - r.start
+			held.args[keptArgs] = h
+			held.bytes += len(h.s)
+			keptArgs++
 		}
 		n := copy(buf[kept:], buf[r.start:r.end])
 		r.start, r.end = kept, kept+n
 		kept += n
 		return true
 	})
+	clear(held.args[keptArgs:]) // the dropped ones' strings may go
+	held.args = held.args[:keptArgs]
 	p.unwritten = p.q.len() - first
 	p.withdrawn, p.cutBytes = 0, 0
 	return buf[:kept]
 }
 
 // worthDropping reports whether withdrawn commands are at least half of
-// buf: dropping them then frees enough to pay for the pass.
-func (p *pendingReplies) worthDropping(buf []byte) bool {
-	return p.withdrawn > 0 && 2*p.cutBytes >= len(buf)
+// the n bytes held for writing (the write buffer and its held arguments):
+// dropping them then frees enough to pay for the pass.
+func (p *pendingReplies) worthDropping(n int) bool {
+	return p.withdrawn > 0 && 2*p.cutBytes >= n
 }
 
 // drain empties the queue for a teardown and returns every request, oldest

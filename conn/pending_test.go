@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,21 +13,39 @@ import (
 // pendingFixture is a pendingReplies with its write buffer, as Conn keeps
 // them, for the unit tests.
 type pendingFixture struct {
-	p   pendingReplies
-	buf []byte
-	c   *Conn // only for getRequest's pool
+	p    pendingReplies
+	buf  []byte
+	held heldArgs
+	c    *Conn // for getRequest's pool and appendCommand
 }
 
-func newPendingFixture() *pendingFixture { return &pendingFixture{c: &Conn{}} }
+func newPendingFixture() *pendingFixture { return &pendingFixture{c: &Conn{vectored: true}} }
 
-// add appends one command and queues its request.
+// add appends one command, as Conn.appendCommand does on a socket that
+// writes vectors (arguments of heldMin bytes or more are held), and queues
+// its request.
 func (f *pendingFixture) add(args ...string) *request {
 	r := f.c.getRequest(shapeOne)
 	r.start = len(f.buf)
-	f.buf = resp.AppendCommand(f.buf, args...)
+	f.c.wbuf, f.c.held = f.buf, f.held
+	f.c.appendCommand(r, args)
+	f.buf, f.held = f.c.wbuf, f.c.held
 	r.end = len(f.buf)
 	f.p.add(r)
 	return r
+}
+
+// wire is what a write of f's buffer sends: its bytes with the held
+// arguments in their places.
+func (f *pendingFixture) wire() string {
+	var out []byte
+	at := 0
+	for _, h := range f.held.args {
+		out = append(out, f.buf[at:h.at]...)
+		out = append(out, h.s...)
+		at = h.at
+	}
+	return string(append(out, f.buf[at:]...))
 }
 
 func (f *pendingFixture) withdraw(t *testing.T, r *request) {
@@ -71,16 +90,16 @@ func TestPendingRepliesDropWithdrawn(t *testing.T) {
 	f.withdraw(t, cut2)
 	f.withdraw(t, cut3)
 	assert.Equal(t, 2, f.p.unsent())
-	assert.True(t, f.p.worthDropping(f.buf), "three of five commands withdrawn")
+	assert.True(t, f.p.worthDropping(len(f.buf)), "three of five commands withdrawn")
 
-	f.buf = f.p.dropWithdrawn(f.buf)
+	f.buf = f.p.dropWithdrawn(f.buf, &f.held)
 	assert.Equal(t, string(resp.AppendCommand(resp.AppendCommand(nil, "SET", "k1", "v"), "GET", "k2")), string(f.buf))
 	assert.Equal(t, 2, f.p.unsent())
 	assert.Equal(t, 3, f.p.len(), "the written one and the two kept")
 	assert.Equal(t, string(f.buf[keep2.start:keep2.end]), string(resp.AppendCommand(nil, "GET", "k2")))
 	assert.Zero(t, keep1.start)
-	assert.False(t, f.p.worthDropping(f.buf))
-	assert.Equal(t, string(f.buf), string(f.p.dropWithdrawn(f.buf)), "nothing withdrawn: nothing moves")
+	assert.False(t, f.p.worthDropping(len(f.buf)))
+	assert.Equal(t, string(f.buf), string(f.p.dropWithdrawn(f.buf, &f.held)), "nothing withdrawn: nothing moves")
 
 	f.p.markWritten(2)
 	reqs, n := f.p.drain()
@@ -100,5 +119,46 @@ func TestPendingRepliesDrainCountsWritten(t *testing.T) {
 	assert.Len(t, reqs, 3, "withdrawn ones too: the teardown answers (and recycles) them")
 	assert.Equal(t, 1, written)
 	assert.Zero(t, f.p.unsent())
-	assert.False(t, f.p.worthDropping(nil))
+	assert.False(t, f.p.worthDropping(0))
+}
+
+// TestPendingRepliesDropWithdrawnHeld: the arguments held out of the buffer
+// leave with their withdrawn commands, and the kept ones follow their
+// commands' bytes, so the wire carries exactly the kept commands.
+func TestPendingRepliesDropWithdrawnHeld(t *testing.T) {
+	big := func(c byte) string { return strings.Repeat(string(c), heldMin+int(c)) }
+	f := newPendingFixture()
+	cut1 := f.add("SET", "a", big('a'))
+	keep1 := f.add("GET", "b")
+	cut2 := f.add("MSET", "c", big('c'), "d", big('d'))
+	keep2 := f.add("SET", "e", big('e'))
+	cut3 := f.add("GET", "f")
+	keep3 := f.add("MSET", "g", big('g'), "h", "small", "i", big('i'))
+	require.Len(t, f.held.args, 6, "every argument of heldMin bytes or more")
+	assert.Equal(t, 2, cut2.held)
+	assert.Equal(t, 2*heldMin+int('c')+int('d'), cut2.heldBytes)
+	cutBytes := 0
+	for _, r := range []*request{cut1, cut2, cut3} {
+		f.withdraw(t, r)
+		cutBytes += r.end - r.start + r.heldBytes
+	}
+	assert.Equal(t, cutBytes, f.p.cutBytes, "held arguments count as withdrawn bytes")
+	assert.True(t, f.p.worthDropping(2*cutBytes))
+	assert.False(t, f.p.worthDropping(2*cutBytes+1))
+
+	f.buf = f.p.dropWithdrawn(f.buf, &f.held)
+	var want []byte
+	want = resp.AppendCommand(want, "GET", "b")
+	want = resp.AppendCommand(want, "SET", "e", big('e'))
+	want = resp.AppendCommand(want, "MSET", "g", big('g'), "h", "small", "i", big('i'))
+	assert.Equal(t, string(want), f.wire())
+	assert.Len(t, f.held.args, 3)
+	assert.Equal(t, 3*heldMin+int('e')+int('g')+int('i'), f.held.bytes)
+	assert.Equal(t, 3, f.p.unsent())
+	assert.Zero(t, keep1.start)
+	assert.Equal(t, keep2.end, keep3.start)
+	assert.Equal(t, len(f.buf), keep3.end)
+	for _, h := range f.held.args[len(f.held.args):cap(f.held.args)] {
+		assert.Empty(t, h.s, "a dropped argument's string is let go")
+	}
 }

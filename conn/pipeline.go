@@ -48,7 +48,7 @@ func (c *Conn) do(ctx context.Context, args []string, written *bool) (resp.Value
 	if kind != stateNone {
 		c.noteState(kind, args)
 	}
-	c.wbuf = resp.AppendCommand(c.wbuf, args...)
+	c.appendCommand(r, args)
 	c.unlock(r)
 	if err := c.wait(ctx, r, written); err != nil {
 		return resp.Value{}, err
@@ -105,7 +105,7 @@ func (c *Conn) doMulti(ctx context.Context, cmds [][]string, info batchInfo, wri
 		}
 	}
 	for _, args := range cmds {
-		c.wbuf = resp.AppendCommand(c.wbuf, args...)
+		c.appendCommand(r, args)
 	}
 	c.unlock(r)
 	if err := c.wait(ctx, r, written); err != nil {
@@ -144,7 +144,7 @@ func inspectBatch(cmds [][]string) batchInfo {
 // ends first it returns ctx.Err(), without the lock, nothing sent.
 func (c *Conn) lock(ctx context.Context, r *request) error {
 	c.mu.Lock()
-	if c.inWrite+len(c.wbuf) >= c.maxPending {
+	if c.buffered() >= c.maxPending {
 		if err := c.waitRoom(ctx); err != nil {
 			c.countTimeout()
 			c.mu.Unlock()
@@ -174,10 +174,10 @@ func (c *Conn) unlock(r *request) {
 		c.mu.Unlock()
 		return
 	}
-	if !c.writing && c.pending.written() == 0 && (r.end <= maxDirectWrite || r.patient) {
-		buf := c.takeBuffer()
+	if !c.writing && c.pending.written() == 0 && (r.end+r.heldBytes <= maxDirectWrite || r.patient) {
+		buf, held := c.takeBuffer()
 		c.mu.Unlock()
-		if more, _ := c.flush(buf); more {
+		if more, _ := c.flush(buf, held); more {
 			c.wakeWriter()
 		}
 		return

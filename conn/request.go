@@ -38,8 +38,11 @@ type request struct {
 	confirmed bool
 	err       error // why the request failed without its reply
 
-	// start and end delimit its command bytes in Conn.wbuf while unwritten.
-	start, end int
+	// start and end delimit its command bytes in Conn.wbuf while unwritten;
+	// held and heldBytes count its arguments held out of it (see
+	// Conn.appendCommand).
+	start, end      int
+	held, heldBytes int
 	// written is set, under Conn.mu, when its bytes are taken for writing.
 	written bool
 	// blocking: its command may hold its reply back by design (BLPOP,
@@ -81,6 +84,7 @@ func (c *Conn) getRequest(shape replyShape) *request {
 // recycle returns r to the pool; the caller must be its last user.
 func recycle(r *request) {
 	r.val, r.vals, r.got, r.err, r.written = resp.Value{}, nil, 0, nil, false
+	r.held, r.heldBytes = 0, 0
 	r.command, r.confirmed, r.blocking, r.patient, r.uncounted = "", false, false, false, false
 	if r.stream != nil {
 		r.streams.Add(-1)

@@ -105,7 +105,7 @@ func (c *Conn) Stats() Stats {
 		Commands:         c.counts.replies,
 		Errors:           c.counts.errors,
 		InFlight:         c.pending.written(),
-		WriteBufferBytes: c.inWrite + len(c.wbuf),
+		WriteBufferBytes: c.buffered(),
 	}
 	c.mu.Unlock()
 	s.Timeouts = c.counts.timeouts.Load()

@@ -38,7 +38,7 @@ func (c *Conn) writeLoop() {
 			runtime.Gosched()
 			c.mu.Lock()
 			if !c.writing {
-				c.wbuf = c.pending.dropWithdrawn(c.wbuf)
+				c.wbuf = c.pending.dropWithdrawn(c.wbuf, &c.held)
 			}
 			if c.writing || len(c.wbuf) == 0 {
 				// Empty, or a caller is writing: it wakes us if
@@ -46,9 +46,9 @@ func (c *Conn) writeLoop() {
 				c.mu.Unlock()
 				break
 			}
-			buf := c.takeBuffer()
+			buf, held := c.takeBuffer()
 			c.mu.Unlock()
-			if _, ok := c.flush(buf); !ok {
+			if _, ok := c.flush(buf, held); !ok {
 				return
 			}
 		}
@@ -63,34 +63,63 @@ func (c *Conn) wakeWriter() {
 	}
 }
 
-// takeBuffer hands the pending bytes to the caller for writing, with c.mu
-// held: their requests become in flight, and the spare buffer collects what
-// comes next. Each is stamped with the socket reads done so far, all of them
-// before its bytes reach the socket: its replies begin in later reads.
-func (c *Conn) takeBuffer() []byte {
-	c.wbuf = c.pending.dropWithdrawn(c.wbuf)
+// takeBuffer hands the pending bytes, and the arguments held out of them,
+// to the caller for writing, with c.mu held: their requests become in
+// flight, and the spare buffer and list collect what comes next. Each is
+// stamped with the socket reads done so far, all of them before its bytes
+// reach the socket: its replies begin in later reads.
+func (c *Conn) takeBuffer() ([]byte, []heldArg) {
+	c.wbuf = c.pending.dropWithdrawn(c.wbuf, &c.held)
 	c.pending.markWritten(c.sock.n.Load())
-	buf := c.wbuf
+	buf, held := c.wbuf, c.held.args
 	c.sizing.note(len(buf))
+	c.inWrite = len(buf) + c.held.bytes
 	c.wbuf = c.spare[:0]
 	c.spare = nil
+	c.held = heldArgs{args: c.spareHeld[:0]}
+	c.spareHeld = nil
 	c.writing = true
-	c.inWrite = len(buf)
-	return buf
+	return buf, held
 }
 
-// flush writes buf, taken by takeBuffer, and keeps it as the next spare. It
-// reports whether bytes gathered meanwhile, and ok = false after a write
-// error, which closed the Conn.
-func (c *Conn) flush(buf []byte) (more, ok bool) {
+// flush writes buf with its held arguments, taken by takeBuffer, and keeps
+// both as the next spares. It reports whether bytes gathered meanwhile, and
+// ok = false after a write error, which closed the Conn.
+func (c *Conn) flush(buf []byte, held []heldArg) (more, ok bool) {
+	var err error
+	if len(held) > 0 {
+		err = c.vector.write(c, buf, held)
+	} else {
+		err = c.writeChunks(buf)
+	}
+	if err != nil {
+		c.closeWith(connectionLost(err))
+		return false, false
+	}
+	clear(held) // the callers' strings may go
+	c.mu.Lock()
+	if !c.sizing.keep(cap(buf), c.maxPending) {
+		buf = nil
+	}
+	c.spare = buf
+	c.spareHeld = held[:0]
+	c.writing = false
+	c.inWrite = 0
+	c.madeRoom()
+	more = len(c.wbuf) > 0
+	c.mu.Unlock()
+	return more, true
+}
+
+// writeChunks writes buf in pieces of at most writeChunk bytes.
+func (c *Conn) writeChunks(buf []byte) error {
 	for rest := buf; len(rest) > 0; {
 		n := min(len(rest), writeChunk)
 		c.writes.Add(1)
 		w, err := c.nc.Write(rest[:n])
 		c.counts.bytesWritten.Add(uint64(w))
 		if err != nil {
-			c.closeWith(connectionLost(err))
-			return false, false
+			return err
 		}
 		rest = rest[n:]
 		if len(rest) > 0 {
@@ -99,17 +128,7 @@ func (c *Conn) flush(buf []byte) (more, ok bool) {
 			c.writeProgress.Add(1)
 		}
 	}
-	c.mu.Lock()
-	if !c.sizing.keep(cap(buf), c.maxPending) {
-		buf = nil
-	}
-	c.spare = buf
-	c.writing = false
-	c.inWrite = 0
-	c.madeRoom()
-	more = len(c.wbuf) > 0
-	c.mu.Unlock()
-	return more, true
+	return nil
 }
 
 // bufferSizing decides which write buffers a Conn keeps for reuse, so that
@@ -143,7 +162,10 @@ func (s *bufferSizing) keep(size, bound int) bool {
 // trimWriteBuffers lets go of write buffers bigger than maxKeptBuffer on a
 // Conn that has gone quiet (see checkLiveness), so that an idle Conn stays
 // small; the one a write in progress holds goes when the write ends, since
-// the high-water mark starts again from nothing.
+// the high-water mark starts again from nothing. The lists of held
+// arguments, and the vector writer's pieces when no write is using them,
+// go too once bigger than maxKeptBuffer: a batch of thousands of big
+// values grows them to tens of KiB.
 func (c *Conn) trimWriteBuffers() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -154,11 +176,25 @@ func (c *Conn) trimWriteBuffers() {
 	if len(c.wbuf) == 0 && cap(c.wbuf) > maxKeptBuffer {
 		c.wbuf = nil
 	}
+	if heldListBytes(c.spareHeld) > maxKeptBuffer {
+		c.spareHeld = nil
+	}
+	if len(c.held.args) == 0 && heldListBytes(c.held.args) > maxKeptBuffer {
+		c.held.args = nil
+	}
+	if !c.writing && c.vector.bytes() > maxKeptBuffer {
+		c.vector = vectorWriter{}
+	}
 }
 
-// writeBufferBytes is the capacity of the write buffers c holds, for tests.
+// writeBufferBytes is the capacity of the write buffers c holds, the lists
+// of held arguments and the vector writer's pieces included, for tests.
 func (c *Conn) writeBufferBytes() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return cap(c.wbuf) + cap(c.spare)
+	n := cap(c.wbuf) + cap(c.spare) + heldListBytes(c.held.args) + heldListBytes(c.spareHeld)
+	if !c.writing {
+		n += c.vector.bytes()
+	}
+	return n
 }

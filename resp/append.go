@@ -31,6 +31,12 @@ func AppendBulkString(dst []byte, s string) []byte {
 	return append(dst, '\r', '\n')
 }
 
+// AppendBulkHeader appends the header of a bulk string of n bytes, $n\r\n,
+// for a writer that sends the n bytes and their closing CRLF on its own
+// (conn writes a big argument from the caller's string instead of copying it
+// behind its header).
+func AppendBulkHeader(dst []byte, n int) []byte { return appendHeader(dst, BulkString, n) }
+
 // AppendSimpleString appends the simple string s, with any CR or LF in it
 // written as a space, since a simple string ends at the first CRLF.
 func AppendSimpleString(dst []byte, s string) []byte {

@@ -44,6 +44,8 @@ func TestAppendFrames(t *testing.T) {
 		{string(resp.AppendDouble(nil, 1e300)), ",1e+300\r\n"},
 		{string(resp.AppendBigNumber(nil, "-123")), "(-123\r\n"},
 		{string(resp.AppendArrayHeader(nil, 12)), "*12\r\n"},
+		{string(resp.AppendBulkHeader(nil, 16384)), "$16384\r\n"},
+		{string(resp.AppendBulkHeader(nil, 0)), "$0\r\n"},
 		{string(resp.AppendMapHeader(nil, 1)), "%1\r\n"},
 		{string(resp.AppendSetHeader(nil, 0)), "~0\r\n"},
 		{string(resp.AppendPushHeader(nil, 3)), ">3\r\n"},
