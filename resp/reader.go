@@ -57,6 +57,9 @@ type Reader struct {
 	// body is the source ReadBulkTo gives a writer's ReadFrom, kept here
 	// so that handing it over allocates nothing.
 	body bodySource
+	// slab is where ReadRun copies small bulk strings, shared by the
+	// values of a run (see runString).
+	slab []byte
 }
 
 // NewReader returns a Reader with a 4 KiB buffer on r.
