@@ -62,7 +62,7 @@ func (c *Conn) deliverRun(vals []resp.Value, origin uint64) error {
 			n := copy(r.vals[r.got:], vals)
 			r.got += n
 			complete = r.got == len(r.vals)
-			c.countReplies(r, vals[:n])
+			c.countReplies(r, n)
 			vals = vals[n:]
 		} else {
 			complete = r.take(vals[0])
@@ -82,16 +82,11 @@ func (c *Conn) deliverRun(vals []resp.Value, origin uint64) error {
 	return err
 }
 
-// countReplies counts the replies vals that r took, as countReply counts
-// one.
-func (c *Conn) countReplies(r *request, vals []resp.Value) {
+// countReplies counts the replies of a run that r took, n of them, as
+// countReply counts one: a run holds no error replies (ReadRun takes none).
+func (c *Conn) countReplies(r *request, n int) {
 	if r.uncounted || r.state.Load() == requestAbandoned {
 		return
 	}
-	c.counts.replies += uint64(len(vals))
-	for _, v := range vals {
-		if isError(v) {
-			c.counts.errors++
-		}
-	}
+	c.counts.replies += uint64(n)
 }

@@ -31,11 +31,10 @@ func (r *Reader) ReadRun(dst []Value) int {
 	b, _ := r.br.Peek(r.br.Buffered()) // no I/O: only what is buffered
 	pos, n := 0, 0
 	for n < len(dst) {
-		v, size := r.parseRunFrame(b[pos:])
+		size := r.parseRunFrame(b[pos:], &dst[n])
 		if size == 0 {
 			break
 		}
-		dst[n] = v
 		n++
 		pos += size
 	}
@@ -43,50 +42,55 @@ func (r *Reader) ReadRun(dst []Value) int {
 	return n
 }
 
-// parseRunFrame decodes the frame at the start of b for ReadRun and returns
-// it with its length in bytes, or a size of 0 when ReadRun must stop there.
-func (r *Reader) parseRunFrame(b []byte) (Value, int) {
+// parseRunFrame decodes the frame at the start of b into v for ReadRun, in
+// place, and returns its length in bytes; or 0, v untouched, when ReadRun
+// must stop there.
+func (r *Reader) parseRunFrame(b []byte, v *Value) int {
 	if len(b) < 3 {
-		return Value{}, 0
+		return 0
 	}
 	end := bytes.IndexByte(b, '\n')
 	if end < 2 || b[end-1] != '\r' {
-		return Value{}, 0
+		return 0
 	}
 	line := b[1 : end-1]
 	switch Kind(b[0]) {
 	case BulkString:
 		n, ok := parseInt(line)
 		if n == -1 && ok {
-			return Value{kind: Null, shape: BulkString}, end + 1
+			*v = Value{kind: Null, shape: BulkString}
+			return end + 1
 		}
 		if !ok || n < 0 || n > r.maxBulk || int64(len(b)-end-1) < n+2 {
-			return Value{}, 0
+			return 0
 		}
 		body := b[end+1:]
 		if body[n] != '\r' || body[n+1] != '\n' {
-			return Value{}, 0
+			return 0
 		}
 		size := end + 1 + int(n) + 2
-		return Value{kind: BulkString, str: r.runString(body[:n], len(b)-size)}, size
+		*v = Value{kind: BulkString, str: r.runString(body[:n], len(b)-size)}
+		return size
 	case SimpleString:
 		if bytes.IndexByte(line, '\r') >= 0 {
-			return Value{}, 0
+			return 0
 		}
-		return Value{kind: SimpleString, str: simpleText(line)}, end + 1
+		*v = Value{kind: SimpleString, str: simpleText(line)}
 	case Integer:
 		n, ok := parseInt(line)
 		if !ok {
-			return Value{}, 0
+			return 0
 		}
-		return Value{kind: Integer, num: n}, end + 1
+		*v = Value{kind: Integer, num: n}
 	case Null:
 		if len(line) != 0 {
-			return Value{}, 0
+			return 0
 		}
-		return Value{kind: Null}, end + 1
+		*v = Value{kind: Null}
+	default:
+		return 0
 	}
-	return Value{}, 0
+	return end + 1
 }
 
 // runString copies body out of the buffer for ReadRun: a small one into the
