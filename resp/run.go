@@ -12,12 +12,16 @@ const (
 	// runSlabSize bounds a slab: a value kept from a run keeps at most
 	// this many bytes of memory alive, its neighbours' included.
 	runSlabSize = 4 << 10
+	// runMaxArray is the most elements of an array ReadRun decodes (an
+	// MGET of a few keys, one slot's share of a split one).
+	runMaxArray = 16
 )
 
 // ReadRun decodes into dst the replies at the front of the buffer that are
 // buffered whole and are bulk strings, simple strings, integers or nulls
-// (what a pipeline of GETs, SETs and INCRs brings back), up to len(dst), and
-// returns how many it decoded. It does no I/O. It stops at the first frame of
+// (what a pipeline of GETs, SETs and INCRs brings back), or arrays of up to
+// 16 of those (MGETs of a few keys), up to len(dst), and returns how many it
+// decoded. It does no I/O. It stops at the first frame of
 // any other kind, one that is only partly buffered, one over SetMaxBulkLen,
 // and anything malformed, and leaves that frame for Read, which consumes
 // nothing twice: the values ReadRun returned are consumed, the rest is not.
@@ -46,6 +50,42 @@ func (r *Reader) ReadRun(dst []Value) int {
 // place, and returns its length in bytes; or 0, v untouched, when ReadRun
 // must stop there.
 func (r *Reader) parseRunFrame(b []byte, v *Value) int {
+	if len(b) < 3 || Kind(b[0]) != Array {
+		return r.parseRunScalar(b, v)
+	}
+	end := bytes.IndexByte(b, '\n')
+	if end < 2 || b[end-1] != '\r' {
+		return 0
+	}
+	n, ok := parseInt(b[1 : end-1])
+	switch {
+	case !ok:
+		return 0
+	case n == -1:
+		*v = Value{kind: Null, shape: Array}
+		return end + 1
+	case n == 0:
+		*v = Value{kind: Array}
+		return end + 1
+	case n < 0 || n > runMaxArray || n > int64(r.elementLimit()):
+		return 0
+	}
+	var elems [runMaxArray]Value
+	pos := end + 1
+	for i := range n {
+		size := r.parseRunScalar(b[pos:], &elems[i])
+		if size == 0 {
+			return 0
+		}
+		pos += size
+	}
+	*v = Value{kind: Array, elems: append([]Value(nil), elems[:n]...)}
+	return pos
+}
+
+// parseRunScalar is parseRunFrame for the frames that are not arrays, and
+// for the elements of an array.
+func (r *Reader) parseRunScalar(b []byte, v *Value) int {
 	if len(b) < 3 {
 		return 0
 	}

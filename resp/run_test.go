@@ -37,7 +37,14 @@ func TestReadRun(t *testing.T) {
 		{"bulk strings", "$3\r\nfoo\r\n$0\r\n\r\n$5\r\nhello\r\n", 8, 3},
 		{"every kind it takes", "$3\r\nfoo\r\n+OK\r\n+other\r\n:-42\r\n_\r\n$-1\r\n", 8, 6},
 		{"stops at room", "$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n", 2, 2},
-		{"stops at an array", "$1\r\na\r\n*1\r\n$1\r\nb\r\n$1\r\nc\r\n", 8, 1},
+		{"arrays of scalars", "$1\r\na\r\n*2\r\n$1\r\nb\r\n_\r\n*0\r\n*-1\r\n*1\r\n:5\r\n$1\r\nc\r\n", 8, 6},
+		{"stops at a nested array", "$1\r\na\r\n*1\r\n*1\r\n:1\r\n", 8, 1},
+		{"stops at a long array", ":1\r\n*17\r\n" + strings.Repeat(":1\r\n", 17), 8, 1},
+		{"stops at an array holding an error", ":1\r\n*2\r\n:1\r\n-ERR x\r\n", 8, 1},
+		{"stops at an array cut short", ":1\r\n*2\r\n:1\r\n", 8, 1},
+		{"stops at an array with a bad length", ":1\r\n*x\r\n", 8, 1},
+		{"stops at a set", ":1\r\n~1\r\n:1\r\n", 8, 1},
+		{"stops at a map", ":1\r\n%1\r\n:1\r\n:2\r\n", 8, 1},
 		{"stops at an error", ":1\r\n-ERR no\r\n:2\r\n", 8, 1},
 		{"stops at a push", ":1\r\n>2\r\n+a\r\n+b\r\n", 8, 1},
 		{"stops at an attribute", ":1\r\n|1\r\n+a\r\n+b\r\n:2\r\n", 8, 1},
@@ -46,7 +53,7 @@ func TestReadRun(t *testing.T) {
 		{"stops at a bulk without CRLF", "$1\r\na\r\n$1\r\nbxx", 8, 1},
 		{"stops at a line without CR", ":1\r\n:2\n", 8, 1},
 		{"stops at a bad length", ":1\r\n$-2\r\n", 8, 1},
-		{"nothing to take", "*1\r\n:1\r\n", 8, 0},
+		{"nothing to take", "~1\r\n:1\r\n", 8, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,8 +115,8 @@ func TestReadRunPartial(t *testing.T) {
 	assert.Equal(t, "foobar", text)
 }
 
-// TestReadRunLimit: a bulk string over SetMaxBulkLen ends the run, and Read
-// refuses it as before.
+// TestReadRunLimit: a bulk string over SetMaxBulkLen, or an array over
+// SetMaxElements, ends the run, and Read refuses it as before.
 func TestReadRunLimit(t *testing.T) {
 	r := bufferedReader(t, "$2\r\nab\r\n$5\r\nabcde\r\n:7\r\n")
 	r.SetMaxBulkLen(4)
@@ -121,6 +128,13 @@ func TestReadRunLimit(t *testing.T) {
 	require.Equal(t, 1, r.ReadRun(dst))
 	n, _ := dst[0].Int()
 	assert.Equal(t, int64(7), n)
+
+	r = bufferedReader(t, "*2\r\n:1\r\n:2\r\n*3\r\n:1\r\n:2\r\n:3\r\n")
+	r.SetMaxElements(2)
+	require.Equal(t, 1, r.ReadRun(dst))
+	assert.Len(t, dst[0].Elems(), 2)
+	_, err = r.Read()
+	require.ErrorAs(t, err, &skipped)
 }
 
 // TestReadRunSlabs: a run of a thousand
