@@ -167,7 +167,11 @@ func (c *Client) rounds(ctx context.Context, cmds [][]string, units []unit, pend
 		batches := c.group(units, pending)
 		var wg sync.WaitGroup
 		for _, b := range batches[1:] {
-			wg.Go(func() { c.sendBatch(ctx, b, cmds, units, replies, errs) })
+			wg.Add(1)
+			c.runBatch(func() {
+				defer wg.Done()
+				c.sendBatch(ctx, b, cmds, units, replies, errs)
+			})
 		}
 		c.sendBatch(ctx, batches[0], cmds, units, replies, errs)
 		wg.Wait()
