@@ -361,9 +361,9 @@ func TestFanoutNodeFailsMidway(t *testing.T) {
 // TestSplitMGETAllocations: an MGET of 100 keys in 100 slots, split by slot
 // over every master, allocates little beyond one slice per slot's reply:
 // the split sorts its keys by slot instead of filling a map, each round's
-// batches are windows of one array, the merged
-// array is built in place, and the replies' values share slabs (see
-// resp.Reader.ReadRun). It allocated 255 times before those.
+// batches are windows of one array, the merged array is built in place, and
+// the replies' values share slabs (see resp.Reader.ReadRun). It allocated
+// 255 times before those.
 func TestSplitMGETAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector changes allocation counts; run without -race")
