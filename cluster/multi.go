@@ -231,7 +231,7 @@ func (c *Client) group(units []unit, pending []int) []batch {
 	all, at := make([]int, len(pending)), 0
 	for j := range batches {
 		b := &batches[j]
-		b.units = all[at:at:at+b.size]
+		b.units = all[at : at : at+b.size]
 		at += b.size
 	}
 	for _, i := range pending {
