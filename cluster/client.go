@@ -81,6 +81,7 @@ type Client struct {
 	stop       context.CancelFunc
 	closed     atomic.Bool    // set by the first Close
 	goroutines sync.WaitGroup // the refresh loop and running refreshes
+	runners    batchRunners   // goroutines kept for DoMulti's batches
 	done       chan struct{}  // closed when the first Close has finished
 }
 
@@ -98,6 +99,7 @@ func New(ctx context.Context, opts *Options) (*Client, error) {
 		maxRedirects: opts.MaxRedirects,
 		refreshKick:  make(chan struct{}, 1),
 	}
+	c.runners.work = make(chan func())
 	c.opts.Addrs = append([]string(nil), opts.Addrs...)
 	c.obs.hooks, c.obs.logger = opts.Hooks, opts.Conn.Logger
 	if c.maxRedirects <= 0 {
@@ -199,6 +201,9 @@ func (c *Client) Close() error {
 	c.flightMu.Unlock()
 	c.goroutines.Wait()
 	err := c.nodes.closeAll()
+	// After the nodes: a runner still sending a batch (its caller's
+	// context may never end) returns once its node's connection closed.
+	c.runners.exited.Wait()
 	close(c.done)
 	return err
 }

@@ -122,36 +122,36 @@ type splitPart struct {
 func (c *Client) doSplit(ctx context.Context, info *commandInfo, args []string) (resp.Value, error) {
 	first, step, _ := info.splittable(args)
 	keys := (len(args) - first) / step
-	// Two passes, so that every part's command and key list are windows
-	// of one array each: a few allocations, whatever the number of slots.
-	slotOf := make([]uint16, keys)
-	partOf := make(map[uint16]int, keys)
-	var counts []int
+	// The keys sorted by slot, each as its slot above its ordinal, so that
+	// every part's keys come together without a map; then every part's
+	// command and key list are windows of one array each: a few
+	// allocations, whatever the number of slots.
+	bySlot := make([]uint64, keys)
 	for k := range keys {
-		s := slots.Slot(args[first+k*step])
-		slotOf[k] = s
-		i, ok := partOf[s]
-		if !ok {
-			i = len(counts)
-			partOf[s] = i
-			counts = append(counts, 0)
+		bySlot[k] = uint64(slots.Slot(args[first+k*step]))<<32 | uint64(k)
+	}
+	slices.Sort(bySlot)
+	nparts := 0
+	for i, sk := range bySlot {
+		if i == 0 || sk>>32 != bySlot[i-1]>>32 {
+			nparts++
 		}
-		counts[i]++
 	}
-	parts := make([]splitPart, len(counts))
-	flat := make([]string, len(counts)*first+keys*step)
+	parts := make([]splitPart, 0, nparts)
+	flat := make([]string, 0, nparts*first+keys*step) // never grown: the parts are windows of it
 	ordinals := make([]int, keys)
-	at, kat := 0, 0
-	for i, n := range counts {
-		size := first + n*step
-		parts[i].cmd = append(flat[at:at:at+size], args[:first]...)
-		parts[i].keys = ordinals[kat : kat : kat+n]
-		at, kat = at+size, kat+n
-	}
-	for k := range keys {
-		p := &parts[partOf[slotOf[k]]]
-		p.cmd = append(p.cmd, args[first+k*step:first+(k+1)*step]...)
-		p.keys = append(p.keys, k)
+	begin := 0 // where the latest part's command begins in flat
+	for i, sk := range bySlot {
+		if i == 0 || sk>>32 != bySlot[i-1]>>32 {
+			begin = len(flat)
+			flat = append(flat, args[:first]...)
+			parts = append(parts, splitPart{keys: ordinals[i:i]})
+		}
+		k := int(uint32(sk))
+		flat = append(flat, args[first+k*step:first+(k+1)*step]...)
+		p := &parts[len(parts)-1]
+		p.cmd = flat[begin:len(flat):len(flat)]
+		p.keys = append(p.keys, k) // ordinals[i]: the parts' keys are in sorted order
 	}
 	cmds := make([][]string, len(parts))
 	for i := range parts {
@@ -179,5 +179,5 @@ func (c *Client) doSplit(ctx context.Context, info *commandInfo, args []string) 
 			out[ordinal] = elems[k]
 		}
 	}
-	return resp.NewArray(out...), nil
+	return resp.ArrayOf(out), nil
 }

@@ -119,6 +119,7 @@ func isCommand(args []string, name string) bool {
 type batch struct {
 	target *node
 	units  []int // into the units
+	size   int   // how many units it gets, while group counts them
 }
 
 // doUnits runs the units in the batch's order as each node sees it: the
@@ -166,10 +167,15 @@ func (c *Client) rounds(ctx context.Context, cmds [][]string, units []unit, pend
 	for len(pending) > 0 {
 		batches := c.group(units, pending)
 		var wg sync.WaitGroup
-		for _, b := range batches[1:] {
-			wg.Go(func() { c.sendBatch(ctx, b, cmds, units, replies, errs) })
+		for j := range batches[1:] {
+			b := &batches[1+j]
+			wg.Add(1)
+			c.runBatch(func() {
+				defer wg.Done()
+				c.sendBatch(ctx, b, cmds, units, replies, errs)
+			})
 		}
-		c.sendBatch(ctx, batches[0], cmds, units, replies, errs)
+		c.sendBatch(ctx, &batches[0], cmds, units, replies, errs)
 		wg.Wait()
 
 		next, retries := pending[:0], 0
@@ -204,29 +210,45 @@ func (c *Client) rounds(ctx context.Context, cmds [][]string, units []unit, pend
 	return firstErr
 }
 
-// group splits the pending units by the node they go to.
-func (c *Client) group(units []unit, pending []int) []*batch {
+// group splits the pending units by the node they go to, in two passes so
+// that every batch's units are a window of one array: a few allocations,
+// whatever the number of units.
+func (c *Client) group(units []unit, pending []int) []batch {
 	t := c.table.Load()
-	var batches []*batch
+	var batches []batch
 	for _, i := range pending {
 		u := &units[i]
 		if u.target == nil {
 			u.target = t.pick(u.slot, u.toReplica)
 		}
-		var b *batch
-		for _, have := range batches {
-			if have.target == u.target {
-				b = have
-				break
-			}
-		}
+		b := batchOf(batches, u.target)
 		if b == nil {
-			b = &batch{target: u.target}
-			batches = append(batches, b)
+			batches = append(batches, batch{target: u.target})
+			b = &batches[len(batches)-1]
 		}
+		b.size++
+	}
+	all, at := make([]int, len(pending)), 0
+	for j := range batches {
+		b := &batches[j]
+		b.units = all[at : at : at+b.size]
+		at += b.size
+	}
+	for _, i := range pending {
+		b := batchOf(batches, units[i].target)
 		b.units = append(b.units, i)
 	}
 	return batches
+}
+
+// batchOf returns the batch of batches that goes to target, or nil.
+func batchOf(batches []batch, target *node) *batch {
+	for j := range batches {
+		if batches[j].target == target {
+			return &batches[j]
+		}
+	}
+	return nil
 }
 
 // askingCmd goes before a command (or a whole transaction) that follows an

@@ -56,6 +56,10 @@ type Conn struct {
 	logger     *slog.Logger  // Options.Logger; nil logs nothing
 	subs       subscriptions // RESP2 only; the reader's
 
+	// run holds the replies readNext decodes at once, for whoever reads
+	// the socket; made at the first run.
+	run []resp.Value
+
 	tracking connTracking // client-side caching; see cache_conn.go
 
 	state      atomic.Int32  // a State

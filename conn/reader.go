@@ -61,8 +61,7 @@ const lendWindow = time.Millisecond
 func (c *Conn) readLoop() {
 	var idle *time.Timer
 	for {
-		v, origin, err := c.readFrame()
-		if err = c.dispatch(v, origin, err); err != nil {
+		if err := c.readNext(); err != nil {
 			c.closeWith(connectionLost(err))
 			break
 		}
@@ -232,8 +231,7 @@ func (c *Conn) readOwn(r *request) bool {
 	read := false
 	for r.state.Load() != requestAnswered || c.rd.PeekKind() == resp.Push {
 		read = true
-		v, origin, err := c.readFrame()
-		if err = c.dispatch(v, origin, err); err != nil {
+		if err := c.readNext(); err != nil {
 			c.closeWith(connectionLost(err)) // answers r
 			break
 		}

@@ -212,3 +212,28 @@ func flushCaller(t *testing.T) string {
 	t.Log(string(buf))
 	return ""
 }
+
+// TestThreeLetterCommandsArePlain backs inspectBatch's shortcut: no command
+// of the server's table whose name has three letters is refused, blocking
+// or stateful, in any case.
+func TestThreeLetterCommandsArePlain(t *testing.T) {
+	c := dialTest(t, nil)
+	v, err := c.Do(testContext(t), "COMMAND", "LIST")
+	require.NoError(t, err)
+	require.NotEmpty(t, v.Elems())
+	seen := 0
+	for _, e := range v.Elems() {
+		name, err := e.Text()
+		require.NoError(t, err)
+		if len(name) != 3 {
+			continue
+		}
+		seen++
+		for _, args := range [][]string{{name}, {strings.ToUpper(name), "k"}} {
+			assert.NoError(t, checkCommand(args), name)
+			assert.False(t, isBlocking(args), name)
+			assert.Equal(t, stateNone, commandState(args), name)
+		}
+	}
+	assert.Greater(t, seen, 5, "GET, SET, DEL, TTL, ... are in the table")
+}

@@ -198,10 +198,15 @@ func AppendValue2(dst []byte, v Value) []byte {
 
 // appendHeader appends a type byte, a decimal count and CRLF.
 func appendHeader(dst []byte, kind Kind, n int) []byte {
-	dst = append(dst, byte(kind))
-	if n >= 0 && n < 10 { // most commands and replies: skip the conversion
-		return append(dst, byte('0'+n), '\r', '\n')
+	// Most commands and replies: argument counts, names, keys and small
+	// values are shorter than 100, written without the conversion.
+	switch {
+	case n >= 0 && n < 10:
+		return append(dst, byte(kind), byte('0'+n), '\r', '\n')
+	case n >= 10 && n < 100:
+		return append(dst, byte(kind), byte('0'+n/10), byte('0'+n%10), '\r', '\n')
 	}
+	dst = append(dst, byte(kind))
 	dst = strconv.AppendInt(dst, int64(n), 10)
 	return append(dst, '\r', '\n')
 }

@@ -2,6 +2,8 @@ package resp_test
 
 import (
 	"math"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,6 +21,10 @@ func TestAppendCommand(t *testing.T) {
 	}
 	got := resp.AppendCommand([]byte("prefix"), long...)
 	assert.Equal(t, "prefix*12\r\n$10\r\n0123456789\r\n", string(got[:len("prefix*12\r\n$10\r\n0123456789\r\n")]))
+	for _, n := range []int{9, 10, 42, 99, 100, 12345} {
+		arg := strings.Repeat("x", n)
+		assert.Equal(t, "*1\r\n$"+strconv.Itoa(n)+"\r\n"+arg+"\r\n", string(resp.AppendCommand(nil, arg)), "an argument of %d bytes", n)
+	}
 	assert.Equal(t, string(resp.AppendCommand(nil, "GET", "k")),
 		string(resp.AppendCommandBytes(nil, []byte("GET"), []byte("k"))))
 }

@@ -62,6 +62,9 @@ type Reader struct {
 	// body may be as long as without a proof (see proofShare).
 	kept   []*[bodyStep]byte
 	proven int
+	// slab is where ReadRun copies small bulk strings, shared by the
+	// values of a run (see runString).
+	slab []byte
 }
 
 // NewReader returns a Reader with a 4 KiB buffer on r.

@@ -299,3 +299,13 @@ func clone(elems []Value) []Value {
 	}
 	return slices.Clone(elems)
 }
+
+// ArrayOf returns an array that holds elems itself, not a copy of it, for
+// a caller that builds the elements in a slice of its own and never touches
+// it again. NewArray copies.
+func ArrayOf(elems []Value) Value {
+	if len(elems) == 0 {
+		elems = nil
+	}
+	return Value{kind: Array, elems: elems}
+}

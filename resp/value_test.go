@@ -224,3 +224,15 @@ func make10() []resp.Value {
 	}
 	return vs
 }
+
+// TestArrayOf: ArrayOf holds the caller's slice itself, where NewArray
+// holds a copy; an empty one is the empty array either way.
+func TestArrayOf(t *testing.T) {
+	elems := []resp.Value{resp.NewInt(1), resp.NewBulkString("b")}
+	v := resp.ArrayOf(elems)
+	assert.Equal(t, resp.Array, v.Kind())
+	assert.True(t, v.Equal(resp.NewArray(elems...)))
+	assert.Same(t, &elems[0], &v.Elems()[0], "no copy")
+	assert.True(t, resp.ArrayOf(nil).Equal(resp.NewArray()))
+	assert.Equal(t, []byte("*0\r\n"), resp.AppendValue(nil, resp.ArrayOf([]resp.Value{})))
+}

@@ -1,0 +1,92 @@
+package conn
+
+import (
+	"fmt"
+
+	"github.com/respwire/respwire/resp"
+)
+
+// runLen is how many buffered replies readNext decodes at most before it
+// delivers them, under one lock. It bounds how long the first reply of a run
+// waits for the others to be decoded, and the scratch each Conn keeps.
+const runLen = 64
+
+// readNext reads the next reply, or the run of replies already buffered,
+// for whoever reads the socket, and hands each to where it belongs. It
+// returns the error that ends the Conn. A run is taken only when no DoStream
+// or OnPubSubMessage needs to see each frame first (see readFrame); it
+// holds plain replies only, never a push frame (see resp.Reader.ReadRun).
+func (c *Conn) readNext() error {
+	if c.rd.Buffered() > 0 && c.pubsub.fn == nil && c.streams.Load() == 0 {
+		if c.run == nil {
+			c.run = make([]resp.Value, runLen)
+		}
+		if n := c.rd.ReadRun(c.run); n > 0 {
+			// Every frame of the run was buffered: it began in the
+			// latest socket read or before (see readFrame).
+			err := c.deliverRun(c.run[:n], c.sock.n.Load())
+			clear(c.run[:n]) // keep no value alive here
+			return err
+		}
+	}
+	v, origin, err := c.readFrame()
+	return c.dispatch(v, origin, err)
+}
+
+// deliverRun gives the replies of vals, in order, to the oldest written
+// requests, as deliver gives one, taking Conn.mu once for all of them; it
+// answers the requests they complete once the lock is released. A DoMulti
+// takes its replies of the run in one copy.
+func (c *Conn) deliverRun(vals []resp.Value, origin uint64) error {
+	if c.proto == 2 {
+		for _, v := range vals {
+			c.pushInRESP2(v) // only notes a RESET: no scalar is a push
+		}
+	}
+	var completed [runLen]*request
+	answered := 0
+	var err error
+	c.mu.Lock()
+	for len(vals) > 0 {
+		r := c.pending.oldest()
+		if r == nil {
+			err = fmt.Errorf("conn: a %v reply that no command is waiting for: %w", vals[0].Kind(), resp.ErrProtocol)
+			break
+		}
+		if origin <= r.sent {
+			err = fmt.Errorf("conn: a %v reply read before the oldest waiting command was written: %w", vals[0].Kind(), resp.ErrProtocol)
+			break
+		}
+		var complete bool
+		if r.shape == shapeMany {
+			n := copy(r.vals[r.got:], vals)
+			r.got += n
+			complete = r.got == len(r.vals)
+			c.countReplies(r, n)
+			vals = vals[n:]
+		} else {
+			complete = r.take(vals[0])
+			c.countReply(r, isError(vals[0]))
+			vals = vals[1:]
+		}
+		if complete {
+			c.pending.answered()
+			completed[answered] = r
+			answered++
+		}
+	}
+	c.mu.Unlock()
+	for _, r := range completed[:answered] {
+		r.answer()
+	}
+	return err
+}
+
+// countReplies counts the replies of a run that r took, n of them, as
+// countReply counts one: a run holds no error replies (ReadRun takes none).
+func (c *Conn) countReplies(r *request, n int) {
+	if r.uncounted || r.state.Load() == requestAbandoned {
+		return
+	}
+	c.counts.replies += uint64(n)
+}

@@ -1,0 +1,134 @@
+package conn
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/respwire/respwire/internal/fakeserver"
+	"github.com/respwire/respwire/resp"
+)
+
+// TestRunAnswersEveryShape: the replies to a Do, a DoMulti and another Do
+// arrive in one write, so they are delivered as one run (see readNext); each
+// caller gets its own, in order, the DoMulti all of its three. The fake is
+// served over net.Pipe, where one write arrives in one read.
+func TestRunAnswersEveryShape(t *testing.T) {
+	first, batch := make(chan struct{}), make(chan struct{})
+	s := fakeserver.New(t).Script(fakeserver.AcceptHello(),
+		fakeserver.Expect("GET", "a"), fakeserver.Signal(first),
+		fakeserver.Expect("GET", "b"), fakeserver.Expect("INCR", "n"), fakeserver.Expect("GET", "none"),
+		fakeserver.Signal(batch),
+		fakeserver.Expect("GET", "d"),
+		fakeserver.ReplyRaw([]byte("$1\r\nA\r\n$1\r\nB\r\n:7\r\n_\r\n+D\r\n")),
+		fakeserver.Stall(nil))
+	ctx := testContext(t)
+	c, err := NewConn(ctx, s.Pipe(), nil)
+	require.NoError(t, err)
+	defer c.Close()
+
+	type answer struct {
+		vals []resp.Value
+		err  error
+	}
+	one, many, last := make(chan answer, 1), make(chan answer, 1), make(chan answer, 1)
+	go func() {
+		v, err := c.Do(ctx, "GET", "a")
+		one <- answer{[]resp.Value{v}, err}
+	}()
+	<-first
+	go func() {
+		vals, err := c.DoMulti(ctx, []string{"GET", "b"}, []string{"INCR", "n"}, []string{"GET", "none"})
+		many <- answer{vals, err}
+	}()
+	<-batch
+	go func() {
+		v, err := c.Do(ctx, "GET", "d")
+		last <- answer{[]resp.Value{v}, err}
+	}()
+
+	text := func(v resp.Value) string {
+		switch v.Kind() {
+		case resp.Integer:
+			n, _ := v.Int()
+			return strconv.FormatInt(n, 10)
+		case resp.Null:
+			return "null"
+		}
+		s, err := v.Text()
+		require.NoError(t, err)
+		return s
+	}
+	for _, tc := range []struct {
+		name string
+		got  chan answer
+		want []string
+	}{
+		{"Do", one, []string{"A"}},
+		{"DoMulti", many, []string{"B", "7", "null"}},
+		{"the last Do", last, []string{"D"}},
+	} {
+		a := <-tc.got
+		require.NoError(t, a.err, tc.name)
+		got := make([]string, len(a.vals))
+		for i, v := range a.vals {
+			got[i] = text(v)
+		}
+		assert.Equal(t, tc.want, got, tc.name)
+	}
+	st := c.Stats()
+	assert.GreaterOrEqual(t, st.Commands, uint64(5), "every reply of the run counted")
+}
+
+// TestRunWithNobodyWaiting: a run that holds more replies than commands
+// were written ends the Conn with a protocol error, after answering the
+// callers that had their replies.
+func TestRunWithNobodyWaiting(t *testing.T) {
+	s := fakeserver.New(t).Script(fakeserver.AcceptHello(),
+		fakeserver.Expect("GET", "k"),
+		fakeserver.ReplyRaw([]byte("$1\r\nv\r\n:1\r\n:2\r\n")),
+		fakeserver.Stall(nil))
+	ctx := testContext(t)
+	c, err := NewConn(ctx, s.Pipe(), nil)
+	require.NoError(t, err)
+	defer c.Close()
+	v, err := c.Do(ctx, "GET", "k")
+	require.NoError(t, err)
+	got, _ := v.Text()
+	assert.Equal(t, "v", got)
+	<-c.Done()
+	err = c.Err()
+	require.ErrorIs(t, err, resp.ErrProtocol)
+	assert.Contains(t, err.Error(), "no command is waiting for")
+}
+
+// TestDoMultiAllocations: a pipeline of 100 GETs of 16-byte values costs
+// the slice of replies and a few slabs for the values (see
+// resp.Reader.ReadRun), not one allocation per value.
+func TestDoMultiAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts; run without -race")
+	}
+	c := dialTest(t, nil)
+	ctx := testContext(t)
+	cmds := make([][]string, 100)
+	for i := range cmds {
+		key := fmt.Sprintf("conn:run:%d", i)
+		_, err := c.Do(ctx, "SET", key, benchValue)
+		require.NoError(t, err)
+		cmds[i] = []string{"GET", key}
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		vals, err := c.DoMulti(ctx, cmds...)
+		if err != nil || len(vals) != len(cmds) {
+			t.Fatal(len(vals), err)
+		}
+	})
+	// One for the slice; 100 values of 16 bytes fill one slab of 4 KiB at
+	// most once they come, in however many reads, with room to spare.
+	t.Logf("%v allocations per DoMulti of 100 GETs", allocs)
+	assert.LessOrEqual(t, allocs, 10.0, "allocations per DoMulti of 100 GETs")
+}

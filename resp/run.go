@@ -1,0 +1,154 @@
+package resp
+
+import (
+	"bytes"
+	"unsafe"
+)
+
+const (
+	// runSmallValue is the longest bulk string ReadRun copies into a
+	// shared slab; longer ones get memory of their own, as Read gives them.
+	runSmallValue = 128
+	// runSlabSize bounds a slab: a value kept from a run keeps at most
+	// this many bytes of memory alive, its neighbours' included.
+	runSlabSize = 4 << 10
+	// runMaxArray is the most elements of an array ReadRun decodes (an
+	// MGET of a few keys, one slot's share of a split one).
+	runMaxArray = 16
+)
+
+// ReadRun decodes into dst the replies at the front of the buffer that are
+// buffered whole and are bulk strings, simple strings, integers or nulls
+// (what a pipeline of GETs, SETs and INCRs brings back), or arrays of up to
+// 16 of those (MGETs of a few keys), up to len(dst), and returns how many it
+// decoded. It does no I/O. It stops at the first frame of
+// any other kind, one that is only partly buffered, one over SetMaxBulkLen,
+// and anything malformed, and leaves that frame for Read, which consumes
+// nothing twice: the values ReadRun returned are consumed, the rest is not.
+//
+// The values own their memory as Read's do, but bulk strings of up to 128
+// bytes share it: they are copied into slabs of at most 4 KiB, each sized
+// from the bytes buffered, so a run of n small values costs about n/4096 of
+// their bytes in allocations instead of n, a kept value keeps at most 4 KiB
+// alive, and a slab is never larger than the bytes the peer sent for it.
+func (r *Reader) ReadRun(dst []Value) int {
+	b, _ := r.br.Peek(r.br.Buffered()) // no I/O: only what is buffered
+	pos, n := 0, 0
+	for n < len(dst) {
+		size := r.parseRunFrame(b[pos:], &dst[n])
+		if size == 0 {
+			break
+		}
+		n++
+		pos += size
+	}
+	r.br.Discard(pos)
+	return n
+}
+
+// parseRunFrame decodes the frame at the start of b into v for ReadRun, in
+// place, and returns its length in bytes; or 0, v untouched, when ReadRun
+// must stop there.
+func (r *Reader) parseRunFrame(b []byte, v *Value) int {
+	if len(b) < 3 || Kind(b[0]) != Array {
+		return r.parseRunScalar(b, v)
+	}
+	end := bytes.IndexByte(b, '\n')
+	if end < 2 || b[end-1] != '\r' {
+		return 0
+	}
+	n, ok := parseInt(b[1 : end-1])
+	switch {
+	case !ok:
+		return 0
+	case n == -1:
+		*v = Value{kind: Null, shape: Array}
+		return end + 1
+	case n == 0:
+		*v = Value{kind: Array}
+		return end + 1
+	case n < 0 || n > runMaxArray || n > int64(r.elementLimit()):
+		return 0
+	}
+	var elems [runMaxArray]Value
+	pos := end + 1
+	for i := range n {
+		size := r.parseRunScalar(b[pos:], &elems[i])
+		if size == 0 {
+			return 0
+		}
+		pos += size
+	}
+	*v = Value{kind: Array, elems: append([]Value(nil), elems[:n]...)}
+	return pos
+}
+
+// parseRunScalar is parseRunFrame for the frames that are not arrays, and
+// for the elements of an array.
+func (r *Reader) parseRunScalar(b []byte, v *Value) int {
+	if len(b) < 3 {
+		return 0
+	}
+	end := bytes.IndexByte(b, '\n')
+	if end < 2 || b[end-1] != '\r' {
+		return 0
+	}
+	line := b[1 : end-1]
+	switch Kind(b[0]) {
+	case BulkString:
+		n, ok := parseInt(line)
+		if n == -1 && ok {
+			*v = Value{kind: Null, shape: BulkString}
+			return end + 1
+		}
+		if !ok || n < 0 || n > r.maxBulk || int64(len(b)-end-1) < n+2 {
+			return 0
+		}
+		body := b[end+1:]
+		if body[n] != '\r' || body[n+1] != '\n' {
+			return 0
+		}
+		size := end + 1 + int(n) + 2
+		*v = Value{kind: BulkString, str: r.runString(body[:n], len(b)-size)}
+		return size
+	case SimpleString:
+		if bytes.IndexByte(line, '\r') >= 0 {
+			return 0
+		}
+		*v = Value{kind: SimpleString, str: simpleText(line)}
+	case Integer:
+		n, ok := parseInt(line)
+		if !ok {
+			return 0
+		}
+		*v = Value{kind: Integer, num: n}
+	case Null:
+		if len(line) != 0 {
+			return 0
+		}
+		*v = Value{kind: Null}
+	default:
+		return 0
+	}
+	return end + 1
+}
+
+// runString copies body out of the buffer for ReadRun: a small one into the
+// Reader's slab, after which rest more bytes are buffered. A new slab holds
+// body and room for the values likely to follow, estimated from rest, within
+// runSlabSize; bytes once handed out in a slab are never written again.
+func (r *Reader) runString(body []byte, rest int) string {
+	n := len(body)
+	if n == 0 {
+		return ""
+	}
+	if n > runSmallValue {
+		return string(body)
+	}
+	if cap(r.slab)-len(r.slab) < n {
+		r.slab = make([]byte, 0, min(runSlabSize, n+rest))
+	}
+	start := len(r.slab)
+	r.slab = append(r.slab, body...)
+	return unsafe.String(&r.slab[start], n)
+}
