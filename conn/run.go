@@ -2,6 +2,7 @@ package conn
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/respwire/respwire/resp"
 )
@@ -77,9 +78,35 @@ func (c *Conn) deliverRun(vals []resp.Value, origin uint64) error {
 	}
 	c.mu.Unlock()
 	for _, r := range completed[:answered] {
+		if r.shape == shapeOne {
+			// Only the caller waits on r now, and reads val once
+			// answered.
+			r.val = ownMemory(r.val)
+		}
 		r.answer()
 	}
 	return err
+}
+
+// ownMemory gives the small strings of v, a reply of a run taken by a
+// one-command call, memory of their own. A run's small strings share slabs
+// (see resp.Reader.ReadRun): right for the replies of one DoMulti, which its
+// caller gets together, but between callers one kept 16-byte value would
+// keep up to 4 KiB of other callers' replies alive. So a Do's GET still
+// allocates its value, and only a DoMulti's values share.
+func ownMemory(v resp.Value) resp.Value {
+	switch v.Kind() {
+	case resp.BulkString:
+		if s, _ := v.Text(); s != "" && len(s) <= resp.RunSmallValue {
+			return resp.NewBulkString(strings.Clone(s))
+		}
+	case resp.Array:
+		elems := v.Elems() // made for this value alone (see ReadRun)
+		for i := range elems {
+			elems[i] = ownMemory(elems[i])
+		}
+	}
+	return v
 }
 
 // countReplies counts the replies of a run that r took, n of them, as

@@ -3,7 +3,9 @@ package conn
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -131,4 +133,67 @@ func TestDoMultiAllocations(t *testing.T) {
 	// most once they come, in however many reads, with room to spare.
 	t.Logf("%v allocations per DoMulti of 100 GETs", allocs)
 	assert.LessOrEqual(t, allocs, 10.0, "allocations per DoMulti of 100 GETs")
+}
+
+// TestRunDoValuesOwnMemory: when the replies of two Do calls and a DoMulti
+// come in one run, the DoMulti's small values share a slab, but each Do's
+// value (and each element of a Do's array) has memory of its own, so a
+// value one caller keeps keeps nobody else's reply alive. Values of 20
+// bytes are past the allocator's tiny blocks: two allocations of their own
+// never lie back to back, 20 bytes apart.
+func TestRunDoValuesOwnMemory(t *testing.T) {
+	val := func(c byte) string { return strings.Repeat(string(c), 20) }
+	bulk := func(c byte) string { return "$20\r\n" + val(c) + "\r\n" }
+	first, second, batch := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	s := fakeserver.New(t).Script(fakeserver.AcceptHello(),
+		fakeserver.Expect("GET", "a"), fakeserver.Signal(first),
+		fakeserver.Expect("MGET", "x", "y"), fakeserver.Signal(second),
+		fakeserver.Expect("GET", "b"), fakeserver.Expect("GET", "c"), fakeserver.Signal(batch),
+		fakeserver.ReplyRaw([]byte(bulk('A')+"*2\r\n"+bulk('X')+bulk('Y')+bulk('B')+bulk('C'))),
+		fakeserver.Stall(nil))
+	ctx := testContext(t)
+	c, err := NewConn(ctx, s.Pipe(), nil)
+	require.NoError(t, err)
+	defer c.Close()
+
+	type answer struct {
+		vals []resp.Value
+		err  error
+	}
+	get, mget, many := make(chan answer, 1), make(chan answer, 1), make(chan answer, 1)
+	go func() {
+		v, err := c.Do(ctx, "GET", "a")
+		get <- answer{[]resp.Value{v}, err}
+	}()
+	<-first
+	go func() {
+		v, err := c.Do(ctx, "MGET", "x", "y")
+		mget <- answer{v.Elems(), err}
+	}()
+	<-second
+	go func() {
+		vals, err := c.DoMulti(ctx, []string{"GET", "b"}, []string{"GET", "c"})
+		many <- answer{vals, err}
+	}()
+	<-batch
+
+	texts := func(a answer) []string {
+		require.NoError(t, a.err)
+		out := make([]string, len(a.vals))
+		for i, v := range a.vals {
+			out[i], _ = v.Text()
+		}
+		return out
+	}
+	a, xy, bc := texts(<-get), texts(<-mget), texts(<-many)
+	require.Equal(t, []string{val('A')}, a)
+	require.Equal(t, []string{val('X'), val('Y')}, xy)
+	require.Equal(t, []string{val('B'), val('C')}, bc)
+	backToBack := func(s, next string) bool {
+		return uintptr(unsafe.Pointer(unsafe.StringData(s)))+uintptr(len(s)) == uintptr(unsafe.Pointer(unsafe.StringData(next)))
+	}
+	assert.True(t, backToBack(bc[0], bc[1]), "a DoMulti's small values share a slab")
+	assert.False(t, backToBack(a[0], xy[0]), "a Do's value shares no memory with the next reply")
+	assert.False(t, backToBack(xy[0], xy[1]), "nor do the elements of a Do's array")
+	assert.False(t, backToBack(xy[1], bc[0]), "nor the DoMulti's values with the Do's")
 }

@@ -6,9 +6,9 @@ import (
 )
 
 const (
-	// runSmallValue is the longest bulk string ReadRun copies into a
+	// RunSmallValue is the longest bulk string ReadRun copies into a
 	// shared slab; longer ones get memory of their own, as Read gives them.
-	runSmallValue = 128
+	RunSmallValue = 128
 	// runSlabSize bounds a slab: a value kept from a run keeps at most
 	// this many bytes of memory alive, its neighbours' included.
 	runSlabSize = 4 << 10
@@ -142,7 +142,7 @@ func (r *Reader) runString(body []byte, rest int) string {
 	if n == 0 {
 		return ""
 	}
-	if n > runSmallValue {
+	if n > RunSmallValue {
 		return string(body)
 	}
 	if cap(r.slab)-len(r.slab) < n {
