@@ -213,6 +213,19 @@ func TestHostileShortBodyAfterWholeOne(t *testing.T) {
 		{"longer, a little sent", 64 << 20, 100 << 10, false, 0, 128 << 10},
 		{"as long after Trim", whole, 0, true, 0, bodyChunk + 16<<10}, // a chunk for its proof
 	}
+	t.Run("as long after Reset", func(t *testing.T) {
+		r := resp.NewReader(strings.NewReader(string(resp.AppendBulkString(nil, strings.Repeat("w", whole)))))
+		_, err := r.Read()
+		require.NoError(t, err)
+		r.Reset(strings.NewReader("$" + strconv.Itoa(whole) + "\r\n"))
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err = r.Read()
+		runtime.ReadMemStats(&after)
+		require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+		short := after.TotalAlloc - before.TotalAlloc
+		assert.Less(t, short, uint64(16<<10), "a new source's short body allocated %d bytes", short)
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			first := string(resp.AppendBulkString(nil, strings.Repeat("w", whole)))
