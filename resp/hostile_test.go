@@ -194,24 +194,38 @@ func TestHostileShortBody(t *testing.T) {
 }
 
 // TestHostileShortBodyAfterWholeOne checks the bound when a body needs no
-// proof because the peer sent one as long whole before it: a peer that then
-// stops short has made the Reader allocate at most twice what it sent (that
-// body's memory and the new one's), well within the five times of
-// TestHostileShortBody; a longer body still needs its proof, and after Trim
-// so does one as long.
+// proof because the peer sent one as long whole before it: its memory is
+// allocated with its header (which the proof would have put off), and a
+// peer that then stops short has made the Reader allocate at most twice
+// what it sent (that body's memory and the new one's), well within the five
+// times of TestHostileShortBody; a longer body still needs its proof, and
+// after Trim so does one as long.
 func TestHostileShortBodyAfterWholeOne(t *testing.T) {
 	const whole, bodyChunk = 1 << 20, 64 << 10
 	tests := []struct {
 		name           string
 		declared, sent int
 		trim           bool
-		most           uint64 // what the short body may allocate
+		least, most    uint64 // what the short body allocates
 	}{
-		{"as long, nothing sent", whole, 0, false, whole + 16<<10},
-		{"as long, half sent", whole, whole / 2, false, whole + 16<<10},
-		{"longer, a little sent", 64 << 20, 100 << 10, false, 128 << 10},
-		{"as long after Trim", whole, 0, true, bodyChunk + 16<<10}, // a chunk for its proof
+		{"as long, nothing sent", whole, 0, false, whole, whole + 16<<10},
+		{"as long, half sent", whole, whole / 2, false, whole, whole + 16<<10},
+		{"longer, a little sent", 64 << 20, 100 << 10, false, 0, 128 << 10},
+		{"as long after Trim", whole, 0, true, 0, bodyChunk + 16<<10}, // a chunk for its proof
 	}
+	t.Run("as long after Reset", func(t *testing.T) {
+		r := resp.NewReader(strings.NewReader(string(resp.AppendBulkString(nil, strings.Repeat("w", whole)))))
+		_, err := r.Read()
+		require.NoError(t, err)
+		r.Reset(strings.NewReader("$" + strconv.Itoa(whole) + "\r\n"))
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err = r.Read()
+		runtime.ReadMemStats(&after)
+		require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+		short := after.TotalAlloc - before.TotalAlloc
+		assert.Less(t, short, uint64(16<<10), "a new source's short body allocated %d bytes", short)
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			first := string(resp.AppendBulkString(nil, strings.Repeat("w", whole)))
@@ -231,6 +245,7 @@ func TestHostileShortBodyAfterWholeOne(t *testing.T) {
 			require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 			short := after.TotalAlloc - before.TotalAlloc
 			assert.Less(t, short, tc.most, "the short body allocated %d bytes", short)
+			assert.GreaterOrEqual(t, short, tc.least, "the short body allocated %d bytes", short)
 			sent := uint64(len(first) + len(header) + tc.sent)
 			total := after.TotalAlloc - start.TotalAlloc
 			assert.Less(t, total, 5*sent+128<<10, "allocated %d bytes in all for %d sent", total, sent)

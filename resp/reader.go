@@ -82,10 +82,12 @@ func NewReaderSize(r io.Reader, size int) *Reader {
 }
 
 // Reset discards buffered data and makes the Reader read from rd, keeping
-// its buffer and limits.
+// its buffer, its chunks and its limits; what the old source proved by the
+// bodies it sent whole does not carry over (see NewReaderSize).
 func (r *Reader) Reset(rd io.Reader) {
 	r.br.Reset(rd)
 	r.src, r.carry = rd, carryReader{}
+	r.proven = 0
 }
 
 // Size returns the size of the Reader's buffer.
