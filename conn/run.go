@@ -16,7 +16,8 @@ const runLen = 64
 // for whoever reads the socket, and hands each to where it belongs. It
 // returns the error that ends the Conn. A run is taken only when no DoStream
 // or OnPubSubMessage needs to see each frame first (see readFrame); it
-// holds plain replies only, never a push frame (see resp.Reader.ReadRun).
+// holds no push frame (see resp.Reader.ReadRun), but in RESP2 its arrays
+// may be pub/sub frames, so there each goes through dispatch.
 func (c *Conn) readNext() error {
 	if c.rd.Buffered() > 0 && c.pubsub.fn == nil && c.streams.Load() == 0 {
 		if c.run == nil {
@@ -25,7 +26,19 @@ func (c *Conn) readNext() error {
 		if n := c.rd.ReadRun(c.run); n > 0 {
 			// Every frame of the run was buffered: it began in the
 			// latest socket read or before (see readFrame).
-			err := c.deliverRun(c.run[:n], c.sock.n.Load())
+			origin := c.sock.n.Load()
+			var err error
+			if c.proto == 2 {
+				// In RESP2 an array may be a pub/sub frame (see
+				// pushInRESP2): each value goes through dispatch.
+				for _, v := range c.run[:n] {
+					if err = c.dispatch(v, origin, nil); err != nil {
+						break
+					}
+				}
+			} else {
+				err = c.deliverRun(c.run[:n], origin)
+			}
 			clear(c.run[:n]) // keep no value alive here
 			return err
 		}
@@ -37,13 +50,9 @@ func (c *Conn) readNext() error {
 // deliverRun gives the replies of vals, in order, to the oldest written
 // requests, as deliver gives one, taking Conn.mu once for all of them; it
 // answers the requests they complete once the lock is released. A DoMulti
-// takes its replies of the run in one copy.
+// takes its replies of the run in one copy. It is for RESP3, where no reply
+// of a run can be a push frame.
 func (c *Conn) deliverRun(vals []resp.Value, origin uint64) error {
-	if c.proto == 2 {
-		for _, v := range vals {
-			c.pushInRESP2(v) // only notes a RESET: no scalar is a push
-		}
-	}
 	var completed [runLen]*request
 	answered := 0
 	var err error

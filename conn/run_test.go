@@ -197,3 +197,28 @@ func TestRunDoValuesOwnMemory(t *testing.T) {
 	assert.False(t, backToBack(xy[0], xy[1]), "nor do the elements of a Do's array")
 	assert.False(t, backToBack(xy[1], bc[0]), "nor the DoMulti's values with the Do's")
 }
+
+// TestRunOverRESP2: over RESP2, where a run's arrays may be pub/sub frames
+// (TestSendOverRESP2 failed with "a array reply that no command is waiting
+// for" while runs skipped that check), the replies of a run of MGETs still
+// reach their DoMulti in order.
+func TestRunOverRESP2(t *testing.T) {
+	c := dialTest(t, &Options{Protocol: 2})
+	ctx := testContext(t)
+	_, err := c.Do(ctx, "SET", "conn:run2", benchValue)
+	require.NoError(t, err)
+	cmds := make([][]string, 50)
+	for i := range cmds {
+		cmds[i] = []string{"MGET", "conn:run2", "conn:run2:none"}
+	}
+	vals, err := c.DoMulti(ctx, cmds...)
+	require.NoError(t, err)
+	require.Len(t, vals, len(cmds))
+	for i, v := range vals {
+		require.Len(t, v.Elems(), 2, "reply %d", i)
+		text, err := v.Elems()[0].Text()
+		require.NoError(t, err)
+		assert.Equal(t, benchValue, text)
+		assert.True(t, v.Elems()[1].IsNull())
+	}
+}
