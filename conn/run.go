@@ -2,7 +2,6 @@ package conn
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/respwire/respwire/resp"
 )
@@ -23,7 +22,7 @@ func (c *Conn) readNext() error {
 		if c.run == nil {
 			c.run = make([]resp.Value, runLen)
 		}
-		if n := c.rd.ReadRun(c.run); n > 0 {
+		if n := c.rd.ReadRun(c.runFor()); n > 0 {
 			// Every frame of the run was buffered: it began in the
 			// latest socket read or before (see readFrame).
 			origin := c.sock.n.Load()
@@ -87,35 +86,26 @@ func (c *Conn) deliverRun(vals []resp.Value, origin uint64) error {
 	}
 	c.mu.Unlock()
 	for _, r := range completed[:answered] {
-		if r.shape == shapeOne {
-			// Only the caller waits on r now, and reads val once
-			// answered.
-			r.val = ownMemory(r.val)
-		}
 		r.answer()
 	}
 	return err
 }
 
-// ownMemory gives the small strings of v, a reply of a run taken by a
-// one-command call, memory of their own. A run's small strings share slabs
-// (see resp.Reader.ReadRun): right for the replies of one DoMulti, which its
-// caller gets together, but between callers one kept 16-byte value would
-// keep up to 4 KiB of other callers' replies alive. So a Do's GET still
-// allocates its value, and only a DoMulti's values share.
-func ownMemory(v resp.Value) resp.Value {
-	switch v.Kind() {
-	case resp.BulkString:
-		if s, _ := v.Text(); s != "" && len(s) <= resp.RunSmallValue {
-			return resp.NewBulkString(strings.Clone(s))
-		}
-	case resp.Array:
-		elems := v.Elems() // made for this value alone (see ReadRun)
-		for i := range elems {
-			elems[i] = ownMemory(elems[i])
-		}
+// runFor returns where the next run goes, and whether its small strings may
+// share slabs (see resp.Reader.ReadRun): only when the oldest request is a
+// DoMulti, and then the run holds no more than that request's replies. A
+// slab is right for the replies of one DoMulti, which its caller gets
+// together; between callers one kept 16-byte value would keep up to 4 KiB
+// of other callers' replies alive. So a Do's GET allocates its value, and
+// only a DoMulti's values share (with at most the tail of the DoMulti read
+// before it).
+func (c *Conn) runFor() ([]resp.Value, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r := c.pending.oldest(); r != nil && r.shape == shapeMany {
+		return c.run[:min(len(c.run), len(r.vals)-r.got)], true
 	}
-	return v
+	return c.run, false
 }
 
 // countReplies counts the replies of a run that r took, n of them, as

@@ -65,6 +65,8 @@ type Reader struct {
 	// slab is where ReadRun copies small bulk strings, shared by the
 	// values of a run (see runString).
 	slab []byte
+	// share: the run being read puts small strings in the slab.
+	share bool
 }
 
 // NewReader returns a Reader with a 4 KiB buffer on r.

@@ -26,12 +26,19 @@ const (
 // and anything malformed, and leaves that frame for Read, which consumes
 // nothing twice: the values ReadRun returned are consumed, the rest is not.
 //
-// The values own their memory as Read's do, but bulk strings of up to 128
-// bytes share it: they are copied into slabs of at most 4 KiB, each sized
-// from the bytes buffered, so a run of n small values costs about n/4096 of
-// their bytes in allocations instead of n, a kept value keeps at most 4 KiB
-// alive, and a slab is never larger than the bytes the peer sent for it.
-func (r *Reader) ReadRun(dst []Value) int {
+// The values own their memory as Read's do. With share, bulk strings of up
+// to 128 bytes share it: they are copied into slabs of at most 4 KiB, each
+// sized from the bytes buffered, so a run of n small values costs about
+// n/4096 of their bytes in allocations instead of n, a kept value keeps at
+// most 4 KiB alive, and a slab is never larger than the bytes the peer sent
+// for it; the slab's room left goes on to the next run read with share.
+// Without share each string gets memory of its own, and the slab is
+// dropped: share suits the replies of one caller, who gets them together.
+func (r *Reader) ReadRun(dst []Value, share bool) int {
+	if !share {
+		r.slab = nil
+	}
+	r.share = share
 	b, _ := r.br.Peek(r.br.Buffered()) // no I/O: only what is buffered
 	pos, n := 0, 0
 	for n < len(dst) {
@@ -142,7 +149,7 @@ func (r *Reader) runString(body []byte, rest int) string {
 	if n == 0 {
 		return ""
 	}
-	if n > RunSmallValue {
+	if n > RunSmallValue || !r.share {
 		return string(body)
 	}
 	if cap(r.slab)-len(r.slab) < n {

@@ -20,7 +20,7 @@ func TestReadRunSlabBound(t *testing.T) {
 	var last uintptr
 	for i := range count {
 		buffered := r.Buffered()
-		if r.ReadRun(dst) != 1 {
+		if r.ReadRun(dst, true) != 1 {
 			t.Fatalf("value %d: ReadRun took nothing", i)
 		}
 		slab := uintptr(unsafe.Pointer(unsafe.SliceData(r.slab)))

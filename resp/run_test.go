@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -60,7 +61,7 @@ func TestReadRun(t *testing.T) {
 			want := readAllLenient(tc.input)
 			r := bufferedReader(t, tc.input)
 			dst := make([]resp.Value, tc.room)
-			n := r.ReadRun(dst)
+			n := r.ReadRun(dst, true)
 			require.Equal(t, tc.want, n)
 			got := append([]resp.Value(nil), dst[:n]...)
 			// What is left decodes with Read exactly as before.
@@ -106,7 +107,7 @@ func TestReadRunPartial(t *testing.T) {
 	}()
 	require.NoError(t, r.WaitFrame())
 	dst := make([]resp.Value, 4)
-	require.Equal(t, 1, r.ReadRun(dst))
+	require.Equal(t, 1, r.ReadRun(dst, true))
 	text, _ := dst[0].Text()
 	assert.Equal(t, "foo", text)
 	v, err := r.Read()
@@ -121,17 +122,17 @@ func TestReadRunLimit(t *testing.T) {
 	r := bufferedReader(t, "$2\r\nab\r\n$5\r\nabcde\r\n:7\r\n")
 	r.SetMaxBulkLen(4)
 	dst := make([]resp.Value, 4)
-	require.Equal(t, 1, r.ReadRun(dst))
+	require.Equal(t, 1, r.ReadRun(dst, true))
 	_, err := r.Read()
 	var skipped *resp.SkippedError
 	require.ErrorAs(t, err, &skipped)
-	require.Equal(t, 1, r.ReadRun(dst))
+	require.Equal(t, 1, r.ReadRun(dst, true))
 	n, _ := dst[0].Int()
 	assert.Equal(t, int64(7), n)
 
 	r = bufferedReader(t, "*2\r\n:1\r\n:2\r\n*3\r\n:1\r\n:2\r\n:3\r\n")
 	r.SetMaxElements(2)
-	require.Equal(t, 1, r.ReadRun(dst))
+	require.Equal(t, 1, r.ReadRun(dst, true))
 	assert.Len(t, dst[0].Elems(), 2)
 	_, err = r.Read()
 	require.ErrorAs(t, err, &skipped)
@@ -148,7 +149,7 @@ func TestReadRunSlabs(t *testing.T) {
 	}
 	r := bufferedReader(t, input.String())
 	dst := make([]resp.Value, count)
-	require.Equal(t, count, r.ReadRun(dst))
+	require.Equal(t, count, r.ReadRun(dst, true))
 
 	for i, v := range dst {
 		text, err := v.Text()
@@ -159,7 +160,7 @@ func TestReadRunSlabs(t *testing.T) {
 	allocs := testing.AllocsPerRun(20, func() {
 		r := resp.NewReaderSize(strings.NewReader(input.String()), input.Len()+16)
 		r.WaitFrame()
-		r.ReadRun(dst)
+		r.ReadRun(dst, true)
 	})
 	// The Reader and its buffer (3), plus count*size/4096 slabs and one
 	// for the rest.
@@ -167,7 +168,7 @@ func TestReadRunSlabs(t *testing.T) {
 
 	big := strings.Repeat("x", 200)
 	r = bufferedReader(t, "$200\r\n"+big+"\r\n$1\r\na\r\n")
-	require.Equal(t, 2, r.ReadRun(dst))
+	require.Equal(t, 2, r.ReadRun(dst, true))
 	text, _ := dst[0].Text()
 	assert.Equal(t, big, text)
 }
@@ -180,10 +181,10 @@ func TestReadRunKeepsNoBuffer(t *testing.T) {
 	r := resp.NewReaderSize(&src, 16)
 	require.NoError(t, r.WaitFrame())
 	dst := make([]resp.Value, 4)
-	require.Equal(t, 2, r.ReadRun(dst))
+	require.Equal(t, 2, r.ReadRun(dst, true))
 	src.WriteString("$3\r\nxyz\r\n")
 	require.NoError(t, r.WaitFrame())
-	require.Equal(t, 1, r.ReadRun(dst[2:]))
+	require.Equal(t, 1, r.ReadRun(dst[2:], true))
 	first, _ := dst[0].Text()
 	third, _ := dst[2].Text()
 	assert.Equal(t, "abc", first)
@@ -193,6 +194,40 @@ func TestReadRunKeepsNoBuffer(t *testing.T) {
 // FuzzReadRun decodes arbitrary bytes with ReadRun wherever it takes
 // something and Read elsewhere; the values and the final error must be
 // those of Read alone. Seeds: FuzzReader's.
+// TestReadRunWithoutShare: without share every small string of a run has
+// memory of its own, and a slab started by a shared run is not used again,
+// so a value one caller keeps keeps nobody else's alive.
+func TestReadRunWithoutShare(t *testing.T) {
+	const count = 8
+	var input strings.Builder
+	for i := range 3 * count {
+		input.WriteString("$20\r\n" + "v" + strconv.Itoa(1e18+i) + "\r\n")
+	}
+	r := bufferedReader(t, input.String())
+	dst := make([]resp.Value, count)
+	text := func(i int) string { s, _ := dst[i].Text(); return s }
+	backToBack := func(s, next string) bool {
+		return uintptr(unsafe.Pointer(unsafe.StringData(s)))+uintptr(len(s)) == uintptr(unsafe.Pointer(unsafe.StringData(next)))
+	}
+
+	require.Equal(t, count, r.ReadRun(dst, true))
+	shared := text(count - 1)
+	assert.True(t, backToBack(text(0), text(1)), "shared: one slab")
+
+	require.Equal(t, count, r.ReadRun(dst, false))
+	for i := range count {
+		require.Equal(t, "v"+strconv.Itoa(1e18+count+i), text(i))
+	}
+	assert.False(t, backToBack(shared, text(0)), "not in the shared run's slab")
+	for i := 1; i < count; i++ {
+		// 20-byte strings of their own lie at least 24 bytes apart.
+		assert.False(t, backToBack(text(i-1), text(i)), "value %d", i)
+	}
+
+	require.Equal(t, count, r.ReadRun(dst, true))
+	assert.False(t, backToBack(shared, text(0)), "a shared run after one without starts a new slab")
+}
+
 func FuzzReadRun(f *testing.F) {
 	for _, tc := range goodFrames {
 		f.Add([]byte(tc.frame + tc.frame))
@@ -213,7 +248,7 @@ func FuzzReadRun(f *testing.F) {
 		dst := make([]resp.Value, 3)
 		var err error
 		for err == nil {
-			if n := r.ReadRun(dst); n > 0 {
+			if n := r.ReadRun(dst, true); n > 0 {
 				got = append(got, dst[:n]...)
 				continue
 			}
