@@ -51,10 +51,15 @@ func writesVectors(nc net.Conn) bool {
 // string is safe however soon the caller leaves: a string never changes,
 // and the reference keeps it alive until its write ends.
 func (c *Conn) appendCommand(r *request, args []string) {
-	if !c.vectored || !anyHeld(args) {
-		c.wbuf = resp.AppendCommand(c.wbuf, args...)
+	if c.vectored && anyHeld(args) {
+		c.appendHolding(r, args)
 		return
 	}
+	c.wbuf = resp.AppendCommand(c.wbuf, args...)
+}
+
+// appendHolding is appendCommand for a command with an argument to hold.
+func (c *Conn) appendHolding(r *request, args []string) {
 	c.wbuf = resp.AppendArrayHeader(c.wbuf, len(args))
 	for _, arg := range args {
 		if len(arg) < heldMin {
