@@ -40,11 +40,13 @@
 // and hands each to the request at the head of the FIFO. So under load many
 // commands share each write and each read, and a call costs no allocation of
 // its own: a GET allocates only the value's string, a SET nothing. On a TCP
-// or Unix socket, an argument of 1 KiB or more is not copied into the
-// buffer: the write takes it from the caller's string, in one writev with
-// the buffer's bytes around it, so a big value is copied once, by the
-// kernel. Over TLS, or a net.Conn given to NewConn that is neither, every
-// byte goes through the buffer.
+// or Unix socket, an argument of 1 KiB or more of a call whose context can
+// never end is not copied into the buffer: the write takes it from the
+// caller's string, in one writev with the buffer's bytes around it, so a
+// big value is copied once, by the kernel. A call whose context can end
+// may return while its write is in progress, so its arguments are copied,
+// as is every byte over TLS or a net.Conn given to NewConn that is neither
+// a TCP nor a Unix socket.
 //
 // A serial caller would pay for handing its reply from the reader goroutine
 // to its own. So on a Conn without OnPush, once nothing is in flight the

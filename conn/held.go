@@ -46,15 +46,25 @@ func writesVectors(nc net.Conn) bool {
 
 // appendCommand appends args to c.wbuf as r's, with c.mu held, as
 // resp.AppendCommand does, except that on a socket that writes vectors an
-// argument of heldMin bytes or more is held out of the buffer (see heldArg):
-// only its header and CRLF go in, and r counts it. Holding the caller's
-// string is safe however soon the caller leaves: a string never changes,
-// and the reference keeps it alive until its write ends.
+// argument of heldMin bytes or more of a patient caller (whose context
+// never ends) is held out of the buffer (see heldArg): only its header and
+// CRLF go in, and r counts it. A patient caller cannot return before its
+// bytes are written: its reply comes after them, and a teardown answers it
+// only once the socket is closed, when no write is in progress. A caller
+// whose context can end may leave while its bytes are being written, and
+// an argument may be a view of bytes it then reuses (cluster.Client.DoCmd
+// views a Command's []byte arguments as strings), so its arguments are
+// copied.
 func (c *Conn) appendCommand(r *request, args []string) {
-	if !c.vectored || !anyHeld(args) {
-		c.wbuf = resp.AppendCommand(c.wbuf, args...)
+	if c.vectored && r.patient && anyHeld(args) {
+		c.appendHolding(r, args)
 		return
 	}
+	c.wbuf = resp.AppendCommand(c.wbuf, args...)
+}
+
+// appendHolding is appendCommand for a command with an argument to hold.
+func (c *Conn) appendHolding(r *request, args []string) {
 	c.wbuf = resp.AppendArrayHeader(c.wbuf, len(args))
 	for _, arg := range args {
 		if len(arg) < heldMin {

@@ -68,18 +68,12 @@ type Conn struct {
 	writerDone chan struct{} // closed when the writer exited
 	done       chan struct{} // closed when both goroutines exited and the state is StateClosed
 
-	mu    sync.Mutex
-	wbuf  []byte   // commands not yet taken for writing
-	spare []byte   // the other buffer, nil while a write holds it
-	held  heldArgs // wbuf's arguments held out of it (see appendCommand)
-	// spareHeld is the other list of held arguments, nil while a write
-	// holds it; vectored: the socket writes vectors (see writesVectors).
-	spareHeld []heldArg
-	vectored  bool
-	vector    vectorWriter   // for whoever is writing; see flush
-	sizing    bufferSizing   // which buffers are kept for reuse
-	writing   bool           // a taken buffer is being written (by the writer or a caller)
-	pending   pendingReplies // requests in wire order; the unwritten ones have their bytes in wbuf
+	mu      sync.Mutex
+	wbuf    []byte         // commands not yet taken for writing (see also held)
+	spare   []byte         // the other buffer, nil while a write holds it
+	sizing  bufferSizing   // which buffers are kept for reuse
+	writing bool           // a taken buffer is being written (by the writer or a caller)
+	pending pendingReplies // requests in wire order; the unwritten ones have their bytes in wbuf
 	// inWrite is the size of the buffer a write holds, its held arguments
 	// included; maxPending bounds inWrite+len(wbuf)+held.bytes (see
 	// waitRoom), whose waiters room wakes.
@@ -115,6 +109,15 @@ type Conn struct {
 	live    liveness           // silence detection and idle PINGs (see liveness.go)
 	life    context.Context    // ends when the Conn starts closing: bounds its probes
 	endLife context.CancelFunc // ends life
+
+	// The arguments held out of the write buffer (see appendCommand),
+	// under mu like wbuf: held are wbuf's, spareHeld the other list, nil
+	// while a write holds it. vectored: the socket writes vectors (see
+	// writesVectors). vector belongs to whoever is writing (see writing).
+	held      heldArgs
+	spareHeld []heldArg
+	vectored  bool
+	vector    vectorWriter
 }
 
 // State reports where the Conn is in its life.

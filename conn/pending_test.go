@@ -22,11 +22,11 @@ type pendingFixture struct {
 func newPendingFixture() *pendingFixture { return &pendingFixture{c: &Conn{vectored: true}} }
 
 // add appends one command, as Conn.appendCommand does on a socket that
-// writes vectors (arguments of heldMin bytes or more are held), and queues
-// its request.
+// writes vectors for a patient caller (arguments of heldMin bytes or more
+// are held), and queues its request.
 func (f *pendingFixture) add(args ...string) *request {
 	r := f.c.getRequest(shapeOne)
-	r.start = len(f.buf)
+	r.start, r.patient = len(f.buf), true
 	f.c.wbuf, f.c.held = f.buf, f.held
 	f.c.appendCommand(r, args)
 	f.buf, f.held = f.c.wbuf, f.c.held

@@ -18,7 +18,11 @@ import (
 // setBurst runs rounds SETs of value from each of callers goroutines at
 // once, on distinct keys, and fails the test on any error.
 func setBurst(t testing.TB, c *Conn, callers, rounds int, value string) {
-	ctx := context.Background()
+	setBurstCtx(context.Background(), t, c, callers, rounds, value)
+}
+
+// setBurstCtx is setBurst with every call under ctx.
+func setBurstCtx(ctx context.Context, t testing.TB, c *Conn, callers, rounds int, value string) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for g := range callers {
@@ -64,6 +68,28 @@ func TestBusyConnKeepsWriteBuffers(t *testing.T) {
 			assert.Less(t, perSet, 256.0, "bytes allocated per SET")
 		})
 	}
+}
+
+// TestBusyConnKeepsWriteBuffersCopied is TestBusyConnKeepsWriteBuffers for
+// callers whose context can end, whose values are copied into the buffers
+// (see Conn.appendCommand): batches of up to 2 MiB of 16 KiB values write
+// into buffers kept from earlier batches.
+func TestBusyConnKeepsWriteBuffersCopied(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocations; run without -race")
+	}
+	c := dialTest(t, nil)
+	ctx := testContext(t)
+	value := strings.Repeat("v", 16<<10)
+	const callers, rounds = 128, 200
+	setBurstCtx(ctx, t, c, callers, 50, value) // warm up: the buffers grow
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	setBurstCtx(ctx, t, c, callers, rounds, value)
+	runtime.ReadMemStats(&after)
+	perSet := float64(after.TotalAlloc-before.TotalAlloc) / (callers * rounds)
+	t.Logf("%.0f bytes allocated per SET of 16 KiB, copied, from %d goroutines", perSet, callers)
+	assert.Less(t, perSet, 256.0, "bytes allocated per SET")
 }
 
 // TestIdleConnTrimsWriteBuffers checks that the big write buffers a burst
@@ -118,7 +144,7 @@ func TestBufferSizing(t *testing.T) {
 	assert.False(t, s.keep(bound+1, bound), "never beyond the bound")
 	s = bufferSizing{}
 	s.note(100 << 10)
-	for range 2000 {
+	for range 20000 {
 		s.note(1 << 10)
 	}
 	assert.False(t, s.keep(2<<10+maxKeptBuffer, bound), "the mark decays with smaller batches: %d", s.high)
