@@ -25,6 +25,21 @@ func pausedNode(t *testing.T) (*redistest.Node, *Conn) {
 	return n, c
 }
 
+// pause pauses node for the test. The returned resume resumes it and
+// reports the error; later calls do nothing. The test's end resumes a node
+// never resumed, so that its cleanup can talk to it.
+func pause(t *testing.T, node *redistest.Node) (resume func() error) {
+	t.Helper()
+	require.NoError(t, node.Pause())
+	var once sync.Once
+	resume = func() (err error) {
+		once.Do(func() { err = node.Resume() })
+		return err
+	}
+	t.Cleanup(func() { resume() })
+	return resume
+}
+
 // inFlight counts c's written requests and its unwritten ones, those
 // withdrawn but not yet dropped left out.
 func (c *Conn) inFlight() (written, unwritten int) {
@@ -59,13 +74,7 @@ func TestContextEndedBeforeCallIsNotSent(t *testing.T) {
 func TestContextEndedBeforeWriteIsNotSent(t *testing.T) {
 	n, c := pausedNode(t)
 	ctx := testContext(t)
-	require.NoError(t, n.Pause())
-	resumed := false
-	t.Cleanup(func() {
-		if !resumed {
-			n.Resume()
-		}
-	})
+	resume := pause(t, n)
 
 	var wg sync.WaitGroup
 	do := func(ctx context.Context, args ...string) <-chan error {
@@ -97,8 +106,7 @@ func TestContextEndedBeforeWriteIsNotSent(t *testing.T) {
 	_, unwritten := c.inFlight()
 	assert.Equal(t, 2, unwritten, "the cancelled command left the queue")
 
-	require.NoError(t, n.Resume())
-	resumed = true
+	require.NoError(t, resume())
 	assert.NoError(t, <-bigDone)
 	assert.NoError(t, <-firstDone)
 	assert.NoError(t, <-lastDone)
@@ -126,13 +134,7 @@ func TestDeadlineWhileServerPaused(t *testing.T) {
 	_, err = c.Do(ctx, "SET", "conn:paused:b", "b")
 	require.NoError(t, err)
 
-	require.NoError(t, n.Pause())
-	resumed := false
-	t.Cleanup(func() {
-		if !resumed {
-			n.Resume()
-		}
-	})
+	resume := pause(t, n)
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Add(1)
@@ -153,8 +155,7 @@ func TestDeadlineWhileServerPaused(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, StateOpen, c.State())
 
-	require.NoError(t, n.Resume())
-	resumed = true
+	require.NoError(t, resume())
 	for range 3 {
 		v, err := c.Do(ctx, "GET", "conn:paused:b")
 		require.NoError(t, err)

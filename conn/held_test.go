@@ -94,13 +94,7 @@ func TestHeldArgumentsReachTheServer(t *testing.T) {
 func TestLeavingCallerKeepsItsBytes(t *testing.T) {
 	node, c := pausedNode(t)
 	ctx := testContext(t)
-	require.NoError(t, node.Pause())
-	resumed := false
-	t.Cleanup(func() {
-		if !resumed {
-			node.Resume()
-		}
-	})
+	resume := pause(t, node)
 	buf := []byte(strings.Repeat("a", 64<<20))
 	view := unsafe.String(unsafe.SliceData(buf), len(buf))
 	leaving, leave := context.WithCancel(ctx)
@@ -113,8 +107,7 @@ func TestLeavingCallerKeepsItsBytes(t *testing.T) {
 	for i := range buf {
 		buf[i] = 'b' // the caller's to reuse
 	}
-	require.NoError(t, node.Resume())
-	resumed = true
+	require.NoError(t, resume())
 	v, err := c.Do(ctx, "GET", "conn:held:leave")
 	require.NoError(t, err)
 	got := text(t, v)
@@ -152,13 +145,7 @@ func TestIdleConnTrimsHeldLists(t *testing.T) {
 func TestHeldArgumentsWithdrawn(t *testing.T) {
 	node, c := pausedNode(t)
 	ctx := testContext(t)
-	require.NoError(t, node.Pause())
-	resumed := false
-	t.Cleanup(func() {
-		if !resumed {
-			node.Resume()
-		}
-	})
+	resume := pause(t, node)
 	stuck := make(chan error, 1)
 	go func() {
 		_, err := c.Do(ctx, "SET", "conn:held:w:stuck", strings.Repeat("x", 64<<20))
@@ -186,8 +173,7 @@ func TestHeldArgumentsWithdrawn(t *testing.T) {
 	for i := 1; i < n; i += 2 {
 		assert.ErrorIs(t, <-errs[i], context.Canceled)
 	}
-	require.NoError(t, node.Resume())
-	resumed = true
+	require.NoError(t, resume())
 	require.NoError(t, <-stuck)
 	for i := 0; i < n; i += 2 {
 		require.NoError(t, <-errs[i])
@@ -216,13 +202,7 @@ func TestHeldArgumentsBoundTheBuffer(t *testing.T) {
 	node := redistest.NewNode(t, redistest.NodeOptions{})
 	c := dialNode(t, node, &Options{MaxWriteBuffer: 1 << 20, IdlePing: -1})
 	ctx := testContext(t)
-	require.NoError(t, node.Pause())
-	resumed := false
-	t.Cleanup(func() {
-		if !resumed {
-			node.Resume()
-		}
-	})
+	resume := pause(t, node)
 	stuck := make(chan error, 2)
 	go func() { // patient: its value is held
 		_, err := c.Do(context.Background(), "SET", "conn:held:b:1", heldValue(8<<20))
@@ -239,8 +219,7 @@ func TestHeldArgumentsBoundTheBuffer(t *testing.T) {
 	_, unwritten := c.inFlight()
 	assert.Zero(t, unwritten, "it waited outside the buffer")
 
-	require.NoError(t, node.Resume())
-	resumed = true
+	require.NoError(t, resume())
 	require.NoError(t, <-stuck)
 	v, err := c.Do(ctx, "STRLEN", "conn:held:b:1")
 	require.NoError(t, err)

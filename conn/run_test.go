@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,6 +14,33 @@ import (
 	"github.com/respwire/respwire/internal/fakeserver"
 	"github.com/respwire/respwire/resp"
 )
+
+// answer is what a call started by goDo or goDoMulti returned: a Do's
+// reply as the one value.
+type answer struct {
+	vals []resp.Value
+	err  error
+}
+
+// goDo runs c.Do on a goroutine of its own.
+func goDo(ctx context.Context, c *Conn, args ...string) <-chan answer {
+	done := make(chan answer, 1)
+	go func() {
+		v, err := c.Do(ctx, args...)
+		done <- answer{[]resp.Value{v}, err}
+	}()
+	return done
+}
+
+// goDoMulti runs c.DoMulti on a goroutine of its own.
+func goDoMulti(ctx context.Context, c *Conn, cmds ...[]string) <-chan answer {
+	done := make(chan answer, 1)
+	go func() {
+		vals, err := c.DoMulti(ctx, cmds...)
+		done <- answer{vals, err}
+	}()
+	return done
+}
 
 // TestRunAnswersEveryShape: the replies to a Do, a DoMulti and another Do
 // arrive in one write, so they are delivered as one run (see readNext); each
@@ -32,25 +60,11 @@ func TestRunAnswersEveryShape(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 
-	type answer struct {
-		vals []resp.Value
-		err  error
-	}
-	one, many, last := make(chan answer, 1), make(chan answer, 1), make(chan answer, 1)
-	go func() {
-		v, err := c.Do(ctx, "GET", "a")
-		one <- answer{[]resp.Value{v}, err}
-	}()
+	one := goDo(ctx, c, "GET", "a")
 	<-first
-	go func() {
-		vals, err := c.DoMulti(ctx, []string{"GET", "b"}, []string{"INCR", "n"}, []string{"GET", "none"})
-		many <- answer{vals, err}
-	}()
+	many := goDoMulti(ctx, c, []string{"GET", "b"}, []string{"INCR", "n"}, []string{"GET", "none"})
 	<-batch
-	go func() {
-		v, err := c.Do(ctx, "GET", "d")
-		last <- answer{[]resp.Value{v}, err}
-	}()
+	last := goDo(ctx, c, "GET", "d")
 
 	text := func(v resp.Value) string {
 		switch v.Kind() {
@@ -66,7 +80,7 @@ func TestRunAnswersEveryShape(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		got  chan answer
+		got  <-chan answer
 		want []string
 	}{
 		{"Do", one, []string{"A"}},
@@ -156,31 +170,21 @@ func TestRunDoValuesOwnMemory(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 
-	type answer struct {
-		vals []resp.Value
-		err  error
-	}
-	many, get, mget := make(chan answer, 1), make(chan answer, 1), make(chan answer, 1)
-	go func() {
-		vals, err := c.DoMulti(ctx, []string{"GET", "b"}, []string{"GET", "c"}, []string{"GET", "d"})
-		many <- answer{vals, err}
-	}()
+	many := goDoMulti(ctx, c, []string{"GET", "b"}, []string{"GET", "c"}, []string{"GET", "d"})
 	<-first
-	go func() {
-		v, err := c.Do(ctx, "GET", "a")
-		get <- answer{[]resp.Value{v}, err}
-	}()
+	get := goDo(ctx, c, "GET", "a")
 	<-second
-	go func() {
-		v, err := c.Do(ctx, "MGET", "x", "y")
-		mget <- answer{v.Elems(), err}
-	}()
+	mget := goDo(ctx, c, "MGET", "x", "y")
 	<-third
 
 	texts := func(a answer) []string {
 		require.NoError(t, a.err)
-		out := make([]string, len(a.vals))
-		for i, v := range a.vals {
+		vals := a.vals
+		if len(vals) == 1 && vals[0].Kind() == resp.Array {
+			vals = vals[0].Elems()
+		}
+		out := make([]string, len(vals))
+		for i, v := range vals {
 			out[i], _ = v.Text()
 		}
 		return out

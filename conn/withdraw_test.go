@@ -26,13 +26,7 @@ func TestWithdrawManyUnwritten(t *testing.T) {
 	}
 	node, c := pausedNode(t)
 	ctx := testContext(t)
-	require.NoError(t, node.Pause())
-	resumed := false
-	t.Cleanup(func() {
-		if !resumed {
-			node.Resume()
-		}
-	})
+	resume := pause(t, node)
 
 	bigDone := make(chan error, 1)
 	go func() {
@@ -70,8 +64,7 @@ func TestWithdrawManyUnwritten(t *testing.T) {
 	_, unwritten := c.inFlight()
 	assert.Zero(t, unwritten)
 
-	require.NoError(t, node.Resume())
-	resumed = true
+	require.NoError(t, resume())
 	require.NoError(t, <-bigDone)
 	v, err := c.Do(ctx, "DBSIZE")
 	require.NoError(t, err)

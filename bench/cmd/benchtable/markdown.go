@@ -22,10 +22,7 @@ func writeTable(w io.Writer, sum summary) error {
 	b.WriteString("| benchmark | client | ops/s | ns/op | B/op | allocs/op | vs best peer | of ceiling | spread |\n")
 	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range sum.rows {
-		client := r.client
-		if client == ourClient {
-			client = "**" + client + "**"
-		}
+		client := clientCell(r.client)
 		if r.runs == 0 {
 			why := "not measured"
 			if r.failure != "" {
@@ -68,10 +65,7 @@ func writeLatencies(b *strings.Builder, sum summary) {
 			b.WriteString("| --- | --- | ---: | ---: |\n")
 			header = true
 		}
-		client := r.client
-		if client == ourClient {
-			client = "**" + client + "**"
-		}
+		client := clientCell(r.client)
 		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", r.workload, client, micros(p50), micros(p99))
 	}
 }
@@ -97,13 +91,18 @@ func writeCPU(b *strings.Builder, sum summary) {
 				b.WriteString("| --- | --- | ---: |\n")
 				header = true
 			}
-			client := r.client
-			if client == ourClient {
-				client = "**" + client + "**"
-			}
+			client := clientCell(r.client)
 			fmt.Fprintf(b, "| %s | %s | %s |\n", r.workload, client, formatNs(ns))
 		}
 	}
+}
+
+// clientCell is a client's name as the tables show it: respwire's in bold.
+func clientCell(client string) string {
+	if client == ourClient {
+		return "**" + client + "**"
+	}
+	return client
 }
 
 // micros formats nanoseconds as microseconds with one decimal.
