@@ -198,8 +198,10 @@ func (c *Conn) owesReplies() bool {
 // due, while this connection still reads nothing, has dropped it (or the
 // network has): c closes. A server that does not answer either, or answers
 // BUSY or LOADING, is slow, not lost: c waits and asks again later, less
-// and less often. A server that cannot be dialled at all is unreachable: c
-// closes, since no reply will come.
+// and less often; so it does when the kernel holds bytes for c that its
+// reader has not read yet (the process is slow, not the link). A server
+// that cannot be dialled at all is unreachable: c closes, since no reply
+// will come.
 func (c *Conn) probeSilence(activity uint64, quiet time.Duration) {
 	l := &c.live
 	ctx, cancel := context.WithTimeout(c.life, l.probeTimeout)
@@ -226,12 +228,19 @@ func (c *Conn) probeSilence(activity uint64, quiet time.Duration) {
 			t.Stop()
 			return
 		}
-		if c.activity() == activity && c.owesReplies() {
+		if c.activity() != activity || !c.owesReplies() {
+			return
+		}
+		if n, ok := unreadBytes(c.nc); !ok || n == 0 {
 			c.closeWith(connectionLost(&silentError{detail: fmt.Sprintf(
 				"nothing read for %v while replies were owed, while a fresh connection to %s was answered in %v",
 				(quiet + grace).Round(time.Millisecond), c.addr, res.rtt.Round(time.Microsecond))}))
+			return
 		}
-		return
+		// Bytes have arrived and wait in the kernel: the link
+		// delivers, and this process reads them late (a starved
+		// reader on a loaded machine). Ask again later, as after a
+		// slow server.
 	}
 	l.probes++
 	l.nextProbe = time.Now().Add(l.probeBackoff.Delay(l.probes))
