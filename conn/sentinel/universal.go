@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/respwire/respwire/conn"
@@ -42,6 +43,21 @@ func (c *Client) DoMultiCmd(ctx context.Context, cmds ...conn.Command) ([]resp.V
 	vs, err := c.master.DoMultiCmd(ctx, cmds...)
 	c.checkAll(vs, err)
 	return vs, err
+}
+
+// DoStream is conn.Client.DoStream on the master: the bulk string reply is
+// written to w as it comes off the socket. Replicas are not used for it.
+func (c *Client) DoStream(ctx context.Context, w io.Writer, args ...string) (int64, error) {
+	n, err := c.master.DoStream(ctx, w, args...)
+	c.check(err)
+	return n, err
+}
+
+// DoBuffer is conn.Client.DoBuffer on the master, as DoStream.
+func (c *Client) DoBuffer(ctx context.Context, dst []byte, args ...string) ([]byte, error) {
+	b, err := c.master.DoBuffer(ctx, dst, args...)
+	c.check(err)
+	return b, err
 }
 
 // Watch runs fn on a connection of its own to the master, after WATCH

@@ -1,6 +1,7 @@
 package sentinel
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -12,8 +13,9 @@ import (
 
 // TestUniversalAcrossFailover: application code written against
 // conn.Universal (commands, batches, a WATCH transaction, cached reads)
-// works on a sentinel.Client before and after a SENTINEL FAILOVER, and no
-// value cached from the old master is served after the switch.
+// works on a sentinel.Client before and after a SENTINEL FAILOVER, and so
+// do its streamed and buffered reads; no value cached from the old master
+// is served after the switch.
 func TestUniversalAcrossFailover(t *testing.T) {
 	s := redistest.Sentinel()
 	ctx := testContext(t)
@@ -37,6 +39,14 @@ func TestUniversalAcrossFailover(t *testing.T) {
 			return err
 		}, "universal:tx")
 		require.NoError(t, err)
+		var streamed bytes.Buffer
+		n, err := c.DoStream(ctx, &streamed, "GET", "universal")
+		require.NoError(t, err)
+		assert.Equal(t, int64(len(want)), n)
+		assert.Equal(t, want, streamed.String())
+		buf, err := c.DoBuffer(ctx, []byte("got:"), "GET", "universal")
+		require.NoError(t, err)
+		assert.Equal(t, "got:"+want, string(buf))
 		for range 2 { // a miss, then a hit
 			v, err := c.DoCache(ctx, time.Minute, "GET", "universal")
 			require.NoError(t, err)
