@@ -101,7 +101,7 @@ func newConn(ctx context.Context, nc net.Conn, addr string, opts *Options) (*Con
 		writerDone: make(chan struct{}),
 		done:       make(chan struct{}),
 		maxPending: opts.MaxWriteBuffer,
-		vectored:   writesVectors(nc),
+		plain:      plainSocket(nc),
 	}
 	if c.maxPending <= 0 {
 		c.maxPending = defaultMaxWriteBuffer

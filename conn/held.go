@@ -32,18 +32,6 @@ type heldArgs struct {
 // left out (they are the callers').
 func heldListBytes(l []heldArg) int { return cap(l) * int(unsafe.Sizeof(heldArg{})) }
 
-// writesVectors reports whether nc writes a vector of buffers in one system
-// call (writev): then big arguments are held out of the write buffer. A
-// TLS connection, or a net.Conn of the caller's making, would write each
-// piece on its own, so they get one buffer, as before.
-func writesVectors(nc net.Conn) bool {
-	switch nc.(type) {
-	case *net.TCPConn, *net.UnixConn:
-		return true
-	}
-	return false
-}
-
 // appendCommand appends args to c.wbuf as r's, with c.mu held, as
 // resp.AppendCommand does, except that on a socket that writes vectors an
 // argument of heldMin bytes or more of a patient caller (whose context
@@ -56,7 +44,7 @@ func writesVectors(nc net.Conn) bool {
 // views a Command's []byte arguments as strings), so its arguments are
 // copied.
 func (c *Conn) appendCommand(r *request, args []string) {
-	if c.vectored && r.patient && anyHeld(args) {
+	if c.plain && r.patient && anyHeld(args) {
 		c.appendHolding(r, args)
 		return
 	}

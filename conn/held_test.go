@@ -43,7 +43,7 @@ func heldValue(n int) string {
 // their big arguments are held (see Conn.appendCommand).
 func TestHeldArgumentsReachTheServer(t *testing.T) {
 	c := dialTest(t, nil)
-	require.True(t, c.vectored, "a TCP Conn writes vectors")
+	require.True(t, c.plain, "a TCP Conn writes vectors")
 	ctx := context.Background()
 
 	for _, size := range heldSizes {
@@ -251,7 +251,7 @@ func TestHeldWriteCutMidway(t *testing.T) {
 	c, err := NewConn(testContext(t), nc, &Options{Protocol: 2, IdlePing: -1})
 	require.NoError(t, err)
 	defer c.Close()
-	require.True(t, c.vectored)
+	require.True(t, c.plain)
 
 	ctx := context.Background() // patient: the values are held
 	errs := make(chan error, 8)

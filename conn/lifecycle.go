@@ -41,7 +41,10 @@ func (s State) String() string {
 type Conn struct {
 	nc   net.Conn
 	sock countedReads // nc as rd reads it, numbering the reads
-	rd   *resp.Reader
+	// plain: nc is a TCP or Unix socket of the standard library's (see
+	// plainSocket).
+	plain bool
+	rd    *resp.Reader
 	// readSizing decides the size of rd's buffer, for whoever reads the
 	// socket; readSize is that size, for tests (see sizeReadBuffer).
 	readSizing readSizing
@@ -103,6 +106,9 @@ type Conn struct {
 	ownReads   atomic.Uint64   // calls that read their own reply, for tests and benchmarks
 	wakeReader chan struct{}   // capacity 1: wakes the reader goroutine from lend
 	streams    atomic.Int32    // DoStream requests not yet recycled (see readFrame)
+	// readDeadline: a caller set a read deadline on the socket, which only
+	// the socket's reader of the moment touches (see clearReadDeadline).
+	readDeadline bool
 
 	spares sync.Pool // requests for reuse; see getRequest
 
@@ -112,11 +118,10 @@ type Conn struct {
 
 	// The arguments held out of the write buffer (see appendCommand),
 	// under mu like wbuf: held are wbuf's, spareHeld the other list, nil
-	// while a write holds it. vectored: the socket writes vectors (see
-	// writesVectors). vector belongs to whoever is writing (see writing).
+	// while a write holds it. vector belongs to whoever is writing (see
+	// writing).
 	held      heldArgs
 	spareHeld []heldArg
-	vectored  bool
 	vector    vectorWriter
 }
 

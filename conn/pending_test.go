@@ -19,7 +19,7 @@ type pendingFixture struct {
 	c    *Conn // for getRequest's pool and appendCommand
 }
 
-func newPendingFixture() *pendingFixture { return &pendingFixture{c: &Conn{vectored: true}} }
+func newPendingFixture() *pendingFixture { return &pendingFixture{c: &Conn{plain: true}} }
 
 // add appends one command, as Conn.appendCommand does on a socket that
 // writes vectors for a patient caller (arguments of heldMin bytes or more

@@ -194,11 +194,14 @@ func (c *Conn) unlock(r *request) {
 // wait blocks until r is answered or ctx ends, and returns r.err. On a nil
 // error the caller owns r and recycles it; otherwise r is already disposed of.
 // When written is not nil, wait sets it to whether r's command was written.
-// A caller whose ctx cannot end reads its reply itself when the reader
-// goroutine has lent the socket (see readOwn).
+// A caller reads its reply itself when the reader goroutine has lent the
+// socket: one whose ctx cannot end until it has it (see readOwn), another
+// for a short while, within its ctx (see readOwnWithin).
 func (c *Conn) wait(ctx context.Context, r *request, written *bool) error {
 	if ctxDone := ctx.Done(); ctxDone != nil {
-		c.needReader()
+		if !c.readOwnWithin(ctx, r) {
+			c.needReader()
+		}
 		select {
 		case <-r.done:
 		case <-ctxDone:

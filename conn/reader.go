@@ -154,6 +154,7 @@ func (c *Conn) lend(idle *time.Timer) bool {
 	if c.anyQueued() && c.reading.CompareAndSwap(readLent, readByReader) {
 		// Requests are in flight: read on, but let the callers just
 		// answered run first, as readLoop does.
+		c.clearReadDeadline()
 		runtime.Gosched()
 		return true
 	}
@@ -179,6 +180,7 @@ func (c *Conn) lend(idle *time.Timer) bool {
 		c.reclaim.Store(true)
 		if c.reading.CompareAndSwap(readLent, readByReader) {
 			c.reclaim.Store(false)
+			c.clearReadDeadline()
 			idle.Stop()
 			if idled {
 				// A whole window without a read: the Conn idles,
@@ -228,6 +230,7 @@ func (c *Conn) readOwn(r *request) bool {
 	if !c.reading.CompareAndSwap(readLent, readByCaller) {
 		return false
 	}
+	c.clearReadDeadline()
 	read := false
 	for r.state.Load() != requestAnswered || c.rd.PeekKind() == resp.Push {
 		read = true
@@ -240,13 +243,6 @@ func (c *Conn) readOwn(r *request) bool {
 	if read {
 		c.ownReads.Add(1)
 	}
-	more := c.rd.Buffered() > 0
-	c.reading.Store(readLent)
-	if more || c.reclaim.Load() || c.anyQueued() {
-		select {
-		case c.wakeReader <- struct{}{}:
-		default:
-		}
-	}
+	c.releaseSocket(true)
 	return true
 }

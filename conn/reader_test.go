@@ -127,8 +127,9 @@ func TestCloseWhileCallerReads(t *testing.T) {
 	assert.Equal(t, StateClosed, c.State())
 }
 
-// TestMixedReaders runs callers that may read for themselves (contexts that
-// never end) alongside callers that wait for the reader goroutine (contexts
+// TestMixedReaders runs callers that may read for themselves until their
+// reply comes (contexts that never end) alongside callers that read for
+// themselves within a deadline or wait for the reader goroutine (contexts
 // with deadlines): every caller gets its own reply.
 func TestMixedReaders(t *testing.T) {
 	c := dialTest(t, nil)
