@@ -50,12 +50,18 @@
 //
 // A serial caller would pay for handing its reply from the reader goroutine
 // to its own. So on a Conn without OnPush, once nothing is in flight the
-// reader goroutine lends the socket: a call whose context can never end
-// (ctx.Done() is nil, as for context.Background) that finds it lent writes
-// its command and reads its reply itself, one goroutine switch fewer.
-// Exactly one goroutine reads the socket at a time; the reader goroutine
-// takes it back when other calls are waiting, or after a millisecond in
-// which no call read for itself.
+// reader goroutine lends the socket: a call that finds it lent writes its
+// command and reads its reply itself, one goroutine switch fewer. A call
+// whose context can never end (ctx.Done() is nil, as for
+// context.Background) reads until its reply comes. One whose context can end
+// reads on a TCP or Unix socket for up to a millisecond and never past its
+// deadline, with a read deadline on the socket, decoding a reply only once
+// it is whole in the buffer, so that leaving loses nothing; then it leaves
+// the reply to the reader goroutine and waits, as it always does on TLS. A
+// cancellation during that millisecond is noticed at its end. Exactly one
+// goroutine reads the socket at a time; the reader goroutine takes it back
+// when other calls are waiting, or after a millisecond in which no call read
+// for itself.
 //
 // DoMulti writes its commands back to back with no other caller's command in
 // between, so MULTI ... EXEC in one DoMulti is a transaction. It returns one

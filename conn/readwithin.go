@@ -71,14 +71,17 @@ func (c *Conn) readWithin(r *request) bool {
 				return true
 			}
 			c.sizeReadBuffer()
-		case !waiting || n < 0:
-			// Only a push frame not whole yet is left, or a frame
-			// this loop may not decode: the reader goroutine's.
+		case n < 0:
+			// A frame this loop may not decode: the reader
+			// goroutine's.
 			return !waiting
 		default:
+			// Part of r's reply, or of a push frame that came with
+			// it, which is applied before r's caller returns, as
+			// readOwn does.
 			if err := c.rd.Fill(); err != nil {
 				if errors.Is(err, os.ErrDeadlineExceeded) {
-					return false
+					return !waiting
 				}
 				c.closeWith(connectionLost(err)) // answers r
 				return true
