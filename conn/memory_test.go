@@ -42,6 +42,41 @@ func TestDoAllocations(t *testing.T) {
 	}
 }
 
+// TestDeadlinePerCallAllocations: a call under a deadline of its own, as a
+// server passes one, allocates nothing beyond what context.WithTimeout
+// costs and the value: reading its own reply, it never makes the context's
+// Done channel.
+func TestDeadlinePerCallAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts; run without -race")
+	}
+	c := dialTest(t, nil)
+	lendLong(c) // every call finds the socket lent
+	_, err := c.Do(context.Background(), "SET", "conn:allocs", benchValue)
+	require.NoError(t, err)
+	perCall := func(do func(ctx context.Context)) float64 {
+		return testing.AllocsPerRun(200, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			do(ctx)
+			cancel()
+		})
+	}
+	call := func(args ...string) func(ctx context.Context) {
+		return func(ctx context.Context) {
+			if _, err := c.Do(ctx, args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	timeout := perCall(func(context.Context) {})
+	own := c.ownReads.Load()
+	get := perCall(call("GET", "conn:allocs"))
+	set := perCall(call("SET", "conn:allocs", benchValue))
+	require.Greater(t, c.ownReads.Load(), own, "the calls read their own replies")
+	assert.LessOrEqual(t, get-timeout, 1.0, "GET: %v allocations, WithTimeout alone %v", get, timeout)
+	assert.LessOrEqual(t, set-timeout, 0.0, "SET: %v allocations, WithTimeout alone %v", set, timeout)
+}
+
 // idleConnBytes dials n Conns, puts each through a burst of large commands,
 // and returns the heap and stack memory they hold once idle (quiet for a
 // tick of their timers), per Conn, measured after a collection.

@@ -162,7 +162,7 @@ func (c *Conn) lock(ctx context.Context, r *request) error {
 		return &unsentError{err}
 	}
 	r.start = len(c.wbuf)
-	r.patient = ctx.Done() == nil
+	r.patient = !canEnd(ctx)
 	return nil
 }
 
@@ -198,13 +198,16 @@ func (c *Conn) unlock(r *request) {
 // socket: one whose ctx cannot end until it has it (see readOwn), another
 // for a short while, within its ctx (see readOwnWithin).
 func (c *Conn) wait(ctx context.Context, r *request, written *bool) error {
-	if ctxDone := ctx.Done(); ctxDone != nil {
-		if !c.readOwnWithin(ctx, r) {
+	if !canEnd(ctx) {
+		if c.onPush != nil || !c.readOwn(r) {
 			c.needReader()
 		}
+		<-r.done
+	} else if !c.readOwnWithin(ctx, r) {
+		c.needReader()
 		select {
 		case <-r.done:
-		case <-ctxDone:
+		case <-ctx.Done():
 			if ok, wasWritten := c.withdraw(r); ok {
 				if written != nil {
 					*written = wasWritten
@@ -214,10 +217,7 @@ func (c *Conn) wait(ctx context.Context, r *request, written *bool) error {
 			<-r.done
 		}
 	} else {
-		if c.onPush != nil || !c.readOwn(r) {
-			c.needReader()
-		}
-		<-r.done
+		<-r.done // answered, or about to be by the teardown
 	}
 	if written != nil {
 		*written = r.err == nil || !SafeToRetry(r.err)
@@ -272,9 +272,18 @@ func (c *Conn) noteState(kind stateKind, args []string) {
 	}
 }
 
-// ended reports whether ctx has ended, cheaply for contexts that never end.
-func ended(ctx context.Context) bool {
-	return ctx.Done() != nil && ctx.Err() != nil
+// ended reports whether ctx has ended. It asks Err, not Done: a context's
+// Done channel is made on the first call, and a call that never waits on it
+// (one that reads its own reply) need not pay for it.
+func ended(ctx context.Context) bool { return ctx.Err() != nil }
+
+// canEnd reports whether ctx can end, without making its Done channel when
+// it has a deadline (see ended).
+func canEnd(ctx context.Context) bool {
+	if _, ok := ctx.Deadline(); ok {
+		return true
+	}
+	return ctx.Done() != nil
 }
 
 // checkCommand refuses what Do and DoMulti cannot match to a reply: an empty
