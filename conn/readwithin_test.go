@@ -3,6 +3,7 @@ package conn
 import (
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -239,4 +240,55 @@ func mixedContext(rng *rand.Rand) (context.Context, context.CancelFunc) {
 		stop := time.AfterFunc(short, cancel)
 		return ctx, func() { stop.Stop(); cancel() }
 	}
+}
+
+// TestDeadlineCallsThroughFaults: serial calls with deadlines of 0.5 to 5.5
+// ms, through a fault proxy that delays every chunk by up to 3 ms (around
+// the lend window, so that callers reading their own reply run out of it,
+// or of their deadline, with half a reply buffered) and now and then cuts
+// the link after a random number of bytes, mid-reply included, to a Client
+// that redials. No call ever gets a reply that is not its own, the stream is
+// never out of step, and the Client serves again after every cut.
+func TestDeadlineCallsThroughFaults(t *testing.T) {
+	p := proxied(t)
+	cl, err := NewClient(testContext(t), p.Addr(), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { cl.Close() })
+	rng := rand.New(rand.NewPCG(18, 2))
+	answered, failed, cuts := 0, 0, 0
+	for i := range 400 {
+		if rng.IntN(3) == 0 {
+			p.SetLatency(time.Duration(rng.IntN(3000)) * time.Microsecond)
+		}
+		cut := rng.IntN(8) == 0
+		if cut {
+			p.CutAfter(int64(rng.IntN(150)))
+		}
+		want := "v" + strconv.Itoa(i) + strings.Repeat("x", rng.IntN(100))
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(500+rng.IntN(5000))*time.Microsecond)
+		v, err := cl.Do(ctx, "ECHO", want)
+		cancel()
+		if cut {
+			p.CutAfter(-1)
+			cuts++
+			require.Eventually(t, func() bool {
+				_, err := cl.Do(testContext(t), "PING")
+				return err == nil
+			}, 10*time.Second, time.Millisecond, "the Client serves again after cut %d", cuts)
+		}
+		if err != nil {
+			failed++
+			// A reply cut short is a protocol error too, of a
+			// stream that ended; a stream out of step is not that.
+			if errors.Is(err, resp.ErrProtocol) {
+				require.ErrorIs(t, err, io.ErrUnexpectedEOF, "call %d", i)
+			}
+			continue
+		}
+		answered++
+		require.Equal(t, want, text(t, v), "call %d", i)
+	}
+	assert.NotZero(t, answered)
+	assert.NotZero(t, failed, "the faults failed some calls")
+	t.Logf("%d calls answered, %d failed, %d cuts", answered, failed, cuts)
 }
