@@ -367,6 +367,23 @@ func TestDoAllocatesOnlyTheReply(t *testing.T) {
 		}
 	})
 	assert.LessOrEqual(t, allocs, 1.0, "routing must not allocate; the value's string is the one allocation")
+
+	// A deadline of its own per call, as a server passes one: nothing
+	// beyond what context.WithTimeout costs and the value.
+	perCall := func(do func(ctx context.Context)) float64 {
+		return testing.AllocsPerRun(200, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			do(ctx)
+			cancel()
+		})
+	}
+	timeout := perCall(func(context.Context) {})
+	get := perCall(func(ctx context.Context) {
+		if _, err := c.Do(ctx, "GET", key); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.LessOrEqual(t, get-timeout, 1.0, "GET under its own deadline: %v allocations, WithTimeout alone %v", get, timeout)
 }
 
 func TestLearnsCommandsMissingFromTheTable(t *testing.T) {
