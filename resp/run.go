@@ -112,26 +112,31 @@ func (r *Reader) parseRunFrame(b []byte, v *Value) int {
 	if r.share && len(r.runElems)+int(n) > runElemSlab {
 		return 0 // for the next run: this one's elements are as many as share one allocation
 	}
-	var elems [runMaxArray]Value
+	// The elements are decoded in place in runElems, whose room beyond
+	// its length is always zero: with share they stay there until
+	// settleElems gives them their allocation, without they are copied
+	// out to one of their own.
+	if r.runElems == nil {
+		r.runElems = make([]Value, 0, runElemSlab)
+	}
+	start := len(r.runElems)
+	elems := r.runElems[start : start+int(n)]
 	pos := end + 1
-	for i := range n {
+	for i := range elems {
 		size := r.parseRunScalar(b[pos:], &elems[i])
 		if size == 0 {
+			clear(elems[:i])
 			return 0
 		}
 		pos += size
 	}
 	if r.share {
-		// Until settleElems gives them their allocation.
-		if r.runElems == nil {
-			r.runElems = make([]Value, 0, runElemSlab)
-		}
-		start := len(r.runElems)
-		r.runElems = append(r.runElems, elems[:n]...)
-		*v = Value{kind: Array, elems: r.runElems[start:len(r.runElems)]}
+		r.runElems = r.runElems[:start+int(n)]
+		*v = Value{kind: Array, elems: elems}
 		return pos
 	}
-	*v = Value{kind: Array, elems: append([]Value(nil), elems[:n]...)}
+	*v = Value{kind: Array, elems: append([]Value(nil), elems...)}
+	clear(elems)
 	return pos
 }
 
@@ -140,6 +145,11 @@ func (r *Reader) parseRunFrame(b []byte, v *Value) int {
 func (r *Reader) parseRunScalar(b []byte, v *Value) int {
 	if len(b) < 3 {
 		return 0
+	}
+	if Kind(b[0]) == BulkString {
+		if n, end := shortLength(b); end > 0 {
+			return r.runBulk(b, n, end, v)
+		}
 	}
 	end := bytes.IndexByte(b, '\n')
 	if end < 2 || b[end-1] != '\r' {
@@ -153,16 +163,10 @@ func (r *Reader) parseRunScalar(b []byte, v *Value) int {
 			*v = Value{kind: Null, shape: BulkString}
 			return end + 1
 		}
-		if !ok || n < 0 || n > r.maxBulk || int64(len(b)-end-1) < n+2 {
+		if !ok || n < 0 {
 			return 0
 		}
-		body := b[end+1:]
-		if body[n] != '\r' || body[n+1] != '\n' {
-			return 0
-		}
-		size := end + 1 + int(n) + 2
-		*v = Value{kind: BulkString, str: r.runString(body[:n], len(b)-size)}
-		return size
+		return r.runBulk(b, n, end, v)
 	case SimpleString:
 		if bytes.IndexByte(line, '\r') >= 0 {
 			return 0
@@ -183,6 +187,44 @@ func (r *Reader) parseRunScalar(b []byte, v *Value) int {
 		return 0
 	}
 	return end + 1
+}
+
+// shortLength reads the length of the header at the start of b when it has
+// one or two digits ("$16\r\n", what most values have), and returns it with
+// the index of the header's LF, as the general path would find them; end
+// is 0 for any other header, which that path decodes or refuses.
+func shortLength(b []byte) (n int64, end int) {
+	if len(b) < 5 {
+		return 0, 0
+	}
+	d1 := b[1] - '0'
+	if d1 > 9 {
+		return 0, 0
+	}
+	if b[2] == '\r' && b[3] == '\n' {
+		return int64(d1), 3
+	}
+	if d2 := b[2] - '0'; d2 <= 9 && b[3] == '\r' && b[4] == '\n' {
+		return int64(d1)*10 + int64(d2), 4
+	}
+	return 0, 0
+}
+
+// runBulk decodes into v the bulk string of n bytes whose header ends with
+// the LF at b[end], for parseRunScalar, and returns the frame's length; 0,
+// v untouched, when it is over the limit, not buffered whole, or not ended
+// by CRLF.
+func (r *Reader) runBulk(b []byte, n int64, end int, v *Value) int {
+	if n > r.maxBulk || int64(len(b)-end-1) < n+2 {
+		return 0
+	}
+	body := b[end+1:]
+	if body[n] != '\r' || body[n+1] != '\n' {
+		return 0
+	}
+	size := end + 1 + int(n) + 2
+	*v = Value{kind: BulkString, str: r.runString(body[:n], len(b)-size)}
+	return size
 }
 
 // runString copies body out of the buffer for ReadRun: a small one into the
