@@ -128,3 +128,35 @@ func TestAllocations(t *testing.T) {
 		t.Errorf("AppendCommand into a roomy buffer: %v allocations, want 0", got)
 	}
 }
+
+// BenchmarkReadRun decodes the replies of a pipeline from one buffer, as a
+// Conn's reader does: 100 GETs of 16-byte values, and 33 one-key MGETs (a
+// node's share of a split MGET of 100 keys).
+func BenchmarkReadRun(b *testing.B) {
+	get := strings.Repeat(string(resp.AppendBulkString(nil, "0123456789abcdef")), 100)
+	mget := strings.Repeat("*1\r\n"+string(resp.AppendBulkString(nil, "0123456789abcdef")), 33)
+	for _, tc := range []struct {
+		name, input string
+		n           int
+	}{{"get100", get, 100}, {"mget33", mget, 33}} {
+		b.Run(tc.name, func(b *testing.B) {
+			src := &repeatReader{frame: []byte(tc.input)}
+			r := resp.NewReaderSize(src, len(tc.input))
+			dst := make([]resp.Value, tc.n)
+			b.SetBytes(int64(len(tc.input)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := r.WaitFrame(); err != nil {
+					b.Fatal(err)
+				}
+				for got := 0; got < tc.n; {
+					n := r.ReadRun(dst[got:], true)
+					if n == 0 {
+						b.Fatalf("ReadRun took nothing after %d", got)
+					}
+					got += n
+				}
+			}
+		})
+	}
+}

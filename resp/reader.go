@@ -65,8 +65,12 @@ type Reader struct {
 	// slab is where ReadRun copies small bulk strings, shared by the
 	// values of a run (see runString).
 	slab []byte
-	// share: the run being read puts small strings in the slab.
+	// share: the run being read puts small strings in the slab, and the
+	// elements of its arrays in runElems (see settleElems).
 	share bool
+	// runElems holds the elements of the arrays of the run being read
+	// with share, at most runElemSlab, until settleElems moves them.
+	runElems []Value
 }
 
 // NewReader returns a Reader with a 4 KiB buffer on r.

@@ -55,6 +55,13 @@ func TestReadRun(t *testing.T) {
 		{"stops at a line without CR", ":1\r\n:2\n", 8, 1},
 		{"stops at a bad length", ":1\r\n$-2\r\n", 8, 1},
 		{"nothing to take", "~1\r\n:1\r\n", 8, 0},
+		// Lengths of one and two digits take a shorter path than others.
+		{"lengths of every width", "$9\r\n" + strings.Repeat("a", 9) + "\r\n$10\r\n" + strings.Repeat("b", 10) + "\r\n$99\r\n" + strings.Repeat("c", 99) + "\r\n$100\r\n" + strings.Repeat("d", 100) + "\r\n$016\r\n" + strings.Repeat("e", 16) + "\r\n", 8, 5},
+		{"stops at a short length with a bad CRLF", "$1\r\na\r\n$2\rxab\r\n", 8, 1},
+		{"stops at a short length without LF", "$1\r\na\r\n$12\r:abcdefghijkl\r\n", 8, 1},
+		{"stops at a short length with a bad body end", "$1\r\na\r\n$2\r\nabc\r\n", 8, 1},
+		{"stops at a short length cut short", "$1\r\na\r\n$16\r\nabc", 8, 1},
+		{"stops at a length with a letter", "$1\r\na\r\n$1x\r\na\r\n", 8, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
