@@ -11,13 +11,26 @@ import (
 // waits for the others to be decoded, and the scratch each Conn keeps.
 const runLen = 64
 
-// readNext reads the next reply, or the run of replies already buffered,
-// for whoever reads the socket, and hands each to where it belongs. It
-// returns the error that ends the Conn. A run is taken only when no DoStream
-// or OnPubSubMessage needs to see each frame first (see readFrame); it
-// holds no push frame (see resp.Reader.ReadRun), but in RESP2 its arrays
-// may be pub/sub frames, so there each goes through dispatch.
+// readNext reads the next reply, or the run of replies buffered, for
+// whoever reads the socket, and hands each to where it belongs. It returns
+// the error that ends the Conn. A run is taken only when no DoStream or
+// OnPubSubMessage needs to see each frame first (see readFrame); it holds
+// no push frame (see resp.Reader.ReadRun), but in RESP2 its arrays may be
+// pub/sub frames, so there each goes through dispatch. With nothing
+// buffered while a DoMulti is in flight, it waits for bytes first, so that
+// the first reply of a socket read joins the run too: a DoMulti's first
+// value then shares its slab, and its first MGET's elements, instead of
+// allocating their own. Otherwise the first reply of a read is delivered
+// on its own, before the others are decoded.
 func (c *Conn) readNext() error {
+	if c.multis.Load() > 0 && c.pubsub.fn == nil && c.streams.Load() == 0 && c.rd.Buffered() == 0 {
+		// As readFrame waits: a frame past the bytes buffered begins in
+		// the next socket read.
+		origin := c.sock.n.Load() + 1
+		if err := c.rd.WaitFrame(); err != nil {
+			return c.dispatch(resp.Value{}, origin, err)
+		}
+	}
 	if c.rd.Buffered() > 0 && c.pubsub.fn == nil && c.streams.Load() == 0 {
 		if c.run == nil {
 			c.run = make([]resp.Value, runLen)
