@@ -89,6 +89,8 @@ func (c *Conn) doMulti(ctx context.Context, cmds [][]string, info batchInfo, wri
 	if ended(ctx) {
 		return nil, c.ctxEnded(ctx)
 	}
+	c.multis.Add(1)
+	defer c.multis.Add(-1)
 	vals := make([]resp.Value, len(cmds))
 	r := c.getRequest(shapeMany)
 	r.vals = vals
