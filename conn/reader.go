@@ -116,13 +116,9 @@ func (c *Conn) dispatch(v resp.Value, origin uint64, readErr error) error {
 func (c *Conn) deliver(v resp.Value, failed error, origin uint64) error {
 	c.mu.Lock()
 	r := c.pending.oldest()
-	if r == nil {
+	if err := outOfStep(r, v.Kind(), origin); err != nil {
 		c.mu.Unlock()
-		return fmt.Errorf("conn: a %v reply that no command is waiting for: %w", v.Kind(), resp.ErrProtocol)
-	}
-	if origin <= r.sent {
-		c.mu.Unlock()
-		return fmt.Errorf("conn: a %v reply read before the oldest waiting command was written: %w", v.Kind(), resp.ErrProtocol)
+		return err
 	}
 	var complete bool
 	if failed != nil {
@@ -137,6 +133,20 @@ func (c *Conn) deliver(v resp.Value, failed error, origin uint64) error {
 	c.mu.Unlock()
 	if complete {
 		r.answer()
+	}
+	return nil
+}
+
+// outOfStep reports why a reply of kind, which began in socket read number
+// origin, cannot answer r, the oldest written request (nil when none is):
+// nobody waits for it, or it was read before r's command was written (see
+// deliver). It returns nil when the reply can be r's.
+func outOfStep(r *request, kind resp.Kind, origin uint64) error {
+	switch {
+	case r == nil:
+		return fmt.Errorf("conn: a %v reply that no command is waiting for: %w", kind, resp.ErrProtocol)
+	case origin <= r.sent:
+		return fmt.Errorf("conn: a %v reply read before the oldest waiting command was written: %w", kind, resp.ErrProtocol)
 	}
 	return nil
 }

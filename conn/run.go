@@ -77,12 +77,7 @@ func (c *Conn) deliverRun(vals []resp.Value, origin uint64) error {
 	c.mu.Lock()
 	for len(vals) > 0 {
 		r := c.pending.oldest()
-		if r == nil {
-			err = fmt.Errorf("conn: a %v reply that no command is waiting for: %w", vals[0].Kind(), resp.ErrProtocol)
-			break
-		}
-		if origin <= r.sent {
-			err = fmt.Errorf("conn: a %v reply read before the oldest waiting command was written: %w", vals[0].Kind(), resp.ErrProtocol)
+		if err = outOfStep(r, vals[0].Kind(), origin); err != nil {
 			break
 		}
 		var complete bool
@@ -147,9 +142,9 @@ func (c *Conn) deliverInPlace(r *request, n int, origin uint64) error {
 		c.mu.Unlock()
 		return fmt.Errorf("conn: %d replies that no command is waiting for: %w", n, resp.ErrProtocol)
 	}
-	if origin <= r.sent {
+	if err := outOfStep(r, r.vals[r.got].Kind(), origin); err != nil {
 		c.mu.Unlock()
-		return fmt.Errorf("conn: a %v reply read before the oldest waiting command was written: %w", r.vals[r.got].Kind(), resp.ErrProtocol)
+		return err
 	}
 	r.got += n
 	c.countReplies(r, n)
