@@ -39,8 +39,12 @@ func (p *pendingReplies) oldest() *request {
 }
 
 // answered removes the oldest written request, which its last reply just
-// completed.
-func (p *pendingReplies) answered() { p.q.pop() }
+// completed, and marks it answering: from then on its answer is on its way,
+// and its caller may no longer withdraw it (see Conn.withdraw).
+func (p *pendingReplies) answered() {
+	p.q.at(0).answering = true
+	p.q.pop()
+}
 
 // markWritten makes every unwritten request written, stamped with sent (the
 // socket reads done before its bytes reach the socket). The withdrawn ones

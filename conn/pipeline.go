@@ -236,7 +236,9 @@ func (c *Conn) wait(ctx context.Context, r *request, written *bool) error {
 // where it stands, so it is never sent: the next takeBuffer drops its bytes
 // and its place in the queue (see pendingReplies.dropWithdrawn). A written one is marked
 // abandoned too, and the reader discards its reply. withdraw reports false
-// when the answer is already on its way, and whether r was written.
+// when the answer is already on its way (r's last reply was taken, see
+// request.answering: it counts as a reply, not a timeout), and whether r
+// was written.
 func (c *Conn) withdraw(r *request) (ok, written bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -245,7 +247,7 @@ func (c *Conn) withdraw(r *request) (ok, written bool) {
 	// disposes of it, unless the teardown already took the queue.
 	unwritten := !r.written && c.err == nil
 	counted := !r.uncounted
-	if !r.abandon() {
+	if r.answering || !r.abandon() {
 		return false, false
 	}
 	if counted {

@@ -45,6 +45,10 @@ type request struct {
 	held, heldBytes int
 	// written is set, under Conn.mu, when its bytes are taken for writing.
 	written bool
+	// answering is set, under Conn.mu, when its last reply is taken (see
+	// pendingReplies.answered): its reply is counted, and its answer
+	// comes even if its caller is leaving.
+	answering bool
 	// blocking: its command may hold its reply back by design (BLPOP,
 	// WAIT, ...), so silence while it waits is no sign of a lost link.
 	blocking bool
@@ -83,7 +87,7 @@ func (c *Conn) getRequest(shape replyShape) *request {
 
 // recycle returns r to the pool; the caller must be its last user.
 func recycle(r *request) {
-	r.val, r.vals, r.got, r.err, r.written = resp.Value{}, nil, 0, nil, false
+	r.val, r.vals, r.got, r.err, r.written, r.answering = resp.Value{}, nil, 0, nil, false, false
 	r.held, r.heldBytes = 0, 0
 	r.command, r.confirmed, r.blocking, r.patient, r.uncounted = "", false, false, false, false
 	if r.stream != nil {

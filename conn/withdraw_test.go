@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/respwire/respwire/resp"
 )
 
 // TestWithdrawManyUnwritten: with the writer stuck on a paused server, n
@@ -70,4 +72,35 @@ func TestWithdrawManyUnwritten(t *testing.T) {
 	require.NoError(t, err)
 	size, _ := v.Int()
 	assert.Equal(t, int64(1), size, "only the big SET was sent")
+}
+
+// TestWithdrawAfterReplyTaken: a caller whose context ends in the moment
+// after the reader took its reply (counted under Conn.mu) and before it
+// handed it over may not withdraw: it gets the reply, and the Conn's Stats
+// count one reply and no timeout. Before, the caller left with its
+// context's error and the reply was counted too, one Command more than the
+// callers got (TestDedicatedResetIsNotTheCallers failed so, once in a CI
+// run).
+func TestWithdrawAfterReplyTaken(t *testing.T) {
+	c := &Conn{}
+	r := c.getRequest(shapeOne)
+	c.mu.Lock()
+	c.pending.add(r)
+	c.pending.markWritten(0)
+	// What deliver does under Conn.mu, up to the hand-over.
+	require.Same(t, r, c.pending.oldest())
+	require.True(t, r.take(resp.NewSimpleString("PONG")))
+	c.countReply(r, false)
+	c.pending.answered()
+	c.mu.Unlock()
+
+	ok, _ := c.withdraw(r)
+	require.False(t, ok, "the reply was taken: the caller must wait for it")
+	r.answer()
+	<-r.done
+	assert.Equal(t, "PONG", r.val.String())
+	s := c.Stats()
+	assert.Equal(t, uint64(1), s.Commands, "one reply, handed to its caller")
+	assert.Zero(t, s.Timeouts, "no call ended by its context")
+	recycle(r)
 }
