@@ -49,7 +49,7 @@ type Conn struct {
 	// socket; readSize is that size, for tests (see sizeReadBuffer).
 	readSizing readSizing
 	readSize   atomic.Int64
-	readGrows  atomic.Int64 // times the buffer grew to maxReadBuffer, for tests
+	readGrows  atomic.Int64 // times the buffer grew, for tests
 	addr       string
 	proto      int
 	onPush     func(resp.Value)

@@ -20,6 +20,8 @@ type countedReads struct {
 	// room for, up to maxReadBuffer: more were likely waiting (see
 	// sizeReadBuffer). Like the reads, one goroutine at a time uses it.
 	filled bool
+	// last is how many bytes the latest read brought.
+	last int
 	// direct reports whether a read since sizeReadBuffer last looked went
 	// straight into a long body's memory (it had more room than any read
 	// buffer): the Conn is busy, though that body's last read may be short.
@@ -33,6 +35,7 @@ func (s *countedReads) Read(p []byte) (int, error) {
 		s.bytes.Add(uint64(n))
 	}
 	s.filled = n == len(p) && n <= maxReadBuffer
+	s.last = n
 	s.direct = s.direct || len(p) > maxReadBuffer
 	return n, err
 }

@@ -3,15 +3,22 @@ package conn
 import "sync/atomic"
 
 const (
-	// maxReadBuffer is the reader's buffer while the Conn is busy: replies
-	// that come faster than one buffer of readBufferSize holds (16 KiB
-	// values for many callers, long pipelines) come several to a read, and
-	// a value that fits is copied out of the buffer instead of being read
-	// into memory of its own, zeroed first.
-	maxReadBuffer = 64 << 10
-	// calmReads is how many socket reads in a row must stop short of
-	// filling the buffer before a busy Conn's reader goes back to
-	// readBufferSize. An idle Conn goes back at once (see lend).
+	// maxReadBuffer is the largest the reader's buffer grows while the
+	// Conn is busy: replies that come faster than a smaller buffer holds
+	// (16 KiB values for many callers, long pipelines) come many to a
+	// read, and a value that fits is copied out of the buffer instead of
+	// being read into memory of its own, zeroed first. (rueidis reads
+	// into half a MiB too.)
+	maxReadBuffer = 512 << 10
+	// readGrowth is the factor the buffer grows by when a read fills it,
+	// and shrinks by after calmReads reads in a row that used less than
+	// its 1/readGrowth: a buffer the load fills sometimes, but not
+	// always, keeps its size, so that it is not let go and allocated
+	// again every few dozen reads.
+	readGrowth = 4
+	// calmReads is how many socket reads in a row must stay that short
+	// before a busy Conn's reader shrinks its buffer by one step. An idle
+	// Conn goes back to readBufferSize at once (see lend).
 	calmReads = 64
 )
 
@@ -28,14 +35,15 @@ type readSizing struct {
 
 // sizeReadBuffer is called by whoever reads the socket (the reader goroutine
 // or a caller in readOwn) between frames. Once per socket read, it grows the
-// read buffer to maxReadBuffer when that read filled all the room it had
-// (more bytes were likely waiting) or a read since went straight into a
-// long body's memory, and shrinks it back to readBufferSize after
-// calmReads reads in a row that did neither, letting go then of the
+// read buffer readGrowth times, up to maxReadBuffer, when that read filled
+// all the room it had (more bytes were likely waiting) or a read since went
+// straight into a long body's memory; and after calmReads reads in a row
+// that did neither and brought less than 1/readGrowth of the buffer, it
+// shrinks it by as much, down to readBufferSize, letting go then of the
 // chunks the reader keeps from long bodies (see resp.Reader.Trim), as an
-// idle Conn does at once. A Conn
-// with OnPush keeps readBufferSize and no chunks: its reader never idles in
-// lend, where an idle Conn's buffer shrinks.
+// idle Conn does at once. A Conn with OnPush keeps readBufferSize and no
+// chunks: its reader never idles in lend, where an idle Conn's buffer
+// shrinks.
 func (c *Conn) sizeReadBuffer() {
 	n := c.sock.n.Load()
 	if n == c.readSizing.seen {
@@ -47,24 +55,39 @@ func (c *Conn) sizeReadBuffer() {
 		c.trimReader()
 		return
 	}
+	size := c.rd.Size()
 	if c.sock.filled || c.sock.direct {
 		c.sock.direct = false
 		c.readSizing.calm = 0
-		if c.rd.Size() < maxReadBuffer {
-			c.rd.Resize(maxReadBuffer)
-			c.readSize.Store(maxReadBuffer)
+		if size < maxReadBuffer {
+			c.resizeReader(min(size*readGrowth, maxReadBuffer))
 			c.readGrows.Add(1)
 		}
 		return
 	}
-	if c.rd.Size() <= readBufferSize && c.rd.Retained() == 0 {
+	if size <= readBufferSize && c.rd.Retained() == 0 {
+		return
+	}
+	if c.sock.last >= size/readGrowth {
+		c.readSizing.calm = 0 // a load this buffer is right for
 		return
 	}
 	if c.readSizing.calm++; c.readSizing.calm >= calmReads {
 		if c.rd.Retained() != 0 {
 			c.readSizing.calmTrims.Add(1)
 		}
-		c.shrinkReadBuffer()
+		c.readSizing.calm = 0
+		c.trimReader()
+		c.resizeReader(max(size/readGrowth, readBufferSize))
+	}
+}
+
+// resizeReader gives the reader a buffer of size, for whoever reads the
+// socket, between frames.
+func (c *Conn) resizeReader(size int) {
+	if c.rd.Size() != size {
+		c.rd.Resize(size)
+		c.readSize.Store(int64(size))
 	}
 }
 
@@ -73,10 +96,7 @@ func (c *Conn) sizeReadBuffer() {
 func (c *Conn) shrinkReadBuffer() {
 	c.readSizing.calm = 0
 	c.trimReader()
-	if c.rd.Size() > readBufferSize {
-		c.rd.Resize(readBufferSize)
-		c.readSize.Store(readBufferSize)
-	}
+	c.resizeReader(readBufferSize)
 }
 
 // trimReader lets go of the chunks the reader keeps from long bodies.

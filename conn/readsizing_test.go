@@ -33,8 +33,9 @@ func TestReadBufferFollowsLoad(t *testing.T) {
 		require.NoError(t, err)
 		gets[i] = []string{"GET", key}
 	}
-	// 40 replies of 16 KiB and more in one go: the first read fills
-	// the 16 KiB buffer (a reply alone does not fit in it).
+	// 40 replies of 16 KiB and more in one go, 640 KiB: the reads fill
+	// the buffer at every size it grows to (a reply alone does not fit
+	// in the first).
 	vals, err := c.DoMulti(ctx, gets...)
 	require.NoError(t, err)
 	for i, v := range vals {
@@ -44,7 +45,7 @@ func TestReadBufferFollowsLoad(t *testing.T) {
 	}
 	// The reader goroutine may already have taken the socket back, idle,
 	// and shrunk the buffer: count the growth, not the size now.
-	assert.Equal(t, int64(1), c.readGrows.Load(), "a busy Conn's read buffer grows once")
+	assert.Equal(t, int64(3), c.readGrows.Load(), "a busy Conn's read buffer grows 16 → 64 → 256 → 512 KiB")
 
 	// Idle for a window of the reader goroutine: it takes the socket
 	// back with a small buffer.
@@ -109,4 +110,49 @@ func TestLongValuesKeepChunks(t *testing.T) {
 	// An idle Conn lets them go, and a loaded machine may pause this
 	// goroutine long enough between two GETs: only calm reads count.
 	assert.Zero(t, c.readSizing.calmTrims.Load(), "times calm reads let the chunks go during %d GETs", gets)
+}
+
+// TestReadBufferSteps drives sizeReadBuffer with the sizes of the reads a
+// busy Conn makes, as countedReads reports them. A load that fills the
+// buffer now and then, with reads of a quarter of it or more between,
+// keeps its size: the buffer is not let go and allocated again after
+// every calmReads reads short of full (as it was, between 16 and 64 KiB,
+// when any read short of full counted as calm). Reads of less than a quarter, calmReads in a
+// row, shrink it one step; readBufferSize is the floor.
+func TestReadBufferSteps(t *testing.T) {
+	c := &Conn{}
+	c.rd = resp.NewReaderSize(&c.sock, readBufferSize)
+	read := func(n int) {
+		c.sock.n.Add(1)
+		c.sock.last = min(n, c.rd.Size())
+		c.sock.filled = n >= c.rd.Size()
+		c.sizeReadBuffer()
+	}
+	read(readBufferSize)
+	read(4 * readBufferSize)
+	read(16 * readBufferSize)
+	require.Equal(t, maxReadBuffer, c.rd.Size(), "three full reads: x")
+	read(maxReadBuffer)
+	assert.Equal(t, int64(3), c.readGrows.Load(), "no growth past maxReadBuffer")
+
+	for i := range 20 * calmReads {
+		if i%(2*calmReads) == 0 {
+			read(maxReadBuffer) // full now and then
+		} else {
+			read(maxReadBuffer/readGrowth + i%1000)
+		}
+	}
+	assert.Equal(t, maxReadBuffer, c.rd.Size(), "a steady load keeps the buffer")
+	assert.Equal(t, int64(3), c.readGrows.Load(), "and allocates none")
+
+	for range calmReads - 1 {
+		read(100)
+	}
+	assert.Equal(t, maxReadBuffer, c.rd.Size(), "calmReads-1 short reads")
+	read(100)
+	assert.Equal(t, maxReadBuffer/readGrowth, c.rd.Size(), "calmReads short reads: one step down")
+	for range 10 * calmReads {
+		read(100)
+	}
+	assert.Equal(t, readBufferSize, c.rd.Size(), "down to readBufferSize, no further")
 }

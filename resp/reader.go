@@ -102,32 +102,41 @@ func (r *Reader) Size() int { return r.br.Size() }
 // Resize gives the Reader a buffer of at least size bytes in place of its
 // own, keeping its source, its limits and the bytes buffered: a busy
 // connection takes more replies per read into a bigger buffer, and an idle
-// one goes back to a small one. It does no I/O and allocates only the new
-// buffer; the bytes buffered are read from the old one, which the collector
-// takes once they are decoded. Call it between frames only.
+// one goes back to a small one. It does no I/O. The buffers come from a
+// pool shared by every Reader (see readBuffers); the old one goes back there
+// at once when it holds nothing, and otherwise once the new buffer has read
+// the bytes it held. Call it between frames only.
 func (r *Reader) Resize(size int) {
 	if size == r.br.Size() {
 		return
 	}
 	left, _ := r.br.Peek(r.br.Buffered()) // no I/O: only what is buffered
+	old := r.br
 	if len(r.carry.rest) > 0 {
 		// Still carrying bytes from an earlier Resize: they come after
-		// the buffered ones.
+		// the buffered ones, in a copy that needs neither buffer.
 		left = append(left[:len(left):len(left)], r.carry.rest...)
+		r.carry.release()
+		putReadBuffer(old)
+		old = nil
 	}
-	r.carry = carryReader{rest: left, src: r.src}
 	if len(left) == 0 {
-		r.br = bufio.NewReaderSize(r.src, size)
+		putReadBuffer(old)
+		r.carry = carryReader{src: r.src}
+		r.br = getReadBuffer(r.src, size)
 		return
 	}
-	r.br = bufio.NewReaderSize(&r.carry, size)
+	r.carry = carryReader{rest: left, src: r.src, owner: old}
+	r.br = getReadBuffer(&r.carry, size)
 }
 
 // carryReader is the source of a buffer that Resize replaced while it held
-// bytes: those first, then the Reader's own source.
+// bytes: those first, then the Reader's own source. owner is the buffer
+// they lie in, if any, pooled once they are read.
 type carryReader struct {
-	rest []byte
-	src  io.Reader
+	rest  []byte
+	src   io.Reader
+	owner *bufio.Reader
 }
 
 func (c *carryReader) Read(p []byte) (int, error) {
@@ -136,7 +145,18 @@ func (c *carryReader) Read(p []byte) (int, error) {
 	}
 	n := copy(p, c.rest)
 	c.rest = c.rest[n:]
+	if len(c.rest) == 0 {
+		c.release()
+	}
 	return n, nil
+}
+
+// release pools the buffer the carried bytes lay in, now that nothing
+// reads them there.
+func (c *carryReader) release() {
+	c.rest = nil
+	putReadBuffer(c.owner)
+	c.owner = nil
 }
 
 // Buffered returns how many bytes are buffered and not yet decoded.

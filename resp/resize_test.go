@@ -2,6 +2,7 @@ package resp_test
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,5 +61,47 @@ func TestResizeTwiceWhileCarrying(t *testing.T) {
 		v, err := r.Read()
 		require.NoError(t, err)
 		assert.True(t, resp.NewSimpleString(want).Equal(v), want)
+	}
+}
+
+// TestResizeSharesNoBuffer: Readers on several goroutines resize at random
+// between frames, growing and shrinking, often with bytes of the next
+// frames buffered. The buffers they move between come from one pool, and a
+// buffer goes back only when nothing is read from it any more: each Reader
+// decodes exactly its own frames (under -race, a buffer two Readers use at
+// once is also a reported race).
+func TestResizeSharesNoBuffer(t *testing.T) {
+	const readers, frames = 4, 400
+	sizes := []int{16, 64, 4 << 10, 16 << 10, 64 << 10}
+	errs := make(chan error, readers)
+	for g := range readers {
+		go func() {
+			errs <- func() error {
+				var wire bytes.Buffer
+				var want []string
+				for i := range frames {
+					v := strings.Repeat(strconv.Itoa((g+i)%10), 1+(i*131+g*7)%9000)
+					want = append(want, v)
+					wire.WriteString("$" + strconv.Itoa(len(v)) + "\r\n" + v + "\r\n")
+				}
+				r := resp.NewReaderSize(&wire, 16<<10)
+				for i, w := range want {
+					if (i+g)%2 == 0 {
+						r.Resize(sizes[(i*7+g)%len(sizes)])
+					}
+					v, err := r.Read()
+					if err != nil {
+						return err
+					}
+					if !resp.NewBulkString(w).Equal(v) {
+						return fmt.Errorf("reader %d, frame %d: %.20q…, want %.20q…", g, i, v.String(), w)
+					}
+				}
+				return nil
+			}()
+		}()
+	}
+	for range readers {
+		assert.NoError(t, <-errs)
 	}
 }
