@@ -78,6 +78,8 @@ func (c *Conn) doMultiCmd(ctx context.Context, cmds []Command, written *bool) ([
 	if ended(ctx) {
 		return nil, c.ctxEnded(ctx)
 	}
+	c.multis.Add(1)
+	defer c.multis.Add(-1)
 	vals := make([]resp.Value, len(cmds))
 	r := c.getRequest(shapeMany)
 	r.vals = vals

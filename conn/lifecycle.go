@@ -60,8 +60,8 @@ type Conn struct {
 	subs       subscriptions // RESP2 only; the reader's
 
 	// run holds the replies readNext decodes at once, for whoever reads
-	// the socket; made at the first run. multis counts the DoMulti calls
-	// in flight: while there are any, readNext decodes the first reply of
+	// the socket; made at the first run. multis counts the DoMulti and
+	// DoMultiCmd calls in flight: while there are any, readNext decodes the first reply of
 	// a socket read in the run too.
 	run    []resp.Value
 	multis atomic.Int32

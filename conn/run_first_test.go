@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +14,7 @@ import (
 	"github.com/respwire/respwire/resp"
 )
 
-// TestRunTakesTheFirstReply: the reader waits for a socket read and then
+// TestRunTakesTheFirstReply: for a DoMulti or a DoMultiCmd, the reader waits for a socket read and then
 // decodes its first reply in the run with the others (see readNext), so a
 // DoMulti's first value shares the slab of the rest, and its first MGET's
 // elements the allocation of the next one's. Before, the first reply of a
@@ -21,6 +22,23 @@ import (
 // 100 GETs cost 3 allocations, not 2 (TestDoMultiTwoAllocations). Values of 20 bytes are past the allocator's tiny
 // blocks: two allocations of their own never lie back to back.
 func TestRunTakesTheFirstReply(t *testing.T) {
+	t.Run("DoMulti", func(t *testing.T) {
+		testRunTakesTheFirstReply(t, func(ctx context.Context, c *Conn, cmds ...[]string) ([]resp.Value, error) {
+			return c.DoMulti(ctx, cmds...)
+		})
+	})
+	t.Run("DoMultiCmd", func(t *testing.T) {
+		testRunTakesTheFirstReply(t, func(ctx context.Context, c *Conn, cmds ...[]string) ([]resp.Value, error) {
+			commands := make([]Command, len(cmds))
+			for i, args := range cmds {
+				commands[i] = Cmd(args[0], args[1:]...)
+			}
+			return c.DoMultiCmd(ctx, commands...)
+		})
+	})
+}
+
+func testRunTakesTheFirstReply(t *testing.T, doMulti func(context.Context, *Conn, ...[]string) ([]resp.Value, error)) {
 	val := func(c byte) string { return strings.Repeat(string(c), 20) }
 	bulk := func(c byte) string { return "$20\r\n" + val(c) + "\r\n" }
 	s := fakeserver.New(t).Script(fakeserver.AcceptHello(),
@@ -39,14 +57,14 @@ func TestRunTakesTheFirstReply(t *testing.T) {
 		require.NoError(t, err)
 		return s
 	}
-	gets, err := c.DoMulti(ctx, []string{"GET", "a"}, []string{"GET", "b"})
+	gets, err := doMulti(ctx, c, []string{"GET", "a"}, []string{"GET", "b"})
 	require.NoError(t, err)
 	a, b := text(gets[0]), text(gets[1])
 	require.Equal(t, []string{val('A'), val('B')}, []string{a, b})
 	assert.Equal(t, unsafe.Add(unsafe.Pointer(unsafe.StringData(a)), len(a)), unsafe.Pointer(unsafe.StringData(b)),
 		"the first value shares the slab of the next")
 
-	mgets, err := c.DoMulti(ctx, []string{"MGET", "c"}, []string{"MGET", "d"})
+	mgets, err := doMulti(ctx, c, []string{"MGET", "c"}, []string{"MGET", "d"})
 	require.NoError(t, err)
 	require.Len(t, mgets[0].Elems(), 1)
 	require.Len(t, mgets[1].Elems(), 1)
@@ -54,8 +72,8 @@ func TestRunTakesTheFirstReply(t *testing.T) {
 	assert.Equal(t, val('D'), text(mgets[1].Elems()[0]))
 }
 
-// TestDoMultiTwoAllocations: a pipeline of 100 GETs of 16-byte values, whose
-// replies come in one socket read, costs the slice of replies and one slab
+// TestDoMultiTwoAllocations: a pipeline of 100 GETs of 16-byte values (by
+// DoMulti and by DoMultiCmd), whose replies come in one socket read, costs the slice of replies and one slab
 // for all the values, the first one's included (3 allocations before: see
 // TestRunTakesTheFirstReply).
 func TestDoMultiTwoAllocations(t *testing.T) {
@@ -71,13 +89,25 @@ func TestDoMultiTwoAllocations(t *testing.T) {
 		require.NoError(t, err)
 		cmds[i] = []string{"GET", key}
 	}
-	allocs := testing.AllocsPerRun(100, func() {
-		vals, err := c.DoMulti(ctx, cmds...)
-		if err != nil || len(vals) != len(cmds) {
-			t.Fatal(len(vals), err)
-		}
-	})
-	// Replies that a loaded machine splits over two reads need a second
-	// slab, now and then.
-	assert.Less(t, allocs, 3.0, "allocations per DoMulti of 100 GETs")
+	commands := make([]Command, len(cmds))
+	for i, args := range cmds {
+		commands[i] = Cmd(args[0], args[1:]...)
+	}
+	for _, tc := range []struct {
+		name string
+		call func() ([]resp.Value, error)
+	}{
+		{"DoMulti", func() ([]resp.Value, error) { return c.DoMulti(ctx, cmds...) }},
+		{"DoMultiCmd", func() ([]resp.Value, error) { return c.DoMultiCmd(ctx, commands...) }},
+	} {
+		allocs := testing.AllocsPerRun(100, func() {
+			vals, err := tc.call()
+			if err != nil || len(vals) != len(cmds) {
+				t.Fatal(len(vals), err)
+			}
+		})
+		// Replies that a loaded machine splits over two reads need a
+		// second slab, now and then.
+		assert.Less(t, allocs, 3.0, "allocations per %s of 100 GETs", tc.name)
+	}
 }
