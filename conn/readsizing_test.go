@@ -33,9 +33,8 @@ func TestReadBufferFollowsLoad(t *testing.T) {
 		require.NoError(t, err)
 		gets[i] = []string{"GET", key}
 	}
-	// 40 replies of 16 KiB and more in one go, 640 KiB: the reads fill
-	// the buffer at every size it grows to (a reply alone does not fit
-	// in the first).
+	// 40 replies of 16 KiB and more in one go, 640 KiB: the first read
+	// fills the 16 KiB buffer (a reply alone does not fit in it).
 	vals, err := c.DoMulti(ctx, gets...)
 	require.NoError(t, err)
 	for i, v := range vals {
@@ -45,7 +44,10 @@ func TestReadBufferFollowsLoad(t *testing.T) {
 	}
 	// The reader goroutine may already have taken the socket back, idle,
 	// and shrunk the buffer: count the growth, not the size now.
-	assert.Equal(t, int64(3), c.readGrows.Load(), "a busy Conn's read buffer grows 16 → 64 → 256 → 512 KiB")
+	// How far it grows depends on how much each read finds waiting:
+	// 16 → 64 KiB at least, → 256 → 512 KiB at most.
+	grows := c.readGrows.Load()
+	assert.True(t, grows >= 1 && grows <= 3, "a busy Conn's read buffer grows 1 to 3 times, not %d", grows)
 
 	// Idle for a window of the reader goroutine: it takes the socket
 	// back with a small buffer.
