@@ -112,7 +112,7 @@ func (r *Reader) readBody(n int, kind Kind) (string, error) {
 			return "", err
 		}
 	}
-	if _, err := io.ReadFull(r.br, buf[got:]); err != nil {
+	if _, err := r.readFullLong(buf[got:], false); err != nil {
 		return "", r.bodyError(err, kind)
 	}
 	if err := r.readCRLF(n, kind); err != nil {
@@ -138,7 +138,8 @@ func (r *Reader) readProof(n int, kind Kind) (buf []byte, got int, err error) {
 		if fromPool {
 			pooled = append(pooled, c)
 		}
-		k, err := io.ReadFull(r.br, c[:min(bodyStep, n-got)])
+		want := min(bodyStep, n-got)
+		k, err := r.readFullLong(c[:want], got+want < n)
 		got += k
 		if err != nil {
 			return nil, 0, r.bodyError(err, kind)
@@ -178,7 +179,7 @@ func (r *Reader) appendBody(buf []byte, n, capLimit int, kind Kind) ([]byte, err
 	for n > 0 {
 		step := min(n, bodyStep)
 		buf = grow(buf, step, capLimit)
-		k, err := io.ReadFull(r.br, buf[len(buf):len(buf)+step])
+		k, err := r.readFullLong(buf[len(buf):len(buf)+step], n > step)
 		buf = buf[:len(buf)+k]
 		if err != nil {
 			return nil, r.bodyError(err, kind)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -105,3 +106,86 @@ func TestResizeSharesNoBuffer(t *testing.T) {
 		assert.NoError(t, <-errs)
 	}
 }
+
+// pacedSource gives at most max bytes per Read, as a server writing a long
+// value in pieces does, and records where each Read was asked to write.
+type pacedSource struct {
+	src   *bytes.Reader
+	max   int
+	reads [][]byte
+}
+
+func (p *pacedSource) Read(b []byte) (int, error) {
+	n, err := p.src.Read(b[:min(len(b), p.max)])
+	p.reads = append(p.reads, b[:n])
+	return n, err
+}
+
+// TestLongBodyIsNotCopiedTwice: with a buffer bigger than a long body's
+// pieces (a busy connection's 512 KiB), the body is still read straight into
+// its own memory, ReadBulkTo's chunk or a ReaderFrom's buffer, once the
+// bytes already buffered are taken: only its first piece and its end,
+// shorter than a chunk, go through the Reader's buffer, for a first long body
+// and for one as long as a body read whole before. Before, every piece was read into the buffer
+// and copied out of it again.
+func TestLongBodyIsNotCopiedTwice(t *testing.T) {
+	const size = 1 << 20
+	body := strings.Repeat("L", size)
+	bulk := "$" + strconv.Itoa(size) + "\r\n" + body + "\r\n"
+	frame := bulk + bulk + "+next\r\n" // the second body as long as one read whole
+	for _, tc := range []struct {
+		name string
+		read func(*resp.Reader) (string, error)
+	}{
+		{"Read", func(r *resp.Reader) (string, error) {
+			v, err := r.Read()
+			if err != nil {
+				return "", err
+			}
+			return v.Text()
+		}},
+		{"ReadBulkTo", func(r *resp.Reader) (string, error) {
+			var out strings.Builder
+			_, _, err := r.ReadBulkTo(writerOnly{&out})
+			return out.String(), err
+		}},
+		{"ReadBulkTo a ReaderFrom", func(r *resp.Reader) (string, error) {
+			var out bytes.Buffer
+			out.Grow(2 * size)
+			_, _, err := r.ReadBulkTo(&out)
+			return out.String(), err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &pacedSource{src: bytes.NewReader([]byte(frame)), max: 64 << 10}
+			r := resp.NewReaderSize(src, 16<<10)
+			r.Resize(512 << 10)
+			for range 2 {
+				got, err := tc.read(r)
+				require.NoError(t, err)
+				require.True(t, got == body, "the body differs")
+			}
+			next, err := r.Read()
+			require.NoError(t, err)
+			assert.True(t, resp.NewSimpleString("next").Equal(next))
+			// The first read fills the Reader's buffer; count the
+			// bytes of every read into it.
+			buf := src.reads[0][:cap(src.reads[0])]
+			start := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+			buffered := 0
+			for _, b := range src.reads {
+				if at := uintptr(unsafe.Pointer(unsafe.SliceData(b))); at >= start && at < start+uintptr(len(buf)) {
+					buffered += len(b)
+				}
+			}
+			assert.Less(t, buffered, 2*128<<10, "bytes of 2×%d read through the buffer, in %d reads", size, len(src.reads))
+		})
+	}
+}
+
+// writerOnly hides a writer's ReadFrom.
+type writerOnly struct {
+	w interface{ Write([]byte) (int, error) }
+}
+
+func (w writerOnly) Write(p []byte) (int, error) { return w.w.Write(p) }

@@ -1,7 +1,6 @@
 package resp
 
 import (
-	"bufio"
 	"io"
 )
 
@@ -63,11 +62,12 @@ func (r *Reader) ReadBulkTo(w io.Writer) (n int64, v Value, err error) {
 	return r.copyBody(w, size)
 }
 
-// bodySource is what a ReaderFrom reads a body from: the Reader's buffered
-// reader, up to the body's end. It keeps the error of the underlying
-// reader, if one struck, so that it can be told from the writer's.
+// bodySource is what a ReaderFrom reads a body from: the Reader, as a long
+// body's source (see readLong), up to the body's end. It keeps the error of
+// the underlying reader, if one struck, so that it can be told from the
+// writer's.
 type bodySource struct {
-	br   *bufio.Reader
+	r    *Reader
 	left int64
 	err  error
 }
@@ -79,7 +79,7 @@ func (s *bodySource) Read(p []byte) (int, error) {
 	if int64(len(p)) > s.left {
 		p = p[:s.left]
 	}
-	n, err := s.br.Read(p)
+	n, err := s.r.readLong(p, s.left > int64(len(p)))
 	s.left -= int64(n)
 	if err != nil {
 		s.err = err
@@ -114,7 +114,7 @@ func (r *Reader) copyBody(w io.Writer, size int64) (int64, Value, error) {
 		left -= k
 	}
 	if rf, ok := w.(io.ReaderFrom); ok && werr == nil && left > 0 {
-		r.body = bodySource{br: r.br, left: left}
+		r.body = bodySource{r: r, left: left}
 		k, err := rf.ReadFrom(&r.body)
 		written += k
 		left = r.body.left
@@ -130,10 +130,10 @@ func (r *Reader) copyBody(w io.Writer, size int64) (int64, Value, error) {
 		// Read through a chunk: for w, or to drop what w did not take.
 		c, _ := r.chunk(0) // never from the pool
 		for left > 0 {
-			// A chunk larger than the buffer is read into straight
-			// from the underlying reader; the last, shorter one
-			// through the buffer.
-			k, err := r.br.Read(c[:min(left, bodyStep)])
+			// A whole chunk is read into straight from the source
+			// once the buffer is empty (see readLong); the last,
+			// shorter one through the buffer.
+			k, err := r.readLong(c[:min(left, bodyStep)], left > bodyStep)
 			put(c[:k])
 			left -= int64(k)
 			if err != nil {
