@@ -61,8 +61,8 @@ type Conn struct {
 
 	// run holds the replies readNext decodes at once, for whoever reads
 	// the socket; made at the first run. multis counts the DoMulti and
-	// DoMultiCmd calls in flight: while there are any, readNext decodes the first reply of
-	// a socket read in the run too.
+	// DoMultiCmd calls in flight: while there are any, readNext decodes
+	// the first reply of a socket read in the run too.
 	run    []resp.Value
 	multis atomic.Int32
 
