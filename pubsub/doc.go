@@ -101,7 +101,9 @@
 // Messages(): its Gap names the channels, patterns and shard channels that
 // may have missed messages, and the time range From–To of the publications
 // that may be missing. Messages published before From were delivered; every
-// message published after To is. An application that keeps state from
+// message published after To is. The gap is delivered by the Subscriber's
+// own goroutine, so messages of the restored subscriptions may come before
+// it. An application that keeps state from
 // pub/sub resyncs it from the source when it reads a gap.
 //
 // # Liveness

@@ -164,9 +164,10 @@ func gapsOf(s *Subscriber) []*Gap {
 }
 
 // awaitGaps waits until gaps name every one of names, looking at those the
-// helpers skipped on s and then at the next messages, and forgets the gaps
-// seen.
-func awaitGaps(t testing.TB, s *Subscriber, names ...string) {
+// helpers skipped on s and then at the next messages, and returns the gaps
+// seen, which it forgets. A gap may come after messages of the
+// subscriptions it names: the Subscriber's repair goroutine delivers it.
+func awaitGaps(t testing.TB, s *Subscriber, names ...string) []*Gap {
 	t.Helper()
 	gaps := gapsOf(s)
 	for {
@@ -177,7 +178,7 @@ func awaitGaps(t testing.TB, s *Subscriber, names ...string) {
 			}
 		}
 		if missing == 0 {
-			return
+			return gaps
 		}
 		if m := receive(t, s); m.Kind == KindGap {
 			gaps = append(gaps, m.Gap)
