@@ -20,8 +20,10 @@ type countedReads struct {
 	// room for, up to maxReadBuffer: more were likely waiting (see
 	// sizeReadBuffer). Like the reads, one goroutine at a time uses it.
 	filled bool
-	// last is how many bytes the latest read brought.
-	last int
+	// most is the most bytes a read brought since sizeReadBuffer last
+	// looked: a long body's pieces count, though that body's last read,
+	// the one it looks at, may be short.
+	most int
 	// direct reports whether a read since sizeReadBuffer last looked went
 	// straight into a long body's memory (it had more room than any read
 	// buffer): the Conn is busy, though that body's last read may be short.
@@ -35,7 +37,7 @@ func (s *countedReads) Read(p []byte) (int, error) {
 		s.bytes.Add(uint64(n))
 	}
 	s.filled = n == len(p) && n <= maxReadBuffer
-	s.last = n
+	s.most = max(s.most, n)
 	s.direct = s.direct || len(p) > maxReadBuffer
 	return n, err
 }

@@ -37,11 +37,14 @@ type readSizing struct {
 // or a caller in readOwn) between frames. Once per socket read, it grows the
 // read buffer readGrowth times, up to maxReadBuffer, when that read filled
 // all the room it had (more bytes were likely waiting) or a read since went
-// straight into a long body's memory; and after calmReads reads in a row
-// that did neither and brought less than 1/readGrowth of the buffer, it
-// shrinks it by as much, down to readBufferSize, letting go then of the
-// chunks the reader keeps from long bodies (see resp.Reader.Trim), as an
-// idle Conn does at once. A Conn with OnPush keeps readBufferSize and no
+// straight into a long body's memory; and after calmReads looks in a row
+// at reads that did neither and brought less than 1/readGrowth of the
+// buffer (the most any read brought since the last look), it
+// shrinks it by as much, down to readBufferSize. There, calm reads also let
+// go of the chunks the reader keeps from long bodies (see resp.Reader.Trim),
+// as an idle Conn does at once: a long body's pieces come in reads shorter
+// than a big buffer's quarter, and letting the chunks go at every step would
+// make the next long body pay for them again. A Conn with OnPush keeps readBufferSize and no
 // chunks: its reader never idles in lend, where an idle Conn's buffer
 // shrinks.
 func (c *Conn) sizeReadBuffer() {
@@ -56,6 +59,8 @@ func (c *Conn) sizeReadBuffer() {
 		return
 	}
 	size := c.rd.Size()
+	most := c.sock.most
+	c.sock.most = 0
 	if c.sock.filled || c.sock.direct {
 		c.sock.direct = false
 		c.readSizing.calm = 0
@@ -68,17 +73,22 @@ func (c *Conn) sizeReadBuffer() {
 	if size <= readBufferSize && c.rd.Retained() == 0 {
 		return
 	}
-	if c.sock.last >= size/readGrowth {
+	if most >= size/readGrowth {
 		c.readSizing.calm = 0 // a load this buffer is right for
 		return
 	}
 	if c.readSizing.calm++; c.readSizing.calm >= calmReads {
-		if c.rd.Retained() != 0 {
-			c.readSizing.calmTrims.Add(1)
-		}
 		c.readSizing.calm = 0
-		c.trimReader()
-		c.resizeReader(max(size/readGrowth, readBufferSize))
+		size = max(size/readGrowth, readBufferSize)
+		if size == readBufferSize {
+			// Calm at the smallest buffer: no long bodies come
+			// any more.
+			if c.rd.Retained() != 0 {
+				c.readSizing.calmTrims.Add(1)
+			}
+			c.trimReader()
+		}
+		c.resizeReader(size)
 	}
 }
 
