@@ -342,22 +342,34 @@ func TestDoStreamAllocations(t *testing.T) {
 	k := setValue(t, c, "big", randomValue(1<<20, 9))
 	buf := bytes.NewBuffer(make([]byte, 0, 1<<20))
 	ctx := context.Background()
-	for range 3 { // fills the pool, grows the read buffer
+	get := func() {
 		buf.Reset()
 		_, err := c.DoStream(ctx, buf, "GET", k)
 		require.NoError(t, err)
 	}
-	grows := c.readGrows.Load()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
+	// The first calls fill the pool and grow the read buffer, as far as
+	// what each read finds waiting takes it: a growth is the Conn's
+	// cost, once, not the value's. A measurement during which the
+	// buffer grew again is made once more.
+	for range 3 {
+		get()
+	}
 	const calls = 50
-	for range calls {
-		buf.Reset()
-		_, err := c.DoStream(ctx, buf, "GET", k)
-		require.NoError(t, err)
+	var perCall uint64
+	for attempt := 1; ; attempt++ {
+		grows := c.readGrows.Load()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range calls {
+			get()
+		}
+		runtime.ReadMemStats(&after)
+		perCall = (after.TotalAlloc - before.TotalAlloc) / calls
+		grew := c.readGrows.Load() - grows
+		t.Logf("a streamed 1 MiB GET allocates %d bytes; the read buffer grew %d times meanwhile", perCall, grew)
+		if grew == 0 || attempt == 3 {
+			break
+		}
 	}
-	runtime.ReadMemStats(&after)
-	perCall := (after.TotalAlloc - before.TotalAlloc) / calls
-	t.Logf("a streamed 1 MiB GET allocates %d bytes; the read buffer grew %d times before, %d during", perCall, grows, c.readGrows.Load()-grows)
 	assert.Less(t, perCall, uint64(8<<10))
 }
