@@ -24,10 +24,6 @@ type countedReads struct {
 	// looked: a long body's pieces count, though that body's last read,
 	// the one it looks at, may be short.
 	most int
-	// direct reports whether a read since sizeReadBuffer last looked went
-	// straight into a long body's memory (it had more room than any read
-	// buffer): the Conn is busy, though that body's last read may be short.
-	direct bool
 }
 
 func (s *countedReads) Read(p []byte) (int, error) {
@@ -38,7 +34,6 @@ func (s *countedReads) Read(p []byte) (int, error) {
 	}
 	s.filled = n == len(p) && n <= maxReadBuffer
 	s.most = max(s.most, n)
-	s.direct = s.direct || len(p) > maxReadBuffer
 	return n, err
 }
 

@@ -33,20 +33,31 @@ type readSizing struct {
 	kept, calmTrims atomic.Int64
 }
 
+// longValue is the length past which a body counts as a long value for the
+// buffer's sizing: longer than a grown buffer holds several of.
+const longValue = maxReadBuffer / readGrowth
+
 // sizeReadBuffer is called by whoever reads the socket (the reader goroutine
 // or a caller in readOwn) between frames. Once per socket read, it grows the
 // read buffer readGrowth times, up to maxReadBuffer, when that read filled
-// all the room it had (more bytes were likely waiting) or a read since went
-// straight into a long body's memory; and after calmReads looks in a row
-// at reads that did neither and brought less than 1/readGrowth of the
-// buffer (the most any read brought since the last look), it
-// shrinks it by as much, down to readBufferSize. There, calm reads also let
-// go of the chunks the reader keeps from long bodies (see resp.Reader.Trim),
-// as an idle Conn does at once: a long body's pieces come in reads shorter
-// than a big buffer's quarter, and letting the chunks go at every step would
-// make the next long body pay for them again. A Conn with OnPush keeps readBufferSize and no
-// chunks: its reader never idles in lend, where an idle Conn's buffer
-// shrinks.
+// all the room it had (more bytes were likely waiting); and after calmReads
+// looks in a row at reads that brought less than 1/readGrowth of the buffer
+// (the most any read brought since the last look), it shrinks it by as
+// much, down to readBufferSize. There, calm reads also let go of the chunks
+// the reader keeps from long bodies (see resp.Reader.Trim), as an idle Conn
+// does at once: a long body's pieces come in reads shorter than a big
+// buffer's quarter, and letting the chunks go at every step would make the
+// next long body pay for them again. A Conn with OnPush keeps
+// readBufferSize and no chunks: its reader never idles in lend, where an
+// idle Conn's buffer shrinks.
+//
+// The reads that brought a long value (longer than longValue) say nothing
+// of the load: its bytes fill every read, and a bigger buffer would hold
+// no more replies, only put more of the value through one more copy (the
+// read that brings its header brings as much of it as the buffer takes:
+// half a 1 MiB GET, through a 512 KiB buffer). Such a look does not grow
+// the buffer; above readBufferSize it counts as calm, and at readBufferSize
+// as busy, which keeps the chunks.
 func (c *Conn) sizeReadBuffer() {
 	n := c.sock.n.Load()
 	if n == c.readSizing.seen {
@@ -61,35 +72,45 @@ func (c *Conn) sizeReadBuffer() {
 	size := c.rd.Size()
 	most := c.sock.most
 	c.sock.most = 0
-	if c.sock.filled || c.sock.direct {
-		c.sock.direct = false
+	switch {
+	case c.rd.LongestBody() > longValue:
+		if size > readBufferSize {
+			c.calmLook(size, true)
+		} else {
+			c.readSizing.calm = 0
+		}
+	case c.sock.filled:
 		c.readSizing.calm = 0
 		if size < maxReadBuffer {
 			c.resizeReader(min(size*readGrowth, maxReadBuffer))
 			c.readGrows.Add(1)
 		}
-		return
-	}
-	if size <= readBufferSize && c.rd.Retained() == 0 {
-		return
-	}
-	if most >= size/readGrowth {
+	case size <= readBufferSize && c.rd.Retained() == 0:
+	case most >= size/readGrowth:
 		c.readSizing.calm = 0 // a load this buffer is right for
+	default:
+		c.calmLook(size, false)
+	}
+}
+
+// calmLook counts a look at calm reads, and after calmReads of them in a
+// row shrinks the buffer of size one step (see sizeReadBuffer). At
+// readBufferSize it lets go of the chunks too, unless longs: the looks were
+// at long values, which the chunks are for.
+func (c *Conn) calmLook(size int, longs bool) {
+	if c.readSizing.calm++; c.readSizing.calm < calmReads {
 		return
 	}
-	if c.readSizing.calm++; c.readSizing.calm >= calmReads {
-		c.readSizing.calm = 0
-		size = max(size/readGrowth, readBufferSize)
-		if size == readBufferSize {
-			// Calm at the smallest buffer: no long bodies come
-			// any more.
-			if c.rd.Retained() != 0 {
-				c.readSizing.calmTrims.Add(1)
-			}
-			c.trimReader()
+	c.readSizing.calm = 0
+	size = max(size/readGrowth, readBufferSize)
+	if size == readBufferSize && !longs {
+		// Calm at the smallest buffer: no long bodies come any more.
+		if c.rd.Retained() != 0 {
+			c.readSizing.calmTrims.Add(1)
 		}
-		c.resizeReader(size)
+		c.trimReader()
 	}
+	c.resizeReader(size)
 }
 
 // resizeReader gives the reader a buffer of size, for whoever reads the

@@ -162,3 +162,77 @@ func TestReadBufferSteps(t *testing.T) {
 	}
 	assert.Equal(t, readBufferSize, c.rd.Size(), "down to readBufferSize, no further")
 }
+
+// TestLongValuesLeaveTheBufferSmall checks that GETs of a 1 MiB value, whose
+// bytes fill every read, do not grow a Conn's read buffer: a bigger buffer
+// would hold no more replies, only put more of each value through one more
+// copy. (Reads straight into the value's memory grew it to 512 KiB.)
+func TestLongValuesLeaveTheBufferSmall(t *testing.T) {
+	ctx := context.Background()
+	c := dialTest(t, nil)
+	const key = "conn:readsizing:onelong"
+	value := strings.Repeat("L", 1<<20)
+	_, err := c.Do(ctx, "SET", key, value)
+	require.NoError(t, err)
+	for i := range 30 {
+		v, err := c.Do(ctx, "GET", key)
+		require.NoError(t, err)
+		s, err := v.Text()
+		require.NoError(t, err)
+		require.Equal(t, len(value), len(s), "GET %d", i)
+	}
+	assert.Zero(t, c.readGrows.Load(), "growths of the read buffer")
+	assert.Equal(t, readBufferSize, c.readBufferBytes())
+}
+
+// repeatedFrames is an endless source of one frame, over and over.
+type repeatedFrames struct {
+	frame string
+	at    int
+}
+
+func (r *repeatedFrames) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		k := copy(p[n:], r.frame[r.at:])
+		n += k
+		r.at = (r.at + k) % len(r.frame)
+	}
+	return n, nil
+}
+
+// TestLongValuesShrinkAGrownBuffer drives sizeReadBuffer over reads of
+// 200 KiB values, longer than longValue, each filling the reads it takes,
+// on a buffer a load of short replies had grown to maxReadBuffer: they do
+// not grow it further, count as calm above readBufferSize (calmReads of them
+// take it down a step), and at readBufferSize keep the chunks the reader
+// holds for long bodies.
+func TestLongValuesShrinkAGrownBuffer(t *testing.T) {
+	const valueLen = 200 << 10
+	require.Greater(t, valueLen, longValue)
+	c := &Conn{}
+	src := &repeatedFrames{frame: "$" + strconv.Itoa(valueLen) + "\r\n" + strings.Repeat("v", valueLen) + "\r\n"}
+	c.rd = resp.NewReaderSize(src, readBufferSize)
+	c.rd.Resize(maxReadBuffer)
+	next := func() {
+		v, err := c.rd.Read()
+		require.NoError(t, err)
+		require.Equal(t, resp.BulkString, v.Kind())
+		c.sock.n.Add(1)
+		c.sock.most, c.sock.filled = c.rd.Size(), true
+		c.sizeReadBuffer()
+	}
+	for range calmReads - 1 {
+		next()
+	}
+	assert.Equal(t, maxReadBuffer, c.rd.Size(), "calmReads-1 long values")
+	next()
+	assert.Equal(t, maxReadBuffer/readGrowth, c.rd.Size(), "calmReads long values: one step down")
+	for range 4 * calmReads {
+		next()
+	}
+	assert.Equal(t, readBufferSize, c.rd.Size(), "down to readBufferSize")
+	assert.Zero(t, c.readGrows.Load(), "growths")
+	assert.NotZero(t, c.rd.Retained(), "the chunks for long bodies are kept")
+	assert.Zero(t, c.readSizing.calmTrims.Load())
+}

@@ -50,6 +50,7 @@ func (r *Reader) readBulk(kind Kind, header []byte) (Value, error) {
 	case kind == Verbatim && n < 4:
 		r.refuse(errorf("resp: verbatim string of " + strconv.FormatInt(n, 10) + " bytes has no room for its format"))
 	}
+	r.longest = max(r.longest, int(n))
 	if r.skip != nil {
 		return Value{}, r.discardBody(n, kind)
 	}
@@ -176,6 +177,7 @@ func (r *Reader) readCRLF(n int, kind Kind) error {
 // bytes arrive, at most doubling and never past capLimit, so that a peer who
 // declares a huge length and sends little makes the Reader allocate little.
 func (r *Reader) appendBody(buf []byte, n, capLimit int, kind Kind) ([]byte, error) {
+	r.longest = max(r.longest, len(buf)+n)
 	for n > 0 {
 		step := min(n, bodyStep)
 		buf = grow(buf, step, capLimit)

@@ -18,6 +18,18 @@ func (r *Reader) readLong(p []byte, more bool) (int, error) {
 	return r.src.Read(p)
 }
 
+// LongestBody returns the length of the longest bulk body (of a bulk
+// string, bulk error or verbatim string) read since it last returned, and
+// starts again from none: a connection that sizes its buffer to its load
+// can tell reads that brought one long value, which fill every read and
+// which no buffer holds several of, from reads that brought many short
+// replies.
+func (r *Reader) LongestBody() int {
+	n := r.longest
+	r.longest = 0
+	return n
+}
+
 // readFullLong is io.ReadFull over readLong: it fills p, part of a long body
 // that goes on past p when more is set.
 func (r *Reader) readFullLong(p []byte, more bool) (int, error) {

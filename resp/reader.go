@@ -62,6 +62,9 @@ type Reader struct {
 	// body may be as long as without a proof (see proofShare).
 	kept   []*[bodyStep]byte
 	proven int
+	// longest is the longest bulk body read since LongestBody last
+	// reported.
+	longest int
 	// slab is where ReadRun copies small bulk strings, shared by the
 	// values of a run (see runString).
 	slab []byte
@@ -285,6 +288,7 @@ func (r *Reader) readBuffered() (v Value, ok bool) {
 		if body[n] != '\r' || body[n+1] != '\n' {
 			return Value{}, false
 		}
+		r.longest = max(r.longest, int(n))
 		v = Value{kind: BulkString, str: string(body[:n])}
 		r.br.Discard(end + 1 + int(n) + 2)
 		return v, true

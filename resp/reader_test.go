@@ -334,3 +334,39 @@ func TestPeekKind(t *testing.T) {
 	assert.Equal(t, int64(1), n)
 	assert.Equal(t, resp.Kind(0), r.PeekKind())
 }
+
+// TestLongestBody checks that LongestBody reports the longest bulk body read
+// since it last returned, whichever way the body was read (out of the
+// buffer, in a run, past the buffer, streamed in chunks, to a writer), and
+// then starts again from none.
+func TestLongestBody(t *testing.T) {
+	long := strings.Repeat("x", 10000)
+	in := "$3\r\nabc\r\n" + "*2\r\n$5\r\nhello\r\n:1\r\n" +
+		"$10000\r\n" + long + "\r\n" +
+		"$?\r\n;6000\r\n" + long[:6000] + "\r\n;6000\r\n" + long[:6000] + "\r\n;0\r\n" +
+		"$7000\r\n" + long[:7000] + "\r\n" +
+		"+OK\r\n" + "$4\r\nabcd\r\n$2\r\nab\r\n"
+	r := resp.NewReaderSize(strings.NewReader(in), 4096)
+	read := func() {
+		t.Helper()
+		_, err := r.Read()
+		require.NoError(t, err)
+	}
+	assert.Zero(t, r.LongestBody(), "nothing read")
+	read()
+	read()
+	assert.Equal(t, 5, r.LongestBody(), "out of the buffer")
+	read()
+	assert.Equal(t, 10000, r.LongestBody(), "past the buffer")
+	read()
+	assert.Equal(t, 12000, r.LongestBody(), "a streamed string, whole")
+	n, _, err := r.ReadBulkTo(io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, int64(7000), n)
+	assert.Equal(t, 7000, r.LongestBody(), "to a writer")
+	read()
+	assert.Zero(t, r.LongestBody(), "a simple string has no body")
+	require.NoError(t, r.WaitFrame()) // buffers the run
+	require.Equal(t, 2, r.ReadRun(make([]resp.Value, 4), false))
+	assert.Equal(t, 4, r.LongestBody(), "in a run")
+}

@@ -223,6 +223,7 @@ func (r *Reader) runBulk(b []byte, n int64, end int, v *Value) int {
 		return 0
 	}
 	size := end + 1 + int(n) + 2
+	r.longest = max(r.longest, int(n))
 	*v = Value{kind: BulkString, str: r.runString(body[:n], len(b)-size)}
 	return size
 }

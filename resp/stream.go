@@ -59,6 +59,7 @@ func (r *Reader) ReadBulkTo(w io.Writer) (n int64, v Value, err error) {
 	if size > max(r.maxBulk, DefaultMaxBulkLen) {
 		return -1, Value{}, r.bulkTooLarge(BulkString, size)
 	}
+	r.longest = max(r.longest, int(size))
 	return r.copyBody(w, size)
 }
 
