@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/respwire/respwire/internal/redistest"
+	"github.com/respwire/respwire/internal/repeatreader"
 	"github.com/respwire/respwire/resp"
 )
 
@@ -185,22 +186,6 @@ func TestLongValuesLeaveTheBufferSmall(t *testing.T) {
 	assert.Equal(t, readBufferSize, c.readBufferBytes())
 }
 
-// repeatedFrames is an endless source of one frame, over and over.
-type repeatedFrames struct {
-	frame string
-	at    int
-}
-
-func (r *repeatedFrames) Read(p []byte) (int, error) {
-	n := 0
-	for n < len(p) {
-		k := copy(p[n:], r.frame[r.at:])
-		n += k
-		r.at = (r.at + k) % len(r.frame)
-	}
-	return n, nil
-}
-
 // TestLongValuesShrinkAGrownBuffer drives sizeReadBuffer over reads of
 // 200 KiB values, longer than longValue, each filling the reads it takes,
 // on a buffer a load of short replies had grown to maxReadBuffer: they do
@@ -211,7 +196,7 @@ func TestLongValuesShrinkAGrownBuffer(t *testing.T) {
 	const valueLen = 200 << 10
 	require.Greater(t, valueLen, longValue)
 	c := &Conn{}
-	src := &repeatedFrames{frame: "$" + strconv.Itoa(valueLen) + "\r\n" + strings.Repeat("v", valueLen) + "\r\n"}
+	src := repeatreader.New("$" + strconv.Itoa(valueLen) + "\r\n" + strings.Repeat("v", valueLen) + "\r\n")
 	c.rd = resp.NewReaderSize(src, readBufferSize)
 	c.rd.Resize(maxReadBuffer)
 	next := func() {

@@ -4,25 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/respwire/respwire/internal/repeatreader"
 	"github.com/respwire/respwire/resp"
 )
-
-// repeatReader serves the same frame forever, so a benchmark measures the
-// decoder, not the source.
-type repeatReader struct {
-	frame []byte
-	off   int
-}
-
-func (r *repeatReader) Read(p []byte) (int, error) {
-	n := 0
-	for n < len(p) {
-		c := copy(p[n:], r.frame[r.off:])
-		n += c
-		r.off = (r.off + c) % len(r.frame)
-	}
-	return n, nil
-}
 
 func BenchmarkReader(b *testing.B) {
 	cases := []struct {
@@ -45,7 +29,7 @@ func BenchmarkReader(b *testing.B) {
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
-			r := resp.NewReaderSize(&repeatReader{frame: tc.frame}, 16<<10)
+			r := resp.NewReaderSize(&repeatreader.Reader{Frame: tc.frame}, 16<<10)
 			b.SetBytes(int64(len(tc.frame)))
 			b.ReportAllocs()
 			for b.Loop() {
@@ -111,7 +95,7 @@ func TestAllocations(t *testing.T) {
 		{"*2\r\n:1\r\n:2\r\n", 1},
 	}
 	for _, tc := range reads {
-		r := resp.NewReaderSize(&repeatReader{frame: []byte(tc.frame)}, 4096)
+		r := resp.NewReaderSize(repeatreader.New(tc.frame), 4096)
 		got := testing.AllocsPerRun(200, func() {
 			if _, err := r.Read(); err != nil {
 				t.Fatal(err)
@@ -140,7 +124,7 @@ func BenchmarkReadRun(b *testing.B) {
 		n           int
 	}{{"get100", get, 100}, {"mget33", mget, 33}} {
 		b.Run(tc.name, func(b *testing.B) {
-			src := &repeatReader{frame: []byte(tc.input)}
+			src := repeatreader.New(tc.input)
 			r := resp.NewReaderSize(src, len(tc.input))
 			dst := make([]resp.Value, tc.n)
 			b.SetBytes(int64(len(tc.input)))
