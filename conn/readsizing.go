@@ -26,7 +26,7 @@ const (
 // socket.
 type readSizing struct {
 	seen uint64 // the socket read the latest decision looked at
-	calm int    // reads in a row that did not fill the buffer
+	calm int    // looks in a row at calm reads, or at long values (see calmLook)
 	// kept is what the reader keeps of chunks from long bodies (see
 	// resp.Reader.Trim), and calmTrims how often calm reads (not an idle
 	// Conn) let them go, for tests.
