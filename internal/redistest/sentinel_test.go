@@ -16,7 +16,8 @@ import (
 
 // TestSentinelDeployment starts a deployment, fails it over with SENTINEL
 // FAILOVER, then kills the new master and waits for the sentinels to
-// replace it, and Reset brings the killed node back as a replica.
+// replace it, and Reset brings the killed node back as a replica (or as the
+// master, when a sentinel logged a second failover to it).
 func TestSentinelDeployment(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
